@@ -1,0 +1,31 @@
+import type { RateLimiter } from '../../chat/ports/index.ts';
+
+export interface TokenBucketOptions {
+  /** Tokens added per second. */
+  ratePerSecond: number;
+  /** Bucket size: the burst allowed after a quiet spell. */
+  burst: number;
+  now?: () => number;
+}
+
+export function createMemoryRateLimiter({ ratePerSecond, burst, now = Date.now }: TokenBucketOptions): RateLimiter {
+  const buckets = new Map<string, { tokens: number; at: number }>();
+  let sweepAt = now();
+  return {
+    async take(key) {
+      const time = now();
+      // Full buckets carry no information; dropping them keeps memory flat with many users.
+      if (time - sweepAt > 60_000) {
+        sweepAt = time;
+        for (const [k, b] of buckets) if (b.tokens + ((time - b.at) / 1000) * ratePerSecond >= burst) buckets.delete(k);
+      }
+      const bucket = buckets.get(key) ?? { tokens: burst, at: time };
+      bucket.tokens = Math.min(burst, bucket.tokens + ((time - bucket.at) / 1000) * ratePerSecond);
+      bucket.at = time;
+      buckets.set(key, bucket);
+      if (bucket.tokens < 1) return false;
+      bucket.tokens -= 1;
+      return true;
+    },
+  };
+}

@@ -1,0 +1,69 @@
+import { createRemoteJWKSet, importSPKI, jwtVerify, type CryptoKey, type JWTVerifyGetKey, type JWTPayload } from 'jose';
+import type { Viewer } from '../chat/types.ts';
+import type { AuthConfig } from '../config.ts';
+
+/** Why a token was refused; logged as such, never with the token. */
+export type TokenRejection = 'missing' | 'malformed' | 'invalid';
+
+export type VerifyResult = { ok: true; viewer: Viewer } | { ok: false; reason: TokenRejection };
+
+export interface TokenVerifier {
+  /** Accepts `Bearer <jwt>` or a bare JWT. Never throws: every failure is a result. */
+  verify(authorization: unknown): Promise<VerifyResult>;
+}
+
+// Asymmetric keys: only the algorithms that a PEM or JWKS of ours can be (PITFALLS 17: an allowlist, never `none`).
+const ASYMMETRIC_ALGORITHMS = ['RS256', 'ES256'];
+
+export async function createTokenVerifier(config: AuthConfig): Promise<TokenVerifier> {
+  const key: Uint8Array | CryptoKey | JWTVerifyGetKey =
+    config.kind === 'secret'
+      ? new TextEncoder().encode(config.secret)
+      : config.kind === 'public-key'
+        ? await importPublicKey(config.publicKeyPem)
+        : createRemoteJWKSet(new URL(config.jwksUrl), { timeoutDuration: 5_000 });
+  const algorithms = config.kind === 'secret' ? ['HS256'] : ASYMMETRIC_ALGORITHMS;
+  const options = {
+    algorithms,
+    requiredClaims: ['exp', 'sub'],
+    ...(config.issuer ? { issuer: config.issuer } : {}),
+    ...(config.audience ? { audience: config.audience } : {}),
+  };
+
+  return {
+    async verify(authorization) {
+      if (typeof authorization !== 'string' || !authorization.trim()) return { ok: false, reason: 'missing' };
+      const token = authorization.trim().replace(/^Bearer\s+/i, '');
+      if (!/^[\w-]+\.[\w-]+\.[\w-]*$/.test(token)) return { ok: false, reason: 'malformed' };
+      try {
+        // jose's overloads differ for keys and key getters; both are valid at runtime.
+        const { payload } =
+          typeof key === 'function' ? await jwtVerify(token, key, options) : await jwtVerify(token, key, options);
+        const viewer = toViewer(payload);
+        return viewer ? { ok: true, viewer } : { ok: false, reason: 'invalid' };
+      } catch {
+        // jose throws TypeError (key type mismatch) as well as JOSEError: every throw is a refusal (PITFALLS 12).
+        return { ok: false, reason: 'invalid' };
+      }
+    },
+  };
+}
+
+async function importPublicKey(pem: string): Promise<CryptoKey> {
+  for (const alg of ASYMMETRIC_ALGORITHMS) {
+    try {
+      return await importSPKI(pem, alg);
+    } catch {
+      // An RSA key does not import as ES256 and the reverse: try the next.
+    }
+  }
+  throw new Error('JWT_PUBLIC_KEY is neither an RSA (RS256) nor a P-256 (ES256) public key');
+}
+
+function toViewer(payload: JWTPayload): Viewer | null {
+  const { sub, exp } = payload;
+  if (typeof sub !== 'string' || !sub || sub.length > 256 || typeof exp !== 'number') return null;
+  const name = typeof payload.name === 'string' && payload.name.trim() ? payload.name.trim().slice(0, 100) : sub;
+  const roles = Array.isArray(payload.roles) ? payload.roles.filter((r): r is string => typeof r === 'string') : [];
+  return { id: sub, name, roles, expiresAt: exp * 1000 };
+}

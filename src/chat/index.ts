@@ -1,0 +1,46 @@
+import { createChatCounters } from './counters.ts';
+import type { Logger } from './logger.ts';
+import { createMessageService } from './messages.ts';
+import type { ChatAdapters } from './ports/index.ts';
+import { createPresenceService } from './presence.ts';
+import { createRoomEventService } from './room-events.ts';
+import { createRoomHubs } from './room-hubs.ts';
+import { createRoomService } from './rooms.ts';
+import { createTypingService } from './typing.ts';
+
+export interface ChatOptions {
+  adapters: ChatAdapters;
+  logger: Logger;
+  /** @default 5_000 */
+  typingTtlMs?: number;
+}
+
+/** The domain, wired over one set of adapters. */
+export function createChat({ adapters, logger, typingTtlMs }: ChatOptions) {
+  const counters = createChatCounters();
+  const rooms = createRoomService({ store: adapters.rooms });
+  const typing = createTypingService({ bus: adapters.bus, rooms, logger, ...(typingTtlMs ? { ttlMs: typingTtlMs } : {}) });
+  const messages = createMessageService({ store: adapters.messages, rooms, typing, limiter: adapters.messageRate, counters });
+  const presence = createPresenceService({ store: adapters.presence, bus: adapters.bus, logger });
+  const hubs = createRoomHubs({ bus: adapters.bus, store: adapters.messages, logger, counters });
+  const roomEvents = createRoomEventService({ rooms, store: adapters.messages, hubs, presence, logger });
+
+  return {
+    rooms,
+    messages,
+    typing,
+    presence,
+    roomEvents,
+    hubs,
+    counters,
+    ready: () => adapters.ping(),
+    async close() {
+      typing.close();
+      await adapters.close();
+    },
+  };
+}
+
+export type Chat = ReturnType<typeof createChat>;
+export { ChatError, isChatError, type ChatErrorCode } from './errors.ts';
+export type * from './types.ts';

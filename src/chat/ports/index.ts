@@ -1,0 +1,23 @@
+export type { RoomEventBus, RoomEventListener } from './room-event-bus.ts';
+export type { MessageStore, AppendMessageInput, AppendResult } from './message-store.ts';
+export type { RoomStore } from './room-store.ts';
+export type { PresenceStore } from './presence-store.ts';
+export type { RateLimiter } from './rate-limiter.ts';
+
+import type { MessageStore } from './message-store.ts';
+import type { PresenceStore } from './presence-store.ts';
+import type { RateLimiter } from './rate-limiter.ts';
+import type { RoomEventBus } from './room-event-bus.ts';
+import type { RoomStore } from './room-store.ts';
+
+/** One implementation of every port, chosen together in `adapters/index.ts`. */
+export interface ChatAdapters {
+  bus: RoomEventBus;
+  messages: MessageStore;
+  rooms: RoomStore;
+  presence: PresenceStore;
+  messageRate: RateLimiter;
+  /** Answers whether every backing service is reachable (`/ready`). */
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,52 @@
+/** The authenticated caller, as the token described it. */
+export interface Viewer {
+  id: string;
+  name: string;
+  roles: readonly string[];
+  /** Epoch milliseconds of the token's `exp`. */
+  expiresAt: number;
+}
+
+export interface User {
+  id: string;
+  name: string;
+}
+
+export interface Room {
+  id: string;
+  name: string;
+  private: boolean;
+  /** ISO-8601 */
+  createdAt: string;
+  createdBy: string;
+  /** Members of a private room (the creator included); empty for public rooms. */
+  members: readonly string[];
+}
+
+export interface Message {
+  /** `<roomId>:<seq zero-padded>` so ids sort in send order as strings and stay unique across rooms. */
+  id: string;
+  roomId: string;
+  /** Position in the room's history, 1-based, gap-free. */
+  seq: number;
+  author: User;
+  body: string;
+  sentAt: string;
+  clientMessageId: string | null;
+}
+
+export interface Presence {
+  user: User;
+  connections: number;
+  since: string;
+}
+
+/**
+ * One entry of a room's ordered stream. Message events carry the room sequence number, which is what
+ * lets a listener notice a gap (missed publish) and fill it from history.
+ */
+export type RoomEvent =
+  | { kind: 'message'; roomId: string; message: Message }
+  | { kind: 'joined'; roomId: string; user: User; at: string }
+  | { kind: 'left'; roomId: string; user: User; at: string }
+  | { kind: 'typing'; roomId: string; user: User; typing: boolean; at: string };

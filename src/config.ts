@@ -1,0 +1,147 @@
+/**
+ * The only reader of the environment. Every limit, TTL and timeout has a documented default here and in the
+ * README's env table; `loadConfig` fails fast with every problem listed, so a typo never starts a server.
+ */
+export interface Config {
+  port: number;
+  host: string;
+  production: boolean;
+  logLevel: string;
+  /** Unset: one process with in-memory pub/sub and storage. */
+  redisUrl: string | null;
+  /** Put on every Redis key and channel. @default "chat:" */
+  redisPrefix: string;
+  auth: AuthConfig;
+  limits: Limits;
+  /** Messages kept per room. @default 10_000 */
+  historyLimit: number;
+  /** A setTyping(true) without renewal ends after this. @default 5_000 */
+  typingTtlMs: number;
+  /** A dead instance's members are reported left within this. @default 3 x HEARTBEAT_INTERVAL_MS capped at 30 s */
+  presenceTtlMs: number;
+  /** SIGTERM: exit within this even if clients linger. @default 10_000 */
+  shutdownTimeoutMs: number;
+  /** Serves `POST /dev/token` for the demo page; never in production. */
+  devTokens: boolean;
+}
+
+export type AuthConfig =
+  | { kind: 'secret'; secret: string; devSecret: boolean; issuer?: string; audience?: string }
+  | { kind: 'public-key'; publicKeyPem: string; issuer?: string; audience?: string }
+  | { kind: 'jwks'; jwksUrl: string; issuer?: string; audience?: string };
+
+export interface Limits {
+  /** Empty: any Origin. */
+  allowedOrigins: readonly string[];
+  /** Sockets per instance; the next upgrade gets HTTP 503. @default 10_000 */
+  maxConnections: number;
+  /** Largest WebSocket frame; larger closes 1009. @default 65_536 */
+  maxPayloadBytes: number;
+  /** sendMessage per user per second (bucket refill rate). @default 10 */
+  messageRate: number;
+  /** Bucket size for MESSAGE_RATE. @default 2 x MESSAGE_RATE */
+  messageBurst: number;
+  /** Frames per socket per second, pings included; more closes 1008. @default 100 */
+  frameRate: number;
+  /** @default 100 */
+  maxSubscriptionsPerConnection: number;
+  /** Ping sweep period; a socket that missed the previous pong is terminated. @default 30_000 */
+  heartbeatIntervalMs: number;
+  /** No connection_init within this closes 4408; also bounds a slow onConnect. @default 10_000 */
+  connectionInitTimeoutMs: number;
+  /** Unsent bytes past which a socket is closed 1013. @default 4_194_304 */
+  slowConsumerBytes: number;
+  /** Largest HTTP request body. @default 1_048_576 */
+  maxHttpBodyBytes: number;
+}
+
+/** The HS256 secret used outside production when none is configured; printed tokens are signed with it. */
+export const DEV_JWT_SECRET = 'dev-only-insecure-secret-change-me-0123456789';
+
+type Env = Record<string, string | undefined>;
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+export function loadConfig(env: Env): Readonly<Config> {
+  const problems: string[] = [];
+  const text = (name: string): string | undefined => {
+    const value = env[name]?.trim();
+    return value ? value : undefined;
+  };
+  const int = (name: string, fallback: number, min = 0): number => {
+    const raw = text(name);
+    if (raw === undefined) return fallback;
+    const value = Number(raw);
+    if (!Number.isSafeInteger(value) || value < min) {
+      problems.push(`${name} must be an integer >= ${min}, got "${raw}"`);
+      return fallback;
+    }
+    return value;
+  };
+
+  const production = env.NODE_ENV === 'production';
+  const heartbeatIntervalMs = int('HEARTBEAT_INTERVAL_MS', 30_000, 10);
+  const messageRate = int('MESSAGE_RATE', 10, 1);
+  const auth = loadAuth(text, production, problems);
+
+  const redisUrl = text('REDIS_URL') ?? null;
+  if (redisUrl && !/^rediss?:\/\//.test(redisUrl)) problems.push(`REDIS_URL must start with redis:// or rediss://`);
+
+  const config: Config = {
+    port: int('PORT', 4000),
+    host: text('HOST') ?? '0.0.0.0',
+    production,
+    logLevel: text('LOG_LEVEL') ?? (env.NODE_ENV === 'test' ? 'silent' : 'info'),
+    redisUrl,
+    redisPrefix: env.REDIS_PREFIX ?? 'chat:',
+    auth,
+    limits: {
+      allowedOrigins: (text('ALLOWED_ORIGINS') ?? '').split(',').map((o) => o.trim()).filter(Boolean),
+      maxConnections: int('MAX_CONNECTIONS', 10_000, 1),
+      maxPayloadBytes: int('MAX_PAYLOAD_BYTES', 65_536, 256),
+      messageRate,
+      messageBurst: int('MESSAGE_BURST', messageRate * 2, 1),
+      frameRate: int('FRAME_RATE', 100, 1),
+      maxSubscriptionsPerConnection: int('MAX_SUBSCRIPTIONS_PER_CONNECTION', 100, 1),
+      heartbeatIntervalMs,
+      connectionInitTimeoutMs: int('CONNECTION_INIT_TIMEOUT_MS', 10_000, 1),
+      slowConsumerBytes: int('SLOW_CONSUMER_BYTES', 4 * 1024 * 1024, 1024),
+      maxHttpBodyBytes: int('MAX_HTTP_BODY_BYTES', 1024 * 1024, 1024),
+    },
+    historyLimit: int('HISTORY_LIMIT', 10_000, 1),
+    typingTtlMs: int('TYPING_TTL_MS', 5_000, 10),
+    presenceTtlMs: int('PRESENCE_TTL_MS', Math.min(3 * heartbeatIntervalMs, 30_000), 50),
+    shutdownTimeoutMs: int('SHUTDOWN_TIMEOUT_MS', 10_000, 100),
+    devTokens: !production && env.DEV_TOKENS !== 'false',
+  };
+  if (problems.length) throw new ConfigError(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+  return Object.freeze(config);
+}
+
+function loadAuth(text: (name: string) => string | undefined, production: boolean, problems: string[]): AuthConfig {
+  const claims = {
+    ...(text('JWT_ISSUER') ? { issuer: text('JWT_ISSUER') } : {}),
+    ...(text('JWT_AUDIENCE') ? { audience: text('JWT_AUDIENCE') } : {}),
+  };
+  const secret = text('JWT_SECRET');
+  const publicKeyPem = text('JWT_PUBLIC_KEY')?.replace(/\\n/g, '\n');
+  const jwksUrl = text('JWKS_URL');
+  const configured = [secret, publicKeyPem, jwksUrl].filter(Boolean).length;
+  if (configured > 1) problems.push('set only one of JWT_SECRET, JWT_PUBLIC_KEY, JWKS_URL');
+  if (secret) {
+    if (Buffer.byteLength(secret) < 32) problems.push('JWT_SECRET must be at least 32 bytes (HS256 needs a 256-bit key)');
+    return { kind: 'secret', secret, devSecret: false, ...claims };
+  }
+  if (publicKeyPem) {
+    if (!publicKeyPem.includes('BEGIN PUBLIC KEY')) problems.push('JWT_PUBLIC_KEY must be a PEM "PUBLIC KEY" (SPKI)');
+    return { kind: 'public-key', publicKeyPem, ...claims };
+  }
+  if (jwksUrl) {
+    if (!/^https?:\/\//.test(jwksUrl)) problems.push('JWKS_URL must be an http(s) URL');
+    return { kind: 'jwks', jwksUrl, ...claims };
+  }
+  if (production) problems.push('NODE_ENV=production needs JWT_SECRET, JWT_PUBLIC_KEY or JWKS_URL');
+  return { kind: 'secret', secret: DEV_JWT_SECRET, devSecret: true, ...claims };
+}

@@ -1,0 +1,29 @@
+import { GraphQLError } from 'graphql';
+import { isChatError } from '../chat/errors.ts';
+
+const originalOf = (error: unknown): unknown =>
+  error instanceof GraphQLError && error.originalError ? originalOf(error.originalError) : error;
+
+/**
+ * Yoga's `maskError`: domain errors keep their message and get their code as `extensions.code`; GraphQL's own
+ * (syntax, validation, limits) keep theirs; anything else is an internal error whose details stay in the log.
+ */
+export function maskError(error: unknown, fallbackMessage: string): Error {
+  const original = originalOf(error);
+  if (isChatError(original)) {
+    const path = error instanceof GraphQLError ? error.path : undefined;
+    const nodes = error instanceof GraphQLError ? error.nodes : undefined;
+    return new GraphQLError(original.message, {
+      ...(nodes ? { nodes } : {}),
+      ...(path ? { path } : {}),
+      extensions: { code: original.code },
+    });
+  }
+  if (error instanceof GraphQLError && !error.originalError) return error;
+  if (error instanceof GraphQLError && error.originalError instanceof GraphQLError) return error.originalError;
+  const path = error instanceof GraphQLError ? error.path : undefined;
+  return new GraphQLError(fallbackMessage, {
+    ...(path ? { path } : {}),
+    extensions: { code: 'INTERNAL_SERVER_ERROR' },
+  });
+}

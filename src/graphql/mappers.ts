@@ -1,0 +1,16 @@
+import type { RoomEvent } from '../chat/types.ts';
+
+/** The union members are the domain's RoomEvent variants, told apart by `kind` in `RoomEvent.__resolveType`. */
+export type MessageSentEvent = Extract<RoomEvent, { kind: 'message' }>;
+export type MemberJoinedEvent = Extract<RoomEvent, { kind: 'joined' }>;
+export type MemberLeftEvent = Extract<RoomEvent, { kind: 'left' }>;
+export type TypingChangedEvent = Extract<RoomEvent, { kind: 'typing' }>;
+
+export interface ServerStatsSnapshot {
+  at: string;
+  instances: number;
+  connections: number;
+  subscriptions: number;
+  messagesPerSecond: number;
+  deliveriesPerSecond: number;
+}

@@ -1,0 +1,5 @@
+import { requireViewer } from '../../context.ts';
+import type { QueryResolvers } from '../../resolvers-types.generated.ts';
+
+export const room: NonNullable<QueryResolvers['room']> = (_parent, { id }, ctx) =>
+  ctx.chat.rooms.find(requireViewer(ctx), id);

@@ -1,0 +1,23 @@
+import type { Resolvers } from '../resolvers-types.generated.ts';
+import { DateTime } from '../scalars.ts';
+import { createRoom } from './Mutation/createRoom.ts';
+import { sendMessage } from './Mutation/sendMessage.ts';
+import { setTyping } from './Mutation/setTyping.ts';
+import { me } from './Query/me.ts';
+import { room } from './Query/room.ts';
+import { rooms } from './Query/rooms.ts';
+import { messages } from './Room/messages.ts';
+import { online } from './Room/online.ts';
+import { resolveRoomEventType } from './RoomEvent/resolveType.ts';
+import { roomEvents } from './Subscription/roomEvents.ts';
+import { serverStats } from './Subscription/serverStats.ts';
+
+// Types not listed here resolve their fields by name from the domain objects (their mappers).
+export const resolvers: Resolvers = {
+  DateTime,
+  Query: { me, rooms, room },
+  Mutation: { createRoom, sendMessage, setTyping },
+  Subscription: { roomEvents, serverStats },
+  Room: { online, messages },
+  RoomEvent: { __resolveType: resolveRoomEventType },
+};

@@ -1,0 +1,44 @@
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Figures read at scrape time, so the hot path only bumps plain numbers. */
+export interface MetricSources {
+  connections(): number;
+  subscriptions(): number;
+  messagesIn(): number;
+  messagesOut(): number;
+  deliveries(): number;
+}
+
+/** Prometheus instruments of one server, in a registry of its own so several servers can share a process (tests). */
+export function createMetrics(sources: MetricSources) {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'chat_' });
+
+  const fromSource = (name: string, help: string, read: () => number) => {
+    let seen = 0;
+    return new Counter({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        const now = read();
+        this.inc(Math.max(0, now - seen));
+        seen = now;
+      },
+    });
+  };
+  new Gauge({ name: 'chat_ws_connections', help: 'Open WebSocket connections', registers: [registry], collect() { this.set(sources.connections()); } });
+  new Gauge({ name: 'chat_subscriptions', help: 'Open roomEvents subscriptions, every transport', registers: [registry], collect() { this.set(sources.subscriptions()); } });
+  fromSource('chat_messages_in_total', 'Messages accepted by sendMessage on this instance', sources.messagesIn);
+  fromSource('chat_messages_out_total', 'MessageSent events handed to local subscribers', sources.messagesOut);
+  fromSource('chat_ws_deliveries_total', 'graphql-ws `next` frames written to sockets', sources.deliveries);
+
+  return {
+    registry,
+    errors: new Counter({ name: 'chat_graphql_errors_total', help: 'GraphQL errors returned, by extensions.code', labelNames: ['code'], registers: [registry] }),
+    closes: new Counter({ name: 'chat_ws_closes_total', help: 'WebSocket closes, by close code', labelNames: ['code'], registers: [registry] }),
+    upgradesRefused: new Counter({ name: 'chat_ws_upgrades_refused_total', help: 'Upgrades refused before the switch, by HTTP status', labelNames: ['status'], registers: [registry] }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,0 +1,22 @@
+import type { ConnectionRegistry } from './connection-registry.ts';
+
+/**
+ * One timer for every socket (not one per socket): each sweep terminates the sockets that did not answer
+ * the previous sweep's ping, then pings the rest. A dead peer is therefore gone within two intervals, and its
+ * subscriptions end through the same close path as a clean disconnect (presence left).
+ */
+export function startHeartbeat(registry: ConnectionRegistry, intervalMs: number, onReaped: (connectionId: string) => void) {
+  const timer = setInterval(() => {
+    for (const connection of registry.values()) {
+      if (!connection.alive) {
+        onReaped(connection.id);
+        connection.socket.terminate();
+        continue;
+      }
+      connection.alive = false;
+      connection.socket.ping();
+    }
+  }, intervalMs);
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
+}
