@@ -1,0 +1,31 @@
+/**
+ * Every key and pub/sub channel name, all under one prefix. Channels are prefixed here by hand because
+ * neither the `/db` of a Redis URL nor ioredis `keyPrefix` applies to pub/sub (PITFALLS 7).
+ * The namespace comes before the id, so no room or user id can collide with another kind of key.
+ */
+export function createKeys(prefix: string) {
+  return {
+    prefix,
+    room: (roomId: string) => `${prefix}room:${roomId}`,
+    /** Creation counter: the score of both room indexes, so listings keep creation order exactly. */
+    roomOrder: `${prefix}rooms:order`,
+    publicRooms: `${prefix}rooms:public`,
+    userRooms: (userId: string) => `${prefix}rooms:user:${userId}`,
+    seq: (roomId: string) => `${prefix}msg-seq:${roomId}`,
+    messages: (roomId: string) => `${prefix}msg:${roomId}`,
+    idempotency: (roomId: string) => `${prefix}msg-idem:${roomId}`,
+    idempotencyBySeq: (roomId: string) => `${prefix}msg-idem-seq:${roomId}`,
+    /** Key prefixes the presence reaper completes inside Lua with the room id it reads from an expired entry. */
+    presenceConnectionsPrefix: `${prefix}presence-conns:`,
+    presenceCountsPrefix: `${prefix}presence-counts:`,
+    presenceUsersPrefix: `${prefix}presence-users:`,
+    presenceConnections: (roomId: string) => `${prefix}presence-conns:${roomId}`,
+    presenceCounts: (roomId: string) => `${prefix}presence-counts:${roomId}`,
+    presenceUsers: (roomId: string) => `${prefix}presence-users:${roomId}`,
+    presenceExpiry: `${prefix}presence-expiry`,
+    rate: (key: string) => `${prefix}rate:${key}`,
+    roomChannel: (roomId: string) => `${prefix}room-events:${roomId}`,
+  };
+}
+
+export type Keys = ReturnType<typeof createKeys>;
