@@ -20,4 +20,12 @@ if (auth.kind !== 'secret') {
   process.exit(2);
 }
 const name = nameParts.join(' ') || undefined;
-console.log(await signDevToken(auth.secret, { sub, ...(name ? { name } : {}), ...(admin ? { roles: ['admin'] } : {}), expiresIn }));
+const token = await signDevToken(auth.secret, {
+  sub,
+  expiresIn,
+  ...(name ? { name } : {}),
+  ...(admin ? { roles: ['admin'] } : {}),
+  ...(auth.issuer ? { issuer: auth.issuer } : {}),
+  ...(auth.audience ? { audience: auth.audience } : {}),
+});
+console.log(token);
