@@ -1,0 +1,139 @@
+import {
+  Kind,
+  createSourceEventStream,
+  execute,
+  visit,
+  type DocumentNode,
+  type ExecutionArgs,
+  type ExecutionResult,
+  type OperationDefinitionNode,
+} from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+
+/**
+ * Execute-once delivery. graphql-js executes a subscription's selection set once per subscriber per event; here
+ * subscribers whose operations are the same shape share one execution per event, and so one result object
+ * (which the WebSocket edge then serializes once, see `ws/shared-frames.ts`).
+ *
+ * What may be shared is decided at subscribe time: everything that makes a subscriber different — the token,
+ * private-room access, presence, the `after` replay — happens in the root field's `subscribe` resolver, which
+ * still runs once per subscriber. After that, a result depends only on the event (the same object for every local
+ * subscriber of a room, from the room hub), the document, the operation name, and the variables that the
+ * selection set itself reads. That holds for this schema because no field reachable from an event reads the
+ * context (the viewer); `SHAREABLE_ROOT_FIELDS` lists the root fields for which that was checked.
+ */
+const SHAREABLE_ROOT_FIELDS = new Set(['roomEvents']);
+
+const documentIds = new WeakMap<DocumentNode, number>();
+let nextDocumentId = 0;
+/** Per document and operation: the variable names read below the root field (null: not shareable). */
+const shapes = new WeakMap<DocumentNode, Map<string, readonly string[] | null>>();
+/** Per event: the results computed for it so far, by shape key. Gone with the event. */
+const resultsByEvent = new WeakMap<object, Map<string, ExecutionResult | Promise<ExecutionResult>>>();
+
+function operationOf(document: DocumentNode, operationName: string | null | undefined): OperationDefinitionNode | undefined {
+  const operations = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
+  return operationName ? operations.find((o) => o.name?.value === operationName) : operations.length === 1 ? operations[0] : undefined;
+}
+
+/** Variables read anywhere except in the root field's own arguments; null when the operation is not shareable. */
+function selectionVariables(document: DocumentNode, operationName: string | null | undefined): readonly string[] | null {
+  let byOperation = shapes.get(document);
+  if (!byOperation) shapes.set(document, (byOperation = new Map()));
+  const cacheKey = operationName ?? '';
+  const cached = byOperation.get(cacheKey);
+  if (cached !== undefined) return cached;
+
+  const operation = operationOf(document, operationName);
+  const roots = operation?.selectionSet.selections ?? [];
+  const root = roots[0];
+  let result: readonly string[] | null = null;
+  if (
+    operation &&
+    roots.length === 1 &&
+    root?.kind === Kind.FIELD &&
+    SHAREABLE_ROOT_FIELDS.has(root.name.value) &&
+    !document.definitions.some((d) => d.kind === Kind.FRAGMENT_DEFINITION)
+  ) {
+    const names = new Set<string>();
+    // Directives on the root field (e.g. @include(if: $x)) and everything below it shape the result.
+    visit({ ...root, arguments: [] }, { Variable: (node) => void names.add(node.name.value) });
+    result = [...names].sort();
+  }
+  byOperation.set(cacheKey, result);
+  return result;
+}
+
+function shapeKey(args: ExecutionArgs, variableNames: readonly string[]): string {
+  let documentId = documentIds.get(args.document);
+  if (documentId === undefined) documentIds.set(args.document, (documentId = nextDocumentId++));
+  const variables = args.variableValues ?? {};
+  const used = variableNames.length === 0 ? '' : JSON.stringify(variableNames.map((name) => variables[name] ?? null));
+  return `${documentId}\u0000${args.operationName ?? ''}\u0000${used}`;
+}
+
+/**
+ * Maps source events to results. Hand-written rather than an async generator: a generator's `return()` waits
+ * for a pending `next()`, so an idle subscription would stay open (and its user present) until the next event.
+ */
+function mapEvents(
+  source: AsyncIterator<unknown>,
+  map: (event: unknown) => ExecutionResult | Promise<ExecutionResult>,
+): AsyncIterableIterator<ExecutionResult> {
+  const done = { value: undefined, done: true } as const;
+  return {
+    async next() {
+      const step = await source.next();
+      return step.done ? done : { value: await map(step.value), done: false };
+    },
+    async return() {
+      await source.return?.();
+      return done;
+    },
+    async throw(error?: unknown) {
+      await source.return?.();
+      throw error;
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+}
+
+function sharedExecutor(args: ExecutionArgs, key: string) {
+  return (event: unknown): ExecutionResult | Promise<ExecutionResult> => {
+    if (typeof event !== 'object' || event === null) return execute({ ...args, rootValue: event });
+    let results = resultsByEvent.get(event);
+    if (!results) resultsByEvent.set(event, (results = new Map()));
+    let result = results.get(key);
+    if (result === undefined) {
+      result = execute({ ...args, rootValue: event });
+      results.set(key, result);
+    }
+    return result;
+  };
+}
+
+/** graphql-js `subscribe`, with per-event execution shared between subscribers of the same shape. */
+export async function subscribeSharingExecution(
+  args: ExecutionArgs,
+): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
+  const variableNames = selectionVariables(args.document, args.operationName);
+  const stream = await createSourceEventStream(args);
+  if (!(Symbol.asyncIterator in stream)) return stream;
+  const source = stream[Symbol.asyncIterator]();
+  if (variableNames === null) {
+    // Not shareable: the reference behaviour, one execution per subscriber and event.
+    return mapEvents(source, (event) => execute({ ...args, rootValue: event }));
+  }
+  return mapEvents(source, sharedExecutor(args, shapeKey(args, variableNames)));
+}
+
+/** Makes Yoga (HTTP, SSE and WebSocket alike) subscribe through `subscribeSharingExecution`. */
+export function useSharedSubscriptionExecution(): Plugin {
+  return {
+    onSubscribe({ setSubscribeFn }) {
+      setSubscribeFn(subscribeSharingExecution as Parameters<typeof setSubscribeFn>[0]);
+    },
+  };
+}

@@ -1,0 +1,36 @@
+/**
+ * Serialize-once delivery. Subscribers of the same room and operation shape share one result object (see
+ * `graphql/shared-execution.ts`); graphql-ws would still `JSON.stringify` it once per socket. Its
+ * `jsonMessageReplacer` swaps such a payload for a placeholder, so only the tiny envelope (`id`, `type`) is
+ * stringified per socket, and `finishFrame` splices in the payload's JSON, computed once per result.
+ *
+ * graphql-ws calls `socket.send(stringifyMessage(message, replacer))` with nothing in between, so the payload
+ * seen by the replacer is always the one of the frame handed to `finishFrame` next (single-threaded).
+ */
+const PLACEHOLDER = '\u0000shared-payload\u0000';
+const PLACEHOLDER_JSON = JSON.stringify(PLACEHOLDER);
+
+const serialized = new WeakMap<object, string>();
+let pending: string | null = null;
+
+export function sharedPayloadReplacer(this: unknown, key: string, value: unknown): unknown {
+  if (key !== 'payload' || typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+  // Only graphql-ws's own envelope has a `type` next to `payload`; nested user data named "payload" is left alone.
+  if (typeof this !== 'object' || this === null || (this as { type?: unknown }).type !== 'next') return value;
+  let json = serialized.get(value);
+  if (json === undefined) {
+    json = JSON.stringify(value);
+    serialized.set(value, json);
+  }
+  pending = json;
+  return PLACEHOLDER;
+}
+
+/** The frame to write: the envelope with its shared payload spliced back in. */
+export function finishFrame(data: string): string {
+  if (pending === null) return data;
+  const json = pending;
+  pending = null;
+  const at = data.lastIndexOf(PLACEHOLDER_JSON);
+  return at < 0 ? data : data.slice(0, at) + json + data.slice(at + PLACEHOLDER_JSON.length);
+}

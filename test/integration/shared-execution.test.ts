@@ -1,0 +1,89 @@
+import { execute, parse } from 'graphql';
+import { describe, expect, it } from 'vitest';
+import { createChatSchema } from '../../src/graphql/schema.ts';
+import { gql } from '../utils/http-client.ts';
+import { startTestApp } from '../utils/test-app.ts';
+import { signTestToken } from '../utils/tokens.ts';
+import { connectAuthed } from '../utils/ws-client.ts';
+
+// Different selections of one room at once: some identical (they share one execution), some with variables that
+// change the result, aliases, fragments (not shared). Each must get exactly what graphql-js produces for it alone.
+const SELECTIONS: Array<{ query: string; variables?: Record<string, unknown> }> = [
+  { query: `subscription($r: ID!) { roomEvents(roomId: $r) { __typename ... on MessageSent { message { id body } } } }` },
+  { query: `subscription($r: ID!) { roomEvents(roomId: $r) { __typename ... on MessageSent { message { id body } } } }` },
+  {
+    query: `subscription($r: ID!) { roomEvents(roomId: $r) { ... on MessageSent { m: message { author { id name } sentAt roomId clientMessageId } } } }`,
+  },
+  {
+    query: `subscription($r: ID!, $withBody: Boolean!) { roomEvents(roomId: $r) { ... on MessageSent { message { id body @include(if: $withBody) } } } }`,
+    variables: { withBody: true },
+  },
+  {
+    query: `subscription($r: ID!, $withBody: Boolean!) { roomEvents(roomId: $r) { ... on MessageSent { message { id body @include(if: $withBody) } } } }`,
+    variables: { withBody: false },
+  },
+  {
+    query: `subscription Named($r: ID!) { roomEvents(roomId: $r) { ...Event } } fragment Event on RoomEvent { __typename ... on MessageSent { message { id author { name } } } }`,
+  },
+];
+
+describe('execute-once delivery', () => {
+  it('gives every subscriber exactly what graphql-js would have produced for it', async () => {
+    const app = await startTestApp({ MESSAGE_RATE: '1000', MESSAGE_BURST: '1000' });
+    const token = await signTestToken({ sub: 'alice', name: 'Alice' });
+    const created = await gql(app.graphqlUrl, 'mutation { createRoom(name: "shared") { id } }', {}, token);
+    const roomId = created.data?.createRoom.id as string;
+
+    const clients = await Promise.all(
+      SELECTIONS.map(async (_, i) => connectAuthed(app.wsUrl, await signTestToken({ sub: `reader${i}` }))),
+    );
+    SELECTIONS.forEach(({ query, variables }, i) => clients[i]!.subscribe('s', query, { r: roomId, ...variables }));
+    // Each reader is a different user, so each sees its own MemberJoined first: its subscription is live.
+    await Promise.all(clients.map((client) => client.waitForNexts('s', 1)));
+
+    const sent = 20;
+    for (let i = 0; i < sent; i++) {
+      const response = await gql(
+        app.graphqlUrl,
+        'mutation($r: ID!, $b: String!, $c: ID) { sendMessage(roomId: $r, body: $b, clientMessageId: $c) { id } }',
+        { r: roomId, b: `message ${i}`, c: i % 2 ? `c${i}` : null },
+        token,
+      );
+      expect(response.errors).toBeUndefined();
+    }
+
+    const history = await gql(
+      app.graphqlUrl,
+      'query($r: ID!) { room(id: $r) { messages(last: 100) { id roomId body sentAt clientMessageId author { id name } } } }',
+      { r: roomId },
+      token,
+    );
+    const messages = history.data?.room.messages as Array<Record<string, unknown>>;
+    expect(messages).toHaveLength(sent);
+
+    const schema = createChatSchema();
+    for (const [i, { query, variables }] of SELECTIONS.entries()) {
+      const expected = await Promise.all(
+        messages.map(async (message) =>
+          JSON.parse(
+            JSON.stringify(
+              await execute({
+                schema,
+                document: parse(query),
+                rootValue: { kind: 'message', roomId, message: { ...message, seq: 0 } },
+                variableValues: { r: roomId, ...variables },
+                contextValue: {},
+              }),
+            ),
+          ),
+        ),
+      );
+      const received = await clients[i]!.waitForNexts('s', 1 + sent);
+      const messageResults = received.filter(
+        (payload: { data?: { roomEvents?: Record<string, unknown> } }) =>
+          payload.data?.roomEvents && ('message' in payload.data.roomEvents || 'm' in payload.data.roomEvents),
+      );
+      expect(messageResults, `selection ${i}`).toEqual(expected);
+    }
+  });
+});
