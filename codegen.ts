@@ -1,6 +1,7 @@
 import type { CodegenConfig } from '@graphql-codegen/cli';
 
-// Resolver types for the server. `npm run codegen` must leave git clean: CI runs it and fails on a diff.
+// Resolver types for the server, and typed operations for the client tests (the client preset, as an app would
+// use it). `npm run codegen` must leave git clean: CI runs it and fails on a diff.
 const config: CodegenConfig = {
   schema: 'schema/*.graphql',
   emitLegacyCommonJSImports: false,
@@ -27,6 +28,12 @@ const config: CodegenConfig = {
           ServerStats: './mappers.ts#ServerStatsSnapshot',
         },
       },
+    },
+    'test/clients/gql/': {
+      documents: ['test/clients/**/*.ts', '!test/clients/gql/**'],
+      preset: 'client',
+      presetConfig: { fragmentMasking: false },
+      config: { useTypeImports: true, enumsAsTypes: true, scalars: { DateTime: 'string' } },
     },
   },
 };

@@ -5,7 +5,11 @@ import { createTokenVerifier } from './auth/token-verifier.ts';
 import { createChat } from './chat/index.ts';
 import type { Logger } from './chat/logger.ts';
 import type { Config } from './config.ts';
+import { useSharedSubscriptionExecution } from './graphql/shared-execution.ts';
+import { useSubscriptionTokenExpiry } from './graphql/subscription-expiry.ts';
 import { createYogaServer } from './graphql/yoga.ts';
+import { createDemoRoute } from './http/demo/demo-route.ts';
+import { createDevTokenRoute } from './http/dev-token.ts';
 import { createRequestHandler } from './http/routes.ts';
 import { createMetrics } from './observability/metrics.ts';
 import { createServerStats } from './observability/server-stats.ts';
@@ -37,14 +41,18 @@ export async function createApp(config: Readonly<Config>, logger: Logger): Promi
     deliveries: () => deliveries,
   };
   const metrics = createMetrics(sources);
-  const stats = createServerStats(sources);
+  const stats = createServerStats({ sources, directory: adapters.instances, logger });
 
   const yoga = createYogaServer({
     context: { chat, stats },
     verifier,
     logger,
     production: config.production,
+    limits: { ...config.limits.graphql, introspection: config.limits.introspection },
+    maxRequestBodyBytes: config.limits.maxHttpBodyBytes,
     plugins: [
+      useSharedSubscriptionExecution(),
+      useSubscriptionTokenExpiry(),
       {
         onExecutionResult({ result }) {
           if (!result || !('errors' in result)) return;
@@ -53,7 +61,16 @@ export async function createApp(config: Readonly<Config>, logger: Logger): Promi
       },
     ],
   });
-  const httpServer = createServer(createRequestHandler({ ready: chat.ready, registry: metrics.registry, fallback: yoga }));
+  const handleRequest = createRequestHandler({ ready: chat.ready, registry: metrics.registry, routes: devRoutes(config), fallback: yoga });
+  // Requests that end by themselves (queries, mutations), so shutdown can let them finish; SSE streams never do.
+  let inFlight = 0;
+  const httpServer = createServer((request, response) => {
+    if (!request.headers.accept?.includes('text/event-stream')) {
+      inFlight += 1;
+      response.once('close', () => (inFlight -= 1));
+    }
+    handleRequest(request, response);
+  });
   const graphqlWs = createGraphQLWsServer({
     yoga,
     verifier,
@@ -72,6 +89,9 @@ export async function createApp(config: Readonly<Config>, logger: Logger): Promi
       },
       onClose: (_connection, code) => metrics.closes.inc({ code: String(code) }),
       onUpgradeRefused: (status) => metrics.upgradesRefused.inc({ status: String(status) }),
+      onInitRefused: () => metrics.initRefused.inc(),
+      onSlowConsumer: () => metrics.slowConsumers.inc(),
+      onFrameRateExceeded: () => metrics.frameRateCloses.inc(),
     },
   });
   connections = () => ws.registry.size;
@@ -94,15 +114,27 @@ export async function createApp(config: Readonly<Config>, logger: Logger): Promi
       stopping ??= (async () => {
         const httpClosed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
         await ws.close(CloseCode.GoingAway, 'Server shutting down', config.shutdownTimeoutMs / 2);
-        // SSE streams and keep-alive sockets would hold `close` open until their clients go.
+        // In-flight mutations finish (bounded); then SSE streams and keep-alive sockets, which would hold
+        // `close` open until their clients go, are cut.
+        httpServer.closeIdleConnections();
+        const deadline = Date.now() + config.shutdownTimeoutMs / 4;
+        while (inFlight > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
         httpServer.closeAllConnections();
         await httpClosed;
         // Presence leaves are published by the subscriptions' own cleanup; give them a turn to reach Redis.
         await new Promise((resolve) => setImmediate(resolve));
-        stats.stop();
+        // Before the Redis connections close: the other instances' dashboards drop this one at once.
+        await stats.stop();
         await chat.close();
       })();
       return stopping;
     },
   };
+}
+
+/** `POST /dev/token` and the demo page that logs in with it: outside production, with an HS256 secret only. */
+function devRoutes({ devTokens, auth }: Readonly<Config>) {
+  if (!devTokens || auth.kind !== 'secret') return [];
+  const claims = { ...(auth.issuer ? { issuer: auth.issuer } : {}), ...(auth.audience ? { audience: auth.audience } : {}) };
+  return [createDevTokenRoute({ secret: auth.secret, ...claims }), createDemoRoute()];
 }

@@ -51,8 +51,30 @@ export interface Limits {
   connectionInitTimeoutMs: number;
   /** Unsent bytes past which a socket is closed 1013. @default 4_194_304 */
   slowConsumerBytes: number;
-  /** Largest HTTP request body. @default 1_048_576 */
+  /** Largest HTTP request body; larger gets HTTP 413 (Yoga `maxRequestBodySize`). @default 1_048_576 */
   maxHttpBodyBytes: number;
+  /**
+   * Failed connection_init attempts (bad or expired token, hung key fetch) per remote address within
+   * INIT_FAILURE_WINDOW_MS; past it, upgrades from that address get HTTP 429 until the window ends. @default 20
+   */
+  initFailuresPerAddress: number;
+  /** @default 60_000 */
+  initFailureWindowMs: number;
+  /** Schema introspection (`__schema`, `__type`). @default true outside production, false with NODE_ENV=production */
+  introspection: boolean;
+  /** graphql-armor limits, over HTTP, SSE and WebSocket alike; a query past one gets GRAPHQL_VALIDATION_FAILED. */
+  graphql: {
+    /** Selection depth (inline fragments count). @default 10 */
+    maxDepth: number;
+    /** Aliases per operation. @default 15 */
+    maxAliases: number;
+    /** Lexical tokens per document (GraphiQL's introspection query is about 200). @default 1_000 */
+    maxTokens: number;
+    /** Directives per operation. @default 50 */
+    maxDirectives: number;
+    /** graphql-armor cost (objects 2, scalars 1, times 1.5 per level). @default 5_000 */
+    maxCost: number;
+  };
 }
 
 /** The HS256 secret used outside production when none is configured; printed tokens are signed with it. */
@@ -79,6 +101,15 @@ export function loadConfig(env: Env): Readonly<Config> {
       return fallback;
     }
     return value;
+  };
+
+  const bool = (name: string, fallback: boolean): boolean => {
+    const raw = text(name)?.toLowerCase();
+    if (raw === undefined) return fallback;
+    if (raw === 'true' || raw === '1') return true;
+    if (raw === 'false' || raw === '0') return false;
+    problems.push(`${name} must be true or false, got "${raw}"`);
+    return fallback;
   };
 
   const production = env.NODE_ENV === 'production';
@@ -109,6 +140,16 @@ export function loadConfig(env: Env): Readonly<Config> {
       connectionInitTimeoutMs: int('CONNECTION_INIT_TIMEOUT_MS', 10_000, 1),
       slowConsumerBytes: int('SLOW_CONSUMER_BYTES', 4 * 1024 * 1024, 1024),
       maxHttpBodyBytes: int('MAX_HTTP_BODY_BYTES', 1024 * 1024, 1024),
+      initFailuresPerAddress: int('INIT_FAILURES_PER_ADDRESS', 20, 1),
+      initFailureWindowMs: int('INIT_FAILURE_WINDOW_MS', 60_000, 10),
+      introspection: bool('INTROSPECTION', !production),
+      graphql: {
+        maxDepth: int('GRAPHQL_MAX_DEPTH', 10, 1),
+        maxAliases: int('GRAPHQL_MAX_ALIASES', 15, 0),
+        maxTokens: int('GRAPHQL_MAX_TOKENS', 1_000, 10),
+        maxDirectives: int('GRAPHQL_MAX_DIRECTIVES', 50, 0),
+        maxCost: int('GRAPHQL_MAX_COST', 5_000, 1),
+      },
     },
     historyLimit: int('HISTORY_LIMIT', 10_000, 1),
     typingTtlMs: int('TYPING_TTL_MS', 5_000, 10),

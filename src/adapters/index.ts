@@ -1,10 +1,16 @@
 import type { Logger } from '../chat/logger.ts';
 import type { ChatAdapters } from '../chat/ports/index.ts';
 import type { Config } from '../config.ts';
+import { createLocalInstanceDirectory, type InstanceDirectory } from '../observability/instance-directory.ts';
 import { createMemoryAdapters } from './memory/index.ts';
 
+/** The chat ports plus the instance directory behind cluster-wide serverStats, chosen together. */
+export interface Adapters extends ChatAdapters {
+  instances: InstanceDirectory;
+}
+
 /** The one place that asks "is there a REDIS_URL?". */
-export async function createAdapters(config: Config, logger: Logger): Promise<ChatAdapters> {
+export async function createAdapters(config: Config, logger: Logger): Promise<Adapters> {
   const common = {
     logger,
     historyLimit: config.historyLimit,
@@ -20,5 +26,5 @@ export async function createAdapters(config: Config, logger: Logger): Promise<Ch
       presenceTtlMs: config.presenceTtlMs,
     });
   }
-  return createMemoryAdapters(common);
+  return { ...createMemoryAdapters(common), instances: createLocalInstanceDirectory() };
 }

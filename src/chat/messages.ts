@@ -44,6 +44,11 @@ export function createMessageService({
         throw new ChatError('BAD_USER_INPUT', 'clientMessageId must be 1..128 characters');
       }
       await rooms.require(viewer, input.roomId);
+      // A retry is answered before rate limiting: a client resending after a lost reply must get its message back.
+      if (clientMessageId !== null) {
+        const stored = await store.findByClientId(input.roomId, viewer.id, clientMessageId);
+        if (stored) return stored;
+      }
       if (!(await limiter.take(viewer.id))) {
         throw new ChatError('RATE_LIMITED', 'too many messages; slow down');
       }

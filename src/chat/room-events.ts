@@ -83,6 +83,11 @@ export function createRoomEventService({
       try {
         const attachment = await hubs.attach(roomId, sink, fail);
         detach = attachment.detach;
+        // A cursor past the newest stored message (history lost or a forged id) would make the seam filter drop
+        // every live message up to it, silently. Read after attaching, so a cursor just received is never newer.
+        if (afterSeq !== null && afterSeq > (await store.lastSeq(roomId))) {
+          throw new ChatError('BAD_USER_INPUT', `"${after}" is newer than the newest message of room ${roomId}`);
+        }
         await presence.join(roomId, user, connectionId);
         joined = true;
         if (afterSeq !== null) {

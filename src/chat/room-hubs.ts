@@ -97,9 +97,13 @@ export function createRoomHubs({ bus, store, logger, counters, pageSize = 500, f
         } else if (item.kind !== 'message') {
           dispatch(hub, item);
         } else if (item.message.seq > hub.lastSeq) {
-          await fill(hub, item.message.seq);
-          hub.lastSeq = item.message.seq;
-          dispatch(hub, item);
+          // Read through the message itself and pass on the stored copy: history is the authority. A message
+          // that history does not hold (a well-formed but forged PUBLISH on the room channel) would otherwise
+          // move lastSeq past every real message to come and silence the room.
+          await fill(hub, item.message.seq + 1);
+          if (hub.lastSeq < item.message.seq) {
+            logger.warn({ roomId: hub.roomId, seq: item.message.seq }, 'dropped a published message that history does not hold');
+          }
         }
       }
     } catch (error) {

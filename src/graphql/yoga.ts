@@ -1,12 +1,12 @@
-import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { GraphQLError } from 'graphql';
-import { createYoga, type Plugin } from 'graphql-yoga';
+import { createYoga, type GraphiQLOptions, type Plugin } from 'graphql-yoga';
 import { isChatError } from '../chat/errors.ts';
 import type { TokenVerifier } from '../auth/token-verifier.ts';
 import type { Logger } from '../chat/logger.ts';
 import type { Viewer } from '../chat/types.ts';
 import type { GraphQLContext, ServerContext } from './context.ts';
 import { maskError } from './errors.ts';
+import { createGraphQLLimitPlugins, type GraphQLLimitOptions } from './limits.ts';
 import { createChatSchema } from './schema.ts';
 
 export interface YogaOptions {
@@ -14,28 +14,41 @@ export interface YogaOptions {
   verifier: TokenVerifier;
   logger: Logger;
   production: boolean;
-  /** Envelop plugins (limits, metrics) added by the composition root. */
-  plugins?: Plugin[];
+  /** Envelop plugins (metrics) added by the composition root. */
+  plugins?: Array<Plugin | Plugin<GraphQLContext>>;
+  /** Query-shape limits and introspection; they apply to HTTP, SSE and WebSocket operations alike. */
+  limits: GraphQLLimitOptions;
+  /** Larger request bodies get HTTP 413 (by Content-Length, and counted while streaming). */
+  maxRequestBodyBytes: number;
 }
 
-// The bundled GraphiQL page is 9 MB of inlined assets (no CDN, PITFALLS 21): render it once.
-let graphiqlPage: string | undefined;
-const renderGraphiQLOnce: typeof renderGraphiQL = (options) => (graphiqlPage ??= renderGraphiQL(options));
+// The bundled GraphiQL page is 9 MB of inlined assets (no CDN, PITFALLS 21), some 30 MB of heap once loaded:
+// loaded on the first page view (never in production), rendered once.
+let graphiqlPage: Promise<string> | undefined;
+const renderGraphiQLOnce = (options: GraphiQLOptions): Promise<string> =>
+  (graphiqlPage ??= import('@graphql-yoga/render-graphiql').then(({ renderGraphiQL }) => renderGraphiQL(options)));
 
-export function createYogaServer({ context, verifier, logger, production, plugins = [] }: YogaOptions) {
+/** pino serializes an Error only under `err`; Yoga passes errors positionally. */
+const yogaLog = (args: unknown[]) => {
+  const err = args.find((arg) => arg instanceof Error);
+  const rest = args.filter((arg) => arg !== err);
+  return err ? { err, ...(rest.length ? { args: rest } : {}) } : { args };
+};
+
+export function createYogaServer({ context, verifier, logger, production, plugins = [], limits, maxRequestBodyBytes }: YogaOptions) {
   return createYoga<ServerContext & { viewer?: Viewer | null }, GraphQLContext>({
     schema: createChatSchema(),
     graphqlEndpoint: '/graphql',
     landingPage: false,
     logging: {
-      debug: (...args) => logger.debug({ args }, 'yoga'),
-      info: (...args) => logger.info({ args }, 'yoga'),
-      warn: (...args) => logger.warn({ args }, 'yoga'),
+      debug: (...args) => logger.debug(yogaLog(args), 'yoga'),
+      info: (...args) => logger.info(yogaLog(args), 'yoga'),
+      warn: (...args) => logger.warn(yogaLog(args), 'yoga'),
       // Yoga logs every error it masks; a coded domain error is an answer to the client, not a fault here.
       error: (...args) =>
         args.some((arg) => arg instanceof GraphQLError && isChatError(arg.originalError))
-          ? logger.debug({ args }, 'yoga')
-          : logger.error({ args }, 'yoga'),
+          ? logger.debug(yogaLog(args), 'yoga')
+          : logger.error(yogaLog(args), 'yoga'),
     },
     // SSE is the one GraphiQL transport that carries the headers editor, Authorization included (PITFALLS 15).
     graphiql: production
@@ -48,7 +61,12 @@ export function createYogaServer({ context, verifier, logger, production, plugin
         },
     renderGraphiQL: renderGraphiQLOnce,
     maskedErrors: { maskError, isDev: !production },
-    plugins,
+    maxRequestBodySize: maxRequestBodyBytes,
+    // Stated although they are Yoga's defaults: a batch of N operations would multiply every per-operation limit.
+    batching: false,
+    // No Upload scalar in the schema: multipart parsing would only be one more way to send a big body.
+    multipart: false,
+    plugins: [...createGraphQLLimitPlugins(limits), operationLog(logger), ...plugins],
     async context(initial): Promise<GraphQLContext> {
       // WebSocket operations arrive with the viewer of their connection_init; HTTP and SSE carry a header.
       if (initial.viewer !== undefined) return { ...context, viewer: initial.viewer };
@@ -59,6 +77,18 @@ export function createYogaServer({ context, verifier, logger, production, plugin
 }
 
 export type YogaServer = ReturnType<typeof createYogaServer>;
+
+/** One debug line per HTTP or SSE operation (WebSocket operations are logged by the socket edge, with its ids). */
+function operationLog(logger: Logger): Plugin<GraphQLContext> {
+  const log = (context: GraphQLContext & { transport?: 'ws'; params?: { operationName?: string } }, kind: string) => {
+    if (context.transport === 'ws') return;
+    logger.debug({ userId: context.viewer?.id, operationName: context.params?.operationName, kind }, 'http operation');
+  };
+  return {
+    onExecute: ({ args }) => log(args.contextValue, 'execute'),
+    onSubscribe: ({ args }) => log(args.contextValue, 'subscribe'),
+  };
+}
 
 const DEFAULT_QUERY = `# 1. Put a token in the Headers tab below: npm run token -- alice Alice
 # 2. Create a room, then subscribe to it here and send messages from a second tab.

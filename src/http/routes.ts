@@ -1,9 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
 
+/** Handles the request and returns true, or returns false to let the next route have it. */
+export type Route = (request: IncomingMessage, response: ServerResponse) => boolean;
+
 export interface RouteOptions {
   ready: () => Promise<boolean>;
   registry: Registry;
+  /** Tried in order after health/ready/metrics and before Yoga (the dev token endpoint, the demo page). */
+  routes?: readonly Route[];
   /** Everything else: Yoga (`/graphql`, GraphiQL). */
   fallback: (request: IncomingMessage, response: ServerResponse) => void;
 }
@@ -13,7 +18,7 @@ const send = (response: ServerResponse, status: number, body: string, type = 'te
 };
 
 /** Health, readiness and metrics ahead of Yoga: cheap, unauthenticated, never touching GraphQL. */
-export function createRequestHandler({ ready, registry, fallback }: RouteOptions) {
+export function createRequestHandler({ ready, registry, routes = [], fallback }: RouteOptions) {
   return (request: IncomingMessage, response: ServerResponse) => {
     const path = (request.url ?? '/').split('?')[0];
     if (request.method === 'GET' || request.method === 'HEAD') {
@@ -32,6 +37,7 @@ export function createRequestHandler({ ready, registry, fallback }: RouteOptions
         return;
       }
     }
+    if (routes.some((route) => route(request, response))) return;
     fallback(request, response);
   };
 }

@@ -12,6 +12,7 @@ export interface MetricSources {
 /** Prometheus instruments of one server, in a registry of its own so several servers can share a process (tests). */
 export function createMetrics(sources: MetricSources) {
   const registry = new Registry();
+  // Includes event-loop lag (chat_nodejs_eventloop_lag_seconds and its percentiles), heap and RSS.
   collectDefaultMetrics({ register: registry, prefix: 'chat_' });
 
   const fromSource = (name: string, help: string, read: () => number) => {
@@ -38,6 +39,9 @@ export function createMetrics(sources: MetricSources) {
     errors: new Counter({ name: 'chat_graphql_errors_total', help: 'GraphQL errors returned, by extensions.code', labelNames: ['code'], registers: [registry] }),
     closes: new Counter({ name: 'chat_ws_closes_total', help: 'WebSocket closes, by close code', labelNames: ['code'], registers: [registry] }),
     upgradesRefused: new Counter({ name: 'chat_ws_upgrades_refused_total', help: 'Upgrades refused before the switch, by HTTP status', labelNames: ['status'], registers: [registry] }),
+    initRefused: new Counter({ name: 'chat_ws_init_refused_total', help: 'connection_init refused (4403 before ack); they count toward INIT_FAILURES_PER_ADDRESS', registers: [registry] }),
+    slowConsumers: new Counter({ name: 'chat_ws_slow_consumer_closes_total', help: 'Sockets closed 1013 for passing SLOW_CONSUMER_BYTES unsent', registers: [registry] }),
+    frameRateCloses: new Counter({ name: 'chat_ws_frame_rate_closes_total', help: 'Sockets closed 1008 for passing FRAME_RATE', registers: [registry] }),
   };
 }
 

@@ -1,4 +1,7 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from '../chat/logger.ts';
 import type { ServerStatsSnapshot } from '../graphql/mappers.ts';
+import type { InstanceDirectory, InstanceFigures } from './instance-directory.ts';
 
 export interface StatsSources {
   connections(): number;
@@ -7,13 +10,30 @@ export interface StatsSources {
   deliveries(): number;
 }
 
+export interface ServerStatsOptions {
+  sources: StatsSources;
+  /** Where every instance's figures meet: this process only, or the cluster's Redis. */
+  directory: InstanceDirectory;
+  logger: Logger;
+  /** @default a random UUID */
+  instanceId?: string;
+  /** How often rates are sampled and this instance's figures reported to the directory. @default 1_000 */
+  sampleIntervalMs?: number;
+}
+
 /**
- * This instance's figures for the `serverStats` dashboard. Rates come from one sampler a second shared by every
- * dashboard subscriber, not from each of them.
+ * The `serverStats` dashboard, cluster-wide: each instance samples its own rates once a second (one sampler
+ * shared by every dashboard subscriber) and reports them with its counts to the directory; a snapshot sums the
+ * other instances' latest reports with this instance's current figures. When the directory cannot be read the
+ * dashboard keeps going with this instance alone rather than failing.
  */
-export function createServerStats(sources: StatsSources) {
+export function createServerStats({ sources, directory, logger, instanceId = randomUUID(), sampleIntervalMs = 1_000 }: ServerStatsOptions) {
   let last = { at: Date.now(), messages: sources.messagesIn(), deliveries: sources.deliveries() };
   let rates = { messagesPerSecond: 0, deliveriesPerSecond: 0 };
+  const local = (): InstanceFigures => ({ connections: sources.connections(), subscriptions: sources.subscriptions(), ...rates });
+  const report = () =>
+    directory.report(instanceId, local()).catch((error: unknown) => logger.debug({ err: error }, 'serverStats report failed'));
+
   const sampler = setInterval(() => {
     const now = { at: Date.now(), messages: sources.messagesIn(), deliveries: sources.deliveries() };
     const seconds = Math.max(0.001, (now.at - last.at) / 1000);
@@ -22,19 +42,36 @@ export function createServerStats(sources: StatsSources) {
       deliveriesPerSecond: (now.deliveries - last.deliveries) / seconds,
     };
     last = now;
-  }, 1_000);
+    void report();
+  }, sampleIntervalMs);
   sampler.unref();
+  void report();
 
   return {
+    instanceId,
     async snapshot(): Promise<ServerStatsSnapshot> {
+      const others = await directory.list().then(
+        (reports) => reports.filter((entry) => entry.instanceId !== instanceId),
+        (error: unknown) => {
+          logger.debug({ err: error }, 'serverStats: instance directory unreadable; showing this instance only');
+          return [];
+        },
+      );
+      const all = [local(), ...others];
+      const sum = (pick: (figures: InstanceFigures) => number) => all.reduce((total, figures) => total + pick(figures), 0);
       return {
         at: new Date().toISOString(),
-        instances: 1,
-        connections: sources.connections(),
-        subscriptions: sources.subscriptions(),
-        ...rates,
+        instances: all.length,
+        connections: sum((f) => f.connections),
+        subscriptions: sum((f) => f.subscriptions),
+        messagesPerSecond: sum((f) => f.messagesPerSecond),
+        deliveriesPerSecond: sum((f) => f.deliveriesPerSecond),
       };
     },
-    stop: () => clearInterval(sampler),
+    /** Stops sampling and takes this instance out of the directory (best effort: Redis may be gone). */
+    stop(): Promise<void> {
+      clearInterval(sampler);
+      return directory.remove(instanceId).catch(() => undefined);
+    },
   };
 }

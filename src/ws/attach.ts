@@ -7,8 +7,10 @@ import type { Limits } from '../config.ts';
 import { CloseCode } from './close-codes.ts';
 import { createConnectionRegistry, type Connection } from './connection-registry.ts';
 import { startHeartbeat } from './heartbeat.ts';
+import { createInitFailureLimiter } from './init-failures.ts';
+import { finishFrame } from './shared-frames.ts';
 import { clearTokenExpiry } from './token-expiry.ts';
-import { checkUpgrade, refuseUpgrade } from './upgrade-checks.ts';
+import { checkUpgrade, refuseUpgrade, type UpgradeRefusal } from './upgrade-checks.ts';
 import type { createGraphQLWsServer } from './graphql-ws-server.ts';
 
 export interface WebSocketHooks {
@@ -17,6 +19,12 @@ export interface WebSocketHooks {
   /** A `next` frame was written to a socket. */
   onDelivery?(): void;
   onUpgradeRefused?(status: number): void;
+  /** A connection_init was refused (4403 before ack). */
+  onInitRefused?(): void;
+  /** A socket was cut off for not reading (1013). */
+  onSlowConsumer?(): void;
+  /** A socket was cut off for sending too many frames (1008). */
+  onFrameRateExceeded?(): void;
 }
 
 export interface AttachOptions {
@@ -45,10 +53,17 @@ export function attachWebSocket({ httpServer, graphqlWs, limits, logger, path = 
     perMessageDeflate: false,
   });
   let accepting = true;
+  const initFailures = createInitFailureLimiter({ maxFailures: limits.initFailuresPerAddress, windowMs: limits.initFailureWindowMs });
+
+  const tooManyInitFailures = (request: IncomingMessage): UpgradeRefusal | null => {
+    const blockedMs = initFailures.blockedFor(request.socket.remoteAddress ?? 'unknown');
+    return blockedMs > 0 ? { status: 429, reason: 'Too Many Requests', retryAfterSeconds: Math.ceil(blockedMs / 1_000) } : null;
+  };
 
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     const refusal = accepting
-      ? checkUpgrade(request, { path, allowedOrigins: limits.allowedOrigins, maxConnections: limits.maxConnections }, registry.size)
+      ? (checkUpgrade(request, { path, allowedOrigins: limits.allowedOrigins, maxConnections: limits.maxConnections }, registry.size) ??
+        tooManyInitFailures(request))
       : { status: 503 as const, reason: 'Service Unavailable' };
     if (refusal) {
       hooks.onUpgradeRefused?.(refusal.status);
@@ -71,8 +86,11 @@ export function attachWebSocket({ httpServer, graphqlWs, limits, logger, path = 
       }
       connection.framesInWindow += 1;
       if (connection.framesInWindow <= limits.frameRate) return false;
-      logger.warn({ connectionId: connection.id, userId: connection.viewer?.id }, 'frame rate exceeded; closing 1008');
-      socket.close(CloseCode.PolicyViolation, 'Frame rate exceeded');
+      if (socket.readyState === socket.OPEN) {
+        logger.warn({ connectionId: connection.id, userId: connection.viewer?.id }, 'frame rate exceeded; closing 1008');
+        hooks.onFrameRateExceeded?.();
+        socket.close(CloseCode.PolicyViolation, 'Frame rate exceeded');
+      }
       return true;
     };
 
@@ -81,15 +99,27 @@ export function attachWebSocket({ httpServer, graphqlWs, limits, logger, path = 
         protocol: socket.protocol,
         send(data) {
           if (socket.readyState !== socket.OPEN) return;
-          socket.send(data);
+          socket.send(finishFrame(data));
           if (data.charCodeAt(data.length - 1) === 0x7d && data.includes('"type":"next"')) hooks.onDelivery?.();
           // A reader that stopped reading must not grow this process without bound (PITFALLS 10).
+          // Once closing, `send` above writes nothing more; the close frame queues behind what is buffered, and
+          // ws's close timeout (30 s) or the next heartbeat sweeps (2 intervals) free the socket if it never reads.
           if (socket.bufferedAmount > limits.slowConsumerBytes) {
             logger.warn({ connectionId: connection.id, userId: connection.viewer?.id }, 'slow consumer; closing 1013');
+            hooks.onSlowConsumer?.();
             socket.close(CloseCode.TryAgainLater, 'Too slow: reconnect and resume with `after`');
           }
         },
-        close: (code, reason) => socket.close(code, reason),
+        close: (code, reason) => {
+          // Already closing (4408 after a timed-out key fetch, then graphql-ws's own 4403): our fault, not counted.
+          if (socket.readyState !== socket.OPEN) return;
+          // graphql-ws closes 4403 when onConnect refuses the token: count it against the address.
+          if (code === CloseCode.Forbidden && !connection.viewer) {
+            initFailures.recordFailure(connection.remoteAddress);
+            hooks.onInitRefused?.();
+          }
+          socket.close(code, reason);
+        },
         onMessage(handle) {
           socket.on('message', (data: RawData, isBinary: boolean) => {
             if (overFrameRate()) return;
@@ -103,13 +133,13 @@ export function attachWebSocket({ httpServer, graphqlWs, limits, logger, path = 
                 socket.close(CloseCode.BadRequest, 'Unexpected message type');
                 return;
               }
-              logger.error({ connectionId: connection.id, err: error }, 'graphql-ws message handling failed');
+              logger.error({ connectionId: connection.id, userId: connection.viewer?.id, err: error }, 'graphql-ws message handling failed');
               socket.close(CloseCode.InternalServerError, 'Internal server error');
             });
           });
         },
       },
-      { connection, request },
+      { connection },
     );
 
     socket.on('ping', () => {
@@ -121,21 +151,27 @@ export function attachWebSocket({ httpServer, graphqlWs, limits, logger, path = 
     });
     socket.on('error', (error) => {
       // ws closes with 1009 itself for oversize frames; anything else is logged here and the socket closed.
-      logger.info({ connectionId: connection.id, err: error }, 'socket error');
+      logger.info({ connectionId: connection.id, userId: connection.viewer?.id, err: error }, 'socket error');
     });
     socket.once('close', (code, reason) => {
       registry.remove(socket);
       clearTokenExpiry(connection);
       hooks.onClose?.(connection, code);
-      logger.debug({ connectionId: connection.id, userId: connection.viewer?.id, code }, 'socket closed');
+      logger.info(
+        { connectionId: connection.id, userId: connection.viewer?.id, code, reason: reason.toString(), seconds: (Date.now() - connection.connectedAt) / 1000 },
+        'socket closed',
+      );
       closed(code, reason.toString()).catch((error: unknown) =>
         logger.error({ connectionId: connection.id, err: error }, 'graphql-ws close handling failed'),
       );
     });
   }
 
-  const heartbeat = startHeartbeat(registry, limits.heartbeatIntervalMs, (connectionId) =>
-    logger.info({ connectionId }, 'missed heartbeat; terminating'),
+  const heartbeat = startHeartbeat(
+    registry,
+    limits.heartbeatIntervalMs,
+    (connection) => logger.info({ connectionId: connection.id, userId: connection.viewer?.id }, 'missed heartbeat; terminating'),
+    () => initFailures.sweep(),
   );
 
   return {

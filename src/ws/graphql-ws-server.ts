@@ -1,16 +1,26 @@
 import { GraphQLError, type ExecutionArgs } from 'graphql';
 import { makeServer, type ServerOptions } from 'graphql-ws';
-import type { IncomingMessage } from 'node:http';
 import type { TokenVerifier } from '../auth/token-verifier.ts';
 import type { Logger } from '../chat/logger.ts';
 import type { YogaServer } from '../graphql/yoga.ts';
 import { CloseCode } from './close-codes.ts';
 import type { Connection } from './connection-registry.ts';
+import { sharedPayloadReplacer } from './shared-frames.ts';
 import { armTokenExpiry } from './token-expiry.ts';
 
+/**
+ * Yoga's validation plugin puts `extensions.http` (status 400) on each error for its HTTP responses and strips it
+ * there; a WebSocket client would see it raw. The code stays.
+ */
+function forSocket(error: GraphQLError): GraphQLError {
+  if (!('http' in error.extensions)) return error;
+  const { http: _http, ...extensions } = error.extensions;
+  return new GraphQLError(error.message, { ...(error.nodes ? { nodes: error.nodes } : {}), extensions });
+}
+
+/** Only the connection: the upgrade's IncomingMessage (headers and all) is not kept for a socket's lifetime. */
 export interface SocketExtra {
   connection: Connection;
-  request: IncomingMessage;
 }
 
 type Enveloped = ReturnType<YogaServer['getEnveloped']>;
@@ -54,7 +64,7 @@ export function createGraphQLWsServer({
         return false;
       }
       if (!result.ok) {
-        logger.info({ connectionId: connection.id, reason: result.reason }, 'connection_init refused');
+        logger.info({ connectionId: connection.id, reason: result.reason, code: CloseCode.Forbidden }, 'connection_init refused');
         return false;
       }
       connection.viewer = result.viewer;
@@ -64,7 +74,7 @@ export function createGraphQLWsServer({
     },
 
     async onSubscribe(ctx, id, payload) {
-      const { connection, request } = ctx.extra;
+      const { connection } = ctx.extra;
       if (Object.keys(ctx.subscriptions).length > maxSubscriptionsPerConnection) {
         return [
           new GraphQLError(`at most ${maxSubscriptionsPerConnection} operations per connection`, {
@@ -72,23 +82,25 @@ export function createGraphQLWsServer({
           }),
         ];
       }
+      // A small initial context (not Yoga's recipe of spreading graphql-ws's ctx and the request into it): it lives
+      // as long as the subscription, once per subscriber.
       const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
-        ...ctx,
-        req: request,
-        socket: connection.socket,
         params: payload,
         viewer: connection.viewer,
+        transport: 'ws' as const,
       });
       let document;
+      let errors: readonly GraphQLError[];
       try {
         document = parse(payload.query);
+        errors = validate(schema, document);
       } catch (error) {
-        // Yoga's recipe lets this throw, and graphql-ws then closes the whole socket with 4500 (PITFALLS 11).
-        if (error instanceof GraphQLError) return [error];
+        // Yoga's recipe lets this throw (a syntax error, the token limit), and graphql-ws then closes the whole
+        // socket with 4500 (PITFALLS 11): it is an answer to this operation only.
+        if (error instanceof GraphQLError) return [forSocket(error)];
         throw error;
       }
-      const errors = validate(schema, document);
-      if (errors.length > 0) return errors;
+      if (errors.length > 0) return errors.map(forSocket);
       const args: EnvelopedArgs = {
         schema,
         operationName: payload.operationName ?? null,
@@ -97,9 +109,37 @@ export function createGraphQLWsServer({
         contextValue: await contextFactory(),
         rootValue: { execute, subscribe },
       };
-      logger.debug({ connectionId: connection.id, operationId: id, operationName: payload.operationName }, 'subscribe');
+      logger.debug(
+        { connectionId: connection.id, userId: connection.viewer?.id, operationId: id, operationName: payload.operationName },
+        'subscribe',
+      );
       return args;
     },
+
+    // Returning the result itself (not graphql-ws's copy) keeps its identity, so a result shared by many
+    // subscribers is serialized once (`shared-frames.ts`).
+    onNext: (_ctx, _id, _payload, _args, result) => result,
+    onError(ctx, id, payload, errors) {
+      const { connection } = ctx.extra;
+      logger.debug(
+        {
+          connectionId: connection.id,
+          userId: connection.viewer?.id,
+          operationId: id,
+          operationName: payload.operationName,
+          codes: errors.map((error) => error.extensions?.code),
+        },
+        'operation failed',
+      );
+    },
+    onComplete(ctx, id, payload) {
+      const { connection } = ctx.extra;
+      logger.debug(
+        { connectionId: connection.id, userId: connection.viewer?.id, operationId: id, operationName: payload.operationName },
+        'operation complete',
+      );
+    },
+    jsonMessageReplacer: sharedPayloadReplacer,
 
     execute: (args) => (args as EnvelopedArgs).rootValue.execute(args),
     subscribe: (args) => (args as EnvelopedArgs).rootValue.subscribe(args),

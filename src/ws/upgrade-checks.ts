@@ -7,7 +7,7 @@ export interface UpgradeLimits {
   maxConnections: number;
 }
 
-export type UpgradeRefusal = { status: 403 | 404 | 503; reason: string };
+export type UpgradeRefusal = { status: 403 | 404 | 429 | 503; reason: string; retryAfterSeconds?: number };
 
 /** Decided before the protocol switch, so a refused client sees a real HTTP status (ws's verifyClient only says 401). */
 export function checkUpgrade(request: IncomingMessage, limits: UpgradeLimits, openConnections: number): UpgradeRefusal | null {
@@ -21,11 +21,11 @@ export function checkUpgrade(request: IncomingMessage, limits: UpgradeLimits, op
   return null;
 }
 
-export function refuseUpgrade(socket: Duplex, { status, reason }: UpgradeRefusal): void {
+export function refuseUpgrade(socket: Duplex, { status, reason, retryAfterSeconds }: UpgradeRefusal): void {
   const body = `${reason}\n`;
   socket.end(
     `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
-      (status === 503 ? 'Retry-After: 5\r\n' : '') +
+      (retryAfterSeconds !== undefined ? `Retry-After: ${retryAfterSeconds}\r\n` : status === 503 ? 'Retry-After: 5\r\n' : '') +
       `\r\n${body}`,
   );
 }

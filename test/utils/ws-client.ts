@@ -1,5 +1,5 @@
 import { onTestFinished } from 'vitest';
-import WebSocket from 'ws';
+import WebSocket, { type ClientOptions } from 'ws';
 import { within } from './wait.ts';
 
 export interface ServerMessage {
@@ -32,8 +32,12 @@ export interface RawClient {
  * A raw graphql-transport-ws client on `ws`, for asserting the wire: exact frames and close codes,
  * including the ones a well-behaved library client would never produce. Closed after the test.
  */
-export async function connectRaw(wsUrl: string, options: { protocol?: string; headers?: Record<string, string> } = {}): Promise<RawClient> {
-  const socket = new WebSocket(wsUrl, options.protocol ?? 'graphql-transport-ws', { headers: options.headers ?? {} });
+export async function connectRaw(
+  wsUrl: string,
+  options: { protocol?: string; headers?: Record<string, string>; client?: ClientOptions } = {},
+): Promise<RawClient> {
+  // `client`: ws options such as `autoPong: false` (a dead peer) or `localAddress: '127.0.0.2'` (another address).
+  const socket = new WebSocket(wsUrl, options.protocol ?? 'graphql-transport-ws', { ...options.client, headers: options.headers ?? {} });
   const received: ServerMessage[] = [];
   const listeners = new Set<() => void>();
   let acked = false;

@@ -51,6 +51,9 @@ export function createMemoryMessageStore(bus: RoomEventBus, historyLimit: number
       await bus.publish({ kind: 'message', roomId, message });
       return { message, created: true };
     },
+    async findByClientId(roomId, authorId, clientMessageId) {
+      return logs.get(roomId)?.byClientId.get(`${authorId}\u0000${clientMessageId}`) ?? null;
+    },
     async latest(roomId, limit, beforeSeq) {
       const messages = logs.get(roomId)?.messages ?? [];
       const end = beforeSeq === undefined ? messages.length : indexAfter(messages, beforeSeq - 1);

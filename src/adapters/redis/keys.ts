@@ -25,6 +25,9 @@ export function createKeys(prefix: string) {
     presenceExpiry: `${prefix}presence-expiry`,
     rate: (key: string) => `${prefix}rate:${key}`,
     roomChannel: (roomId: string) => `${prefix}room-events:${roomId}`,
+    /** serverStats: one expiring key per live instance, and the set naming them. */
+    instance: (instanceId: string) => `${prefix}instance:${instanceId}`,
+    instances: `${prefix}instances`,
   };
 }
 

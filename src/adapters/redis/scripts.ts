@@ -1,9 +1,18 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { Redis } from 'ioredis';
+import { Command, type Redis } from 'ioredis';
+
+export interface LuaScriptRunOptions {
+  /**
+   * How long to wait for the reply, instead of the connection's `commandTimeout`. For a script that refuses to
+   * run past a deadline, waiting longer than that deadline for the reply turns "Redis ran it, then froze before
+   * replying" into a known outcome instead of a timeout that leaves the caller guessing.
+   */
+  replyTimeoutMs?: number;
+}
 
 export interface LuaScript {
-  run(keys: readonly string[], args: ReadonlyArray<string | number>): Promise<unknown>;
+  run(keys: readonly string[], args: ReadonlyArray<string | number>, options?: LuaScriptRunOptions): Promise<unknown>;
 }
 
 /**
@@ -13,13 +22,23 @@ export interface LuaScript {
 export function loadLuaScript(client: Redis, name: string): LuaScript {
   const source = readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8');
   const sha = createHash('sha1').update(source).digest('hex');
+  const call = (command: 'evalsha' | 'eval', script: string, keys: readonly string[], args: ReadonlyArray<string | number>, replyTimeoutMs?: number) => {
+    if (replyTimeoutMs === undefined) {
+      return command === 'evalsha' ? client.evalsha(script, keys.length, ...keys, ...args) : client.eval(script, keys.length, ...keys, ...args);
+    }
+    const argv = [script, keys.length, ...keys, ...args];
+    const pending = new Command(command, argv, { replyEncoding: 'utf8' });
+    // ioredis arms the client-wide commandTimeout only on a command that has no timer yet (Command#setTimeout).
+    pending.setTimeout(replyTimeoutMs);
+    return client.sendCommand(pending);
+  };
   return {
-    async run(keys, args) {
+    async run(keys, args, options = {}) {
       try {
-        return await client.evalsha(sha, keys.length, ...keys, ...args);
+        return await call('evalsha', sha, keys, args, options.replyTimeoutMs);
       } catch (error) {
         if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-        return client.eval(source, keys.length, ...keys, ...args);
+        return call('eval', source, keys, args, options.replyTimeoutMs);
       }
     },
   };

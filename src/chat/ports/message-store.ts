@@ -23,6 +23,11 @@ export interface MessageStore {
    * stored; it never stores without publishing or the reverse.
    */
   append(input: AppendMessageInput): Promise<AppendResult>;
+  /**
+   * The stored message that `authorId` sent to `roomId` with this `clientMessageId`, if history still holds it.
+   * Lets a retry be answered before rate limiting; `append` stays the atomic guard against duplicates.
+   */
+  findByClientId(roomId: string, authorId: string, clientMessageId: string): Promise<Message | null>;
   /** The newest `limit` messages with seq < `beforeSeq` (all when omitted), oldest first. */
   latest(roomId: string, limit: number, beforeSeq?: number): Promise<Message[]>;
   /** The first `limit` messages with seq > `afterSeq`, oldest first. */

@@ -1,0 +1,70 @@
+import WebSocket from 'ws';
+import { ROOM_EVENTS_SUBSCRIPTION, SUBPROTOCOL } from '../protocol.ts';
+import type { DecodedNext } from './frames.ts';
+
+export const OP_ID = 's';
+
+export interface SubscriberHooks {
+  decode: (text: string) => DecodedNext | null;
+  onMessage: (event: DecodedNext, bytes: number) => void;
+  onOtherFrame: (type: string, bytes: number) => void;
+  onClose: (code: number) => void;
+}
+
+export interface SubscribeTarget {
+  url: string;
+  roomId: string;
+  token: string;
+  after: string | null;
+  timeoutMs: number;
+}
+
+/**
+ * One raw `ws` socket speaking graphql-transport-ws: init with the bearer token, wait for the ack, subscribe to
+ * one room. Resolves once `subscribe` is sent (the protocol has no subscribe ack; the probe proves liveness).
+ */
+export function openSubscriber(target: SubscribeTarget, hooks: SubscriberHooks): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(target.url, SUBPROTOCOL, { perMessageDeflate: false, handshakeTimeout: target.timeoutMs, skipUTF8Validation: true });
+    let settled = false;
+    const timer = setTimeout(() => fail(new Error(`no connection_ack within ${target.timeoutMs} ms`)), target.timeoutMs);
+    function fail(error: Error): void {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket.terminate();
+      reject(error);
+    }
+    socket.on('open', () => socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${target.token}` } })));
+    socket.on('error', (error) => fail(error));
+    socket.on('close', (code) => {
+      fail(new Error(`closed ${code} before connection_ack`));
+      hooks.onClose(code);
+    });
+    socket.on('message', (data: Buffer) => {
+      try {
+        onFrame(data);
+      } catch {
+        hooks.onOtherFrame('unparsable', data.length);
+      }
+    });
+    function onFrame(data: Buffer): void {
+      const text = data.toString('utf8');
+      // Most frames are `next`; test the cheap prefix before decoding anything.
+      if (text.includes('"type":"next"')) {
+        const event = hooks.decode(text);
+        if (event && event.opId === OP_ID) return hooks.onMessage(event, data.length);
+        return hooks.onOtherFrame('next', data.length);
+      }
+      const type = (JSON.parse(text) as { type?: string }).type ?? 'unknown';
+      if (type === 'ping') socket.send('{"type":"pong"}');
+      if (type === 'connection_ack' && !settled) {
+        socket.send(JSON.stringify({ id: OP_ID, type: 'subscribe', payload: { query: ROOM_EVENTS_SUBSCRIPTION, variables: { r: target.roomId, after: target.after } } }));
+        settled = true;
+        clearTimeout(timer);
+        resolve(socket);
+      }
+      hooks.onOtherFrame(type, data.length);
+    }
+  });
+}

@@ -1,0 +1,69 @@
+import type { ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { freePort, spawnNode, stopProcess, waitHealthy } from './processes.ts';
+
+export type ServerKind = 'project' | 'raw' | 'yoga';
+export const SERVER_KINDS: readonly ServerKind[] = ['project', 'raw', 'yoga'];
+
+export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+const SCRIPTS: Record<ServerKind, string> = {
+  project: 'src/main.ts',
+  raw: 'bench/baselines/raw-ws.ts',
+  yoga: 'bench/baselines/yoga-stock.ts',
+};
+
+export interface ServerHandle {
+  kind: ServerKind;
+  pid: number;
+  /** http://127.0.0.1:<port> */
+  baseUrl: string;
+  graphqlUrl: string;
+  wsUrl: string;
+  stop(): Promise<void>;
+}
+
+export interface StartServerOptions {
+  secret: string;
+  core: number | null;
+  redisUrl?: string;
+  startTimeoutMs?: number;
+}
+
+/** Limits opened wide: the bench measures fan-out, not the rate limiter or connection caps. */
+function serverEnv(port: number, options: StartServerOptions): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    JWT_SECRET: options.secret,
+    MESSAGE_RATE: '1000000',
+    MESSAGE_BURST: '1000000',
+    MAX_CONNECTIONS: '100000',
+    FRAME_RATE: '1000000',
+    LOG_LEVEL: 'warn',
+  };
+  if (options.redisUrl) env.REDIS_URL = options.redisUrl;
+  return env;
+}
+
+export async function startServer(kind: ServerKind, options: StartServerOptions): Promise<ServerHandle> {
+  const port = await freePort();
+  const child: ChildProcess = spawnNode({ script: SCRIPTS[kind], cwd: REPO_ROOT, env: serverEnv(port, options), core: options.core, label: kind });
+  const baseUrl = `http://127.0.0.1:${port}`;
+  try {
+    await waitHealthy(baseUrl, child, options.startTimeoutMs ?? 30_000);
+  } catch (error) {
+    await stopProcess(child);
+    throw error;
+  }
+  return {
+    kind,
+    pid: child.pid ?? -1,
+    baseUrl,
+    graphqlUrl: `${baseUrl}/graphql`,
+    wsUrl: `ws://127.0.0.1:${port}/graphql`,
+    stop: () => stopProcess(child),
+  };
+}

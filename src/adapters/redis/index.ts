@@ -1,0 +1,115 @@
+import type { Logger } from '../../chat/logger.ts';
+import type { ChatAdapters } from '../../chat/ports/index.ts';
+import type { InstanceDirectory } from '../../observability/instance-directory.ts';
+import { closeConnection, createRedisClock, createRedisConnection, waitReady } from './connections.ts';
+import { createRedisEventBus, roomEventSerializer } from './event-bus.ts';
+import { createHardenedRedisEventTarget } from './event-target.ts';
+import { createKeys } from './keys.ts';
+import { createRedisInstanceDirectory } from './instance-directory.ts';
+import { createRedisMessageStore } from './message-store.ts';
+import { createRedisPresenceStore, type RedisPresenceStore } from './presence-store.ts';
+import { createRedisRateLimiter } from './rate-limiter.ts';
+import { createRedisRoomStore } from './room-store.ts';
+
+export interface RedisAdapterOptions {
+  logger: Logger;
+  historyLimit: number;
+  messageRate: number;
+  messageBurst: number;
+  /** `redis://host:port/db` */
+  url: string;
+  /** Put in front of every key and channel name. */
+  prefix: string;
+  /** A connection whose instance stops refreshing it is reaped after this long (MemberLeft). */
+  presenceTtlMs: number;
+  /** Deadline of each Redis command: how long a mutation can wait on a frozen Redis. @default 2_000 */
+  commandTimeoutMs?: number;
+  /** How long `subscribe` waits for Redis to confirm a SUBSCRIBE. @default 5_000 */
+  subscribeTimeoutMs?: number;
+  /** How long start-up waits for Redis before going on (and reporting not ready). @default 5_000 */
+  connectTimeoutMs?: number;
+  /** @default presenceTtlMs / 3 */
+  presenceRefreshIntervalMs?: number;
+  /** @default presenceTtlMs / 2 */
+  presenceReapIntervalMs?: number;
+  /** `/ready` answers false when PING takes longer. @default 1_000 */
+  pingTimeoutMs?: number;
+}
+
+export interface RedisAdapters extends ChatAdapters {
+  presence: RedisPresenceStore;
+  /** Cluster-wide serverStats: not a chat port, so it sits beside them rather than in ChatAdapters. */
+  instances: InstanceDirectory;
+}
+
+/**
+ * Two connections per instance: one for commands and PUBLISH, one in subscriber mode (Redis forbids other
+ * commands on it). Start-up does not fail when Redis is down: commands answer UNAVAILABLE, `ping` answers
+ * false, and everything resumes when the connections come back.
+ */
+export async function createRedisAdapters(options: RedisAdapterOptions): Promise<RedisAdapters> {
+  const { logger, url, commandTimeoutMs = 2_000, connectTimeoutMs = 5_000, pingTimeoutMs = 1_000 } = options;
+  const keys = createKeys(options.prefix);
+  const command = createRedisConnection('command', { url, logger, commandTimeoutMs });
+  const subscriber = createRedisConnection('subscriber', { url, logger, commandTimeoutMs });
+  const clock = createRedisClock(command, logger);
+
+  const target = createHardenedRedisEventTarget<CustomEvent>({
+    publishClient: command,
+    subscribeClient: subscriber,
+    logger,
+    serializer: roomEventSerializer,
+    ...(options.subscribeTimeoutMs === undefined ? {} : { subscribeTimeoutMs: options.subscribeTimeoutMs }),
+  });
+  const bus = createRedisEventBus(target, keys, logger);
+  const presence = createRedisPresenceStore({
+    client: command,
+    keys,
+    logger,
+    ttlMs: options.presenceTtlMs,
+    ...(options.presenceRefreshIntervalMs === undefined ? {} : { refreshIntervalMs: options.presenceRefreshIntervalMs }),
+    ...(options.presenceReapIntervalMs === undefined ? {} : { reapIntervalMs: options.presenceReapIntervalMs }),
+    onRejoined(roomId, user, at) {
+      bus.publish({ kind: 'joined', roomId, user, at }).catch((error: unknown) =>
+        logger.warn({ roomId, userId: user.id, err: error }, 'MemberJoined for a re-registered connection not published'),
+      );
+    },
+  });
+
+  const ready = await Promise.all([waitReady(command, connectTimeoutMs), waitReady(subscriber, connectTimeoutMs)]);
+  if (ready.includes(false)) logger.warn({ prefix: options.prefix }, 'Redis not reachable yet; retrying in the background');
+  else await clock.sync();
+
+  const ping = async (): Promise<boolean> => {
+    if (subscriber.status !== 'ready') return false;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), pingTimeoutMs);
+    });
+    try {
+      return await Promise.race([command.ping().then((reply) => reply === 'PONG', () => false), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+
+  let closing: Promise<void> | undefined;
+  return {
+    bus,
+    messages: createRedisMessageStore({ client: command, keys, logger, historyLimit: options.historyLimit, clock, commandTimeoutMs }),
+    rooms: createRedisRoomStore(command, keys, logger),
+    presence,
+    instances: createRedisInstanceDirectory({ client: command, keys }),
+    messageRate: createRedisRateLimiter({ client: command, keys, ratePerSecond: options.messageRate, burst: options.messageBurst }),
+    ping,
+    close() {
+      closing ??= (async () => {
+        clock.stop();
+        await presence.close();
+        await bus.close();
+        await Promise.all([closeConnection(subscriber), closeConnection(command)]);
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,181 @@
+import type { Redis } from 'ioredis';
+import type { Logger } from '../../chat/logger.ts';
+import type { PresenceStore } from '../../chat/ports/index.ts';
+import type { Presence, User } from '../../chat/types.ts';
+import { decodePresenceUser, encodePresenceUser } from './codec.ts';
+import { orUnavailable } from './errors.ts';
+import type { Keys } from './keys.ts';
+import { loadLuaScript } from './scripts.ts';
+
+export interface RedisPresenceStoreOptions {
+  client: Redis;
+  keys: Keys;
+  logger: Logger;
+  /** A connection not refreshed for this long is reaped by another instance (MemberLeft). */
+  ttlMs: number;
+  /** How often this instance refreshes all its connections in one go. @default ttlMs / 3 */
+  refreshIntervalMs?: number;
+  /** How often this instance looks for expired connections. @default ttlMs / 2 */
+  reapIntervalMs?: number;
+  /** Expired entries claimed per script run (the reaper loops while batches are full). @default 500 */
+  reapBatch?: number;
+  /**
+   * A connection of this instance had been reaped (the instance was frozen or cut off from Redis) and was
+   * registered again, as the user's first in the room: the caller publishes MemberJoined.
+   */
+  onRejoined?: (roomId: string, user: User, at: string) => void;
+}
+
+interface LocalConnection {
+  roomId: string;
+  user: User;
+  connectionId: string;
+}
+
+const REFRESH_CHUNK = 1_000;
+
+export interface RedisPresenceStore extends PresenceStore {
+  /** Runs one refresh now (what the timer does); exposed for tests and shutdown paths. */
+  refresh(): Promise<void>;
+  /** Runs one reaper pass now. */
+  reap(): Promise<void>;
+}
+
+/**
+ * Per room: connections hash (connection -> user), counts hash (user -> connections), users hash (user -> name,
+ * since). One global zset holds every connection's expiry, refreshed by its instance with one timer for all
+ * its connections, and scanned by a reaper on every instance: the Lua claim makes exactly one of them report
+ * each user whose last connection expired.
+ */
+export function createRedisPresenceStore(options: RedisPresenceStoreOptions): RedisPresenceStore {
+  const { client, keys, logger, ttlMs, onRejoined } = options;
+  const { refreshIntervalMs = Math.max(10, Math.floor(ttlMs / 3)), reapIntervalMs = Math.max(10, Math.floor(ttlMs / 2)) } = options;
+  const { reapBatch = 500 } = options;
+  const scripts = {
+    join: loadLuaScript(client, 'presence-join'),
+    leave: loadLuaScript(client, 'presence-leave'),
+    refresh: loadLuaScript(client, 'presence-refresh'),
+    reap: loadLuaScript(client, 'presence-reap'),
+  };
+  const handlers = new Set<(roomId: string, user: User) => void>();
+  /** This instance's connections by expiry member. */
+  const local = new Map<string, LocalConnection>();
+  let closed = false;
+
+  const expiryMember = (roomId: string, connectionId: string) =>
+    `${Buffer.byteLength(roomId, 'utf8')}:${roomId}${connectionId}`;
+  const roomKeys = (roomId: string) => [
+    keys.presenceConnections(roomId),
+    keys.presenceCounts(roomId),
+    keys.presenceUsers(roomId),
+    keys.presenceExpiry,
+  ];
+
+  const register = async ({ roomId, user, connectionId }: LocalConnection, at: string) =>
+    (await scripts.join.run(roomKeys(roomId), [
+      connectionId,
+      user.id,
+      encodePresenceUser(user, at),
+      ttlMs,
+      expiryMember(roomId, connectionId),
+    ])) === 1;
+
+  async function refresh(): Promise<void> {
+    const members = [...local.keys()];
+    for (let start = 0; start < members.length; start += REFRESH_CHUNK) {
+      const chunk = members.slice(start, start + REFRESH_CHUNK);
+      const missing = (await scripts.refresh.run([keys.presenceExpiry], [ttlMs, ...chunk])) as string[];
+      for (const member of missing) {
+        const connection = local.get(member);
+        if (!connection) continue; // left meanwhile
+        const at = new Date().toISOString();
+        const first = await register(connection, at);
+        logger.warn({ roomId: connection.roomId, userId: connection.user.id, first }, 'presence entry had been reaped; registered again');
+        if (first && local.has(member)) onRejoined?.(connection.roomId, connection.user, at);
+      }
+    }
+  }
+
+  async function reap(): Promise<void> {
+    for (;;) {
+      const gone = (await scripts.reap.run(
+        [keys.presenceExpiry],
+        [keys.presenceConnectionsPrefix, keys.presenceCountsPrefix, keys.presenceUsersPrefix, reapBatch],
+      )) as string[];
+      for (let i = 0; i + 2 < gone.length; i += 3) {
+        const roomId = gone[i] as string;
+        const userId = gone[i + 1] as string;
+        const user = decodePresenceUser(gone[i + 2] ?? '')?.user ?? { id: userId, name: userId };
+        for (const handler of handlers) {
+          try {
+            handler(roomId, user);
+          } catch (error) {
+            logger.error({ roomId, userId, err: error }, 'presence expiry handler threw');
+          }
+        }
+      }
+      if (gone.length === 0 || closed) return;
+    }
+  }
+
+  /** Runs `task` every `intervalMs`, never overlapping itself, never throwing out of the timer. */
+  const every = (name: string, intervalMs: number, task: () => Promise<void>) => {
+    let running = false;
+    return setInterval(() => {
+      if (running || closed) return;
+      running = true;
+      task()
+        .catch((error: unknown) => logger.warn({ err: error }, `presence ${name} failed; next tick retries`))
+        .finally(() => {
+          running = false;
+        });
+    }, intervalMs).unref();
+  };
+  const timers = [every('refresh', refreshIntervalMs, refresh), every('reaper', reapIntervalMs, reap)];
+
+  return {
+    async join(roomId, user, connectionId, at) {
+      const connection = { roomId, user, connectionId };
+      const first = await orUnavailable('presence join', () => register(connection, at));
+      local.set(expiryMember(roomId, connectionId), connection);
+      return { first };
+    },
+
+    async leave(roomId, _userId, connectionId) {
+      const member = expiryMember(roomId, connectionId);
+      // Forgotten first, so a refresh running meanwhile cannot register it again.
+      local.delete(member);
+      const last = await orUnavailable('presence leave', () => scripts.leave.run(roomKeys(roomId), [connectionId, member]));
+      return { last: last === 1 };
+    },
+
+    async list(roomId) {
+      const [users, counts] = await orUnavailable('presence list', () =>
+        Promise.all([client.hgetall(keys.presenceUsers(roomId)), client.hgetall(keys.presenceCounts(roomId))]),
+      );
+      const presence: Presence[] = [];
+      for (const [userId, raw] of Object.entries(users)) {
+        const entry = decodePresenceUser(raw);
+        const connections = Number(counts[userId] ?? 0);
+        if (entry && connections > 0) presence.push({ user: entry.user, since: entry.since, connections });
+      }
+      return presence.sort((a, b) => a.since.localeCompare(b.since) || a.user.id.localeCompare(b.user.id));
+    },
+
+    onExpired(handler) {
+      handlers.add(handler);
+    },
+
+    refresh,
+    reap,
+
+    async close() {
+      // Entries are left in Redis: a graceful shutdown leaves through the presence service, and anything left
+      // over is what the surviving instances' reapers are for.
+      closed = true;
+      for (const timer of timers) clearInterval(timer);
+      handlers.clear();
+      local.clear();
+    },
+  };
+}

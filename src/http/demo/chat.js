@@ -1,0 +1,321 @@
+// The demo chat: plain browser JavaScript, no build step, no dependency. Queries and mutations go over HTTP
+// POST; roomEvents over a hand-written graphql-transport-ws client (the protocol is six message types:
+// https://github.com/enisdenjo/graphql-ws/blob/master/PROTOCOL.md).
+
+const GRAPHQL = '/graphql';
+const WS_URL = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${GRAPHQL}`;
+/** The server forgets a setTyping(true) after a few seconds; renew it this often while keys are pressed. */
+const TYPING_RENEW_MS = 2_000;
+/** No key for this long: tell the others we stopped. */
+const TYPING_IDLE_MS = 3_000;
+/** Close codes after which a reconnect cannot help (CONTRACT: close codes in short). */
+const FATAL_CLOSES = new Set([1008, 1009, 4400, 4500]);
+
+const $ = (id) => document.getElementById(id);
+
+const state = {
+  name: '',
+  userId: '',
+  token: '',
+  room: null,
+  lastMessageId: null,
+  seen: new Set(),
+  online: new Map(),
+  typing: new Map(),
+};
+
+const ROOM_EVENTS = `subscription RoomEvents($roomId: ID!, $after: ID) {
+  roomEvents(roomId: $roomId, after: $after) {
+    __typename
+    ... on MessageSent { message { id author { id name } body sentAt } }
+    ... on MemberJoined { user { id name } }
+    ... on MemberLeft { user { id name } }
+    ... on TypingChanged { user { id name } typing }
+  }
+}`;
+
+async function fetchToken() {
+  const response = await fetch('/dev/token', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ name: state.name }),
+  });
+  const body = await response.json().catch(() => ({}));
+  if (!response.ok) throw new Error(body.error ?? `dev token: HTTP ${response.status}`);
+  state.token = body.token;
+  state.userId = body.userId;
+}
+
+async function request(query, variables = {}, retried = false) {
+  const response = await fetch(GRAPHQL, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${state.token}` },
+    body: JSON.stringify({ query, variables }),
+  });
+  const result = await response.json();
+  if (result.errors?.length) {
+    const [error] = result.errors;
+    // An expired dev token: get a new one and try once more.
+    if (error.extensions?.code === 'UNAUTHENTICATED' && !retried) {
+      await fetchToken();
+      return request(query, variables, true);
+    }
+    throw new Error(error.message);
+  }
+  return result.data;
+}
+
+/** One socket per page; resubscribes the open room with `after` whenever it has to reconnect. */
+function createSocket() {
+  let socket = null;
+  let subscriptionId = null;
+  let counter = 0;
+  let attempt = 0;
+  let reconnectTimer = null;
+
+  const send = (message) => socket?.readyState === WebSocket.OPEN && socket.send(JSON.stringify(message));
+
+  function subscribeRoom() {
+    if (!state.room || !socket || socket.readyState !== WebSocket.OPEN || !socket.acked) return;
+    if (subscriptionId) send({ id: subscriptionId, type: 'complete' });
+    subscriptionId = `room-${++counter}`;
+    const variables = { roomId: state.room.id, ...(state.lastMessageId ? { after: state.lastMessageId } : {}) };
+    send({ id: subscriptionId, type: 'subscribe', payload: { query: ROOM_EVENTS, variables } });
+  }
+
+  function connect() {
+    setStatus('connecting…');
+    const current = new WebSocket(WS_URL, 'graphql-transport-ws');
+    socket = current;
+    current.onopen = () => send({ type: 'connection_init', payload: { authorization: `Bearer ${state.token}` } });
+    current.onmessage = (event) => {
+      const message = JSON.parse(event.data);
+      if (message.type === 'connection_ack') {
+        current.acked = true;
+        attempt = 0;
+        setStatus('online');
+        subscriptionId = null;
+        subscribeRoom();
+      } else if (message.type === 'ping') {
+        send({ type: 'pong' });
+      } else if (message.type === 'next' && message.id === subscriptionId) {
+        onRoomEvent(message.payload.data?.roomEvents);
+      } else if (message.type === 'error' && message.id === subscriptionId) {
+        showError(message.payload.map((e) => e.message).join('; '));
+      }
+    };
+    current.onclose = async (event) => {
+      if (socket !== current) return;
+      socket = null;
+      if (FATAL_CLOSES.has(event.code)) return setStatus(`disconnected (${event.code} ${event.reason})`);
+      setStatus('reconnecting…');
+      // 4403: the token expired or was refused; a fresh one is one request away.
+      if (event.code === 4403) await fetchToken().catch(() => undefined);
+      const delay = Math.min(500 * 2 ** attempt++, 10_000) * (0.5 + Math.random() / 2);
+      reconnectTimer = setTimeout(connect, delay);
+    };
+  }
+
+  return {
+    connect,
+    subscribeRoom,
+    close() {
+      clearTimeout(reconnectTimer);
+      socket?.close(1000, 'bye');
+    },
+  };
+}
+
+const socket = createSocket();
+
+function setStatus(text) {
+  $('status').textContent = text;
+}
+
+function showError(text) {
+  const item = document.createElement('li');
+  item.className = 'error';
+  item.textContent = `⚠ ${text}`;
+  $('messages').append(item);
+}
+
+function onRoomEvent(event) {
+  if (!event) return;
+  switch (event.__typename) {
+    case 'MessageSent':
+      state.typing.delete(event.message.author.id);
+      addMessage(event.message);
+      renderTyping();
+      break;
+    case 'MemberJoined':
+      state.online.set(event.user.id, event.user.name);
+      renderOnline();
+      break;
+    case 'MemberLeft':
+      state.online.delete(event.user.id);
+      state.typing.delete(event.user.id);
+      renderOnline();
+      renderTyping();
+      break;
+    case 'TypingChanged':
+      if (event.user.id === state.userId) break;
+      if (event.typing) state.typing.set(event.user.id, event.user.name);
+      else state.typing.delete(event.user.id);
+      renderTyping();
+      break;
+  }
+}
+
+function addMessage(message) {
+  if (state.seen.has(message.id)) return;
+  state.seen.add(message.id);
+  // Ids sort in send order (as strings): a sent message's reply can overtake an older event.
+  if (!state.lastMessageId || message.id > state.lastMessageId) state.lastMessageId = message.id;
+  const item = document.createElement('li');
+  item.dataset.id = message.id;
+  const author = document.createElement('span');
+  author.className = 'author';
+  author.textContent = message.author.name;
+  const body = document.createElement('span');
+  body.className = 'body';
+  body.textContent = message.body;
+  const time = document.createElement('time');
+  time.dateTime = message.sentAt;
+  time.textContent = new Date(message.sentAt).toLocaleTimeString();
+  item.append(author, body, time);
+  const later = [...$('messages').querySelectorAll('li[data-id]')].find((other) => other.dataset.id > message.id);
+  $('messages').insertBefore(item, later ?? null);
+  item.scrollIntoView({ block: 'end' });
+}
+
+function renderOnline() {
+  if (state.room) state.online.set(state.userId, state.name);
+  $('online').replaceChildren(
+    ...[...state.online].map(([id, name]) => {
+      const item = document.createElement('li');
+      item.dataset.userId = id;
+      item.textContent = id === state.userId ? `${name} (you)` : name;
+      return item;
+    }),
+  );
+}
+
+function renderTyping() {
+  const names = [...state.typing.values()];
+  $('typing').textContent =
+    names.length === 0 ? '' : `${names.join(', ')} ${names.length === 1 ? 'is' : 'are'} typing…`;
+}
+
+async function loadRooms() {
+  const { rooms } = await request('{ rooms { id name } }');
+  $('rooms').replaceChildren(
+    ...rooms.map((room) => {
+      const item = document.createElement('li');
+      const button = document.createElement('button');
+      button.type = 'button';
+      button.textContent = `# ${room.name}`;
+      button.dataset.roomId = room.id;
+      button.setAttribute('aria-current', String(state.room?.id === room.id));
+      button.onclick = () => openRoom(room);
+      item.append(button);
+      return item;
+    }),
+  );
+}
+
+async function openRoom(room) {
+  state.room = room;
+  state.lastMessageId = null;
+  state.seen.clear();
+  state.typing.clear();
+  $('messages').replaceChildren();
+  $('room-title').textContent = `# ${room.name}`;
+  $('composer').hidden = false;
+  const data = await request(
+    `query Room($id: ID!) { room(id: $id) { online { user { id name } } messages(last: 50) { id author { id name } body sentAt } } }`,
+    { id: room.id },
+  );
+  state.online = new Map((data.room?.online ?? []).map((p) => [p.user.id, p.user.name]));
+  for (const message of data.room?.messages ?? []) addMessage(message);
+  renderOnline();
+  renderTyping();
+  // Subscribing after the history load with `after` = the newest message shown: no gap, no duplicate.
+  socket.subscribeRoom();
+  for (const button of $('rooms').querySelectorAll('button')) {
+    button.setAttribute('aria-current', String(button.dataset.roomId === room.id));
+  }
+  $('body').focus();
+}
+
+let typingSentAt = 0;
+let idleTimer = null;
+function setTyping(typing) {
+  if (!state.room) return;
+  request('mutation SetTyping($roomId: ID!, $typing: Boolean!) { setTyping(roomId: $roomId, typing: $typing) }', {
+    roomId: state.room.id,
+    typing,
+  }).catch(() => undefined);
+}
+function stopTyping() {
+  clearTimeout(idleTimer);
+  if (typingSentAt) setTyping(false);
+  typingSentAt = 0;
+}
+
+$('body').addEventListener('input', () => {
+  if (!$('body').value.trim()) return stopTyping();
+  if (Date.now() - typingSentAt >= TYPING_RENEW_MS) {
+    typingSentAt = Date.now();
+    setTyping(true);
+  }
+  clearTimeout(idleTimer);
+  idleTimer = setTimeout(stopTyping, TYPING_IDLE_MS);
+});
+
+$('composer').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const body = $('body').value.trim();
+  if (!body || !state.room) return;
+  $('body').value = '';
+  stopTyping();
+  try {
+    // clientMessageId makes a retried send idempotent (CONTRACT: Semantics).
+    const { sendMessage } = await request(
+      'mutation Send($roomId: ID!, $body: String!, $cid: ID) { sendMessage(roomId: $roomId, body: $body, clientMessageId: $cid) { id author { id name } body sentAt } }',
+      { roomId: state.room.id, body, cid: crypto.randomUUID() },
+    );
+    addMessage(sendMessage);
+  } catch (error) {
+    showError(error.message);
+  }
+});
+
+$('room-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const name = $('room-name').value.trim();
+  if (!name) return;
+  $('room-name').value = '';
+  const { createRoom } = await request('mutation CreateRoom($name: String!) { createRoom(name: $name) { id name } }', { name });
+  await loadRooms();
+  await openRoom(createRoom);
+});
+
+$('login-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  state.name = $('name').value.trim();
+  try {
+    await fetchToken();
+  } catch (error) {
+    $('login-error').textContent = error.message;
+    return;
+  }
+  $('login').hidden = true;
+  $('app').hidden = false;
+  $('me').textContent = `Signed in as ${state.name}`;
+  socket.connect();
+  await loadRooms();
+});
+
+// No room-created event exists: refresh the list when the user comes back to the tab.
+window.addEventListener('focus', () => state.token && loadRooms().catch(() => undefined));
+window.addEventListener('pagehide', () => socket.close());

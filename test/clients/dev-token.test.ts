@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { gql } from '../utils/http-client.ts';
+import { startTestApp } from '../utils/test-app.ts';
+
+const postToken = (url: string, body: string, type = 'application/json') =>
+  fetch(`${url}/dev/token`, { method: 'POST', headers: { 'content-type': type }, body, signal: AbortSignal.timeout(5_000) });
+
+describe('POST /dev/token (the demo page login)', () => {
+  it('signs a token for a name with the configured secret, issuer and audience', async () => {
+    const app = await startTestApp({ JWT_ISSUER: 'https://issuer.test', JWT_AUDIENCE: 'chat' });
+    const response = await postToken(app.url, JSON.stringify({ name: '  Ada Lovelace ' }));
+    expect(response.status).toBe(200);
+    expect(response.headers.get('cache-control')).toBe('no-store');
+    const { token, userId } = (await response.json()) as { token: string; userId: string };
+    expect(userId).toBe('ada-lovelace');
+    const me = await gql(app.graphqlUrl, '{ me { id name } }', {}, token);
+    expect(me).toEqual({ data: { me: { id: 'ada-lovelace', name: 'Ada Lovelace' } } });
+  });
+
+  it.each([
+    ['an empty name', JSON.stringify({ name: '   ' }), 'application/json', 400],
+    ['no letter or digit', JSON.stringify({ name: '!!!' }), 'application/json', 400],
+    ['a name too long', JSON.stringify({ name: 'x'.repeat(41) }), 'application/json', 400],
+    ['not JSON', '{name', 'application/json', 400],
+    ['a form post (CSRF)', 'name=mallory', 'application/x-www-form-urlencoded', 415],
+    ['a huge body', JSON.stringify({ name: 'x'.repeat(5_000) }), 'application/json', 413],
+  ])('refuses %s', async (_case, body, type, status) => {
+    const app = await startTestApp();
+    expect((await postToken(app.url, body, type)).status).toBe(status);
+  });
+
+  it.each([
+    ['in production', { NODE_ENV: 'production' }],
+    ['with DEV_TOKENS=false', { DEV_TOKENS: 'false' }],
+  ])('is not served %s, and neither is the demo page', async (_case, env) => {
+    const app = await startTestApp(env);
+    expect((await postToken(app.url, JSON.stringify({ name: 'Eve' }))).status).toBe(404);
+    expect((await fetch(`${app.url}/`, { signal: AbortSignal.timeout(5_000) })).status).toBe(404);
+  });
+
+  it('serves the demo page and its script with a same-origin content security policy', async () => {
+    const app = await startTestApp();
+    const page = await fetch(`${app.url}/`, { signal: AbortSignal.timeout(5_000) });
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(page.headers.get('content-security-policy')).toContain("connect-src 'self'");
+    expect(await page.text()).toContain('<script type="module" src="/demo/chat.js">');
+    const script = await fetch(`${app.url}/demo/chat.js`, { signal: AbortSignal.timeout(5_000) });
+    expect(script.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    expect(await script.text()).toContain('graphql-transport-ws');
+  });
+});

@@ -1,0 +1,147 @@
+import { describe, expect, it } from 'vitest';
+import { formatMessageId } from '../../src/chat/message-id.ts';
+import type { AppendMessageInput } from '../../src/chat/ports/index.ts';
+import { waitFor, within } from '../utils/wait.ts';
+import { privateRedisServer, redisCluster, useBackends } from './backends.ts';
+import { alice, bob, createRecorder, uniqueRoomId } from './recorder.ts';
+
+const backends = useBackends();
+
+const input = (roomId: string, body: string, extra: Partial<AppendMessageInput> = {}): AppendMessageInput => ({
+  roomId,
+  author: alice,
+  body,
+  sentAt: '2026-01-01T00:00:00.000Z',
+  clientMessageId: null,
+  ...extra,
+});
+
+describe.each(backends)('MessageStore contract: $name', (backend) => {
+  it('numbers messages 1, 2, 3 per room with ids from formatMessageId, and reads them back oldest first', async () => {
+    const [node] = await backend.cluster(1);
+    const [room, other] = [uniqueRoomId(), uniqueRoomId()];
+    expect(await node!.messages.lastSeq(room)).toBe(0);
+    expect(await node!.messages.latest(room, 10)).toEqual([]);
+    const body = 'quotes " \\ ünïcödé 🎉 \n newline </script> \ud800';
+    const results = [];
+    for (const text of ['one', 'two', body]) results.push(await node!.messages.append(input(room, text)));
+    await node!.messages.append(input(other, 'elsewhere'));
+    expect(results.map((r) => [r.created, r.message.seq, r.message.id])).toEqual([
+      [true, 1, formatMessageId(room, 1)],
+      [true, 2, formatMessageId(room, 2)],
+      [true, 3, formatMessageId(room, 3)],
+    ]);
+    expect(results[2]!.message).toEqual({
+      id: formatMessageId(room, 3), roomId: room, seq: 3, author: alice, body, sentAt: '2026-01-01T00:00:00.000Z', clientMessageId: null,
+    });
+    expect(await node!.messages.latest(room, 10)).toEqual(results.map((r) => r.message));
+    expect(await node!.messages.lastSeq(room)).toBe(3);
+    expect((await node!.messages.latest(other, 10)).map((m) => m.seq)).toEqual([1]);
+  });
+
+  it('pages with latest(limit, beforeSeq) and after(afterSeq, limit)', async () => {
+    const [node] = await backend.cluster(1);
+    const room = uniqueRoomId();
+    for (let n = 1; n <= 10; n++) await node!.messages.append(input(room, `m${n}`));
+    const seqs = (messages: { seq: number }[]) => messages.map((m) => m.seq);
+    expect(seqs(await node!.messages.latest(room, 3))).toEqual([8, 9, 10]);
+    expect(seqs(await node!.messages.latest(room, 3, 8))).toEqual([5, 6, 7]);
+    expect(seqs(await node!.messages.latest(room, 50, 3))).toEqual([1, 2]);
+    expect(seqs(await node!.messages.latest(room, 0))).toEqual([]);
+    expect(seqs(await node!.messages.after(room, 0, 3))).toEqual([1, 2, 3]);
+    expect(seqs(await node!.messages.after(room, 7, 50))).toEqual([8, 9, 10]);
+    expect(seqs(await node!.messages.after(room, 10, 50))).toEqual([]);
+  });
+
+  it('is idempotent per author + room + clientMessageId: a retry returns the stored message and publishes nothing', async () => {
+    const [a, b] = await backend.cluster(2);
+    const [room, other] = [uniqueRoomId(), uniqueRoomId()];
+    const recorder = createRecorder();
+    await b!.bus.subscribe(room, recorder);
+    const first = await a!.messages.append(input(room, 'hello', { clientMessageId: 'c1' }));
+    const retry = await b!.messages.append(input(room, 'hello again', { clientMessageId: 'c1' }));
+    expect(first.created).toBe(true);
+    expect(retry).toEqual({ message: first.message, created: false });
+    const byBob = await a!.messages.append(input(room, 'bob', { author: bob, clientMessageId: 'c1' }));
+    const elsewhere = await a!.messages.append(input(other, 'other room', { clientMessageId: 'c1' }));
+    expect([byBob.created, byBob.message.seq, elsewhere.created, elsewhere.message.seq]).toEqual([true, 2, true, 1]);
+    await waitFor(() => recorder.events.length >= 2, 5_000, 'two message events');
+    expect(recorder.seqs()).toEqual([1, 2]);
+    expect((await a!.messages.latest(room, 10)).map((m) => m.body)).toEqual(['hello', 'bob']);
+  });
+
+  it('finds a stored message by author + clientMessageId, from any node, and nothing for another author or room', async () => {
+    const [a, b] = await backend.cluster(2);
+    const [room, other] = [uniqueRoomId(), uniqueRoomId()];
+    expect(await a!.messages.findByClientId(room, alice.id, 'c1')).toBeNull();
+    const { message } = await a!.messages.append(input(room, 'hello', { clientMessageId: 'c1' }));
+    expect(await b!.messages.findByClientId(room, alice.id, 'c1')).toEqual(message);
+    expect(await b!.messages.findByClientId(room, bob.id, 'c1')).toBeNull();
+    expect(await b!.messages.findByClientId(other, alice.id, 'c1')).toBeNull();
+  });
+
+  it('trims history to historyLimit (and forgets the trimmed clientMessageIds) while seqs go on', async () => {
+    const [node] = await backend.cluster(1, { historyLimit: 3 });
+    const room = uniqueRoomId();
+    await node!.messages.append(input(room, 'm1', { clientMessageId: 'old' }));
+    for (let n = 2; n <= 5; n++) await node!.messages.append(input(room, `m${n}`));
+    expect((await node!.messages.latest(room, 10)).map((m) => m.seq)).toEqual([3, 4, 5]);
+    expect((await node!.messages.after(room, 0, 10)).map((m) => m.seq)).toEqual([3, 4, 5]);
+    expect(await node!.messages.lastSeq(room)).toBe(5);
+    const reused = await node!.messages.append(input(room, 'again', { clientMessageId: 'old' }));
+    expect([reused.created, reused.message.seq]).toEqual([true, 6]);
+  });
+
+  it('delivers concurrent appends from several nodes to subscribers in seq order (PITFALLS 6)', async () => {
+    const nodes = await backend.cluster(3);
+    const room = uniqueRoomId();
+    const recorders = nodes.map(() => createRecorder());
+    await Promise.all(nodes.map((node, n) => node.bus.subscribe(room, recorders[n]!)));
+    await Promise.all(
+      Array.from({ length: 60 }, (_, n) => nodes[n % nodes.length]!.messages.append(input(room, `m${n}`))),
+    );
+    const all = Array.from({ length: 60 }, (_, n) => n + 1);
+    await waitFor(() => recorders.every((r) => r.events.length === 60), 5_000, 'every message everywhere');
+    for (const recorder of recorders) expect(recorder.seqs()).toEqual(all);
+  });
+});
+
+describe('MessageStore over Redis: UNAVAILABLE means nothing stored', () => {
+  it('rejects at once with UNAVAILABLE while Redis is down, and stores or publishes nothing', async () => {
+    const server = await privateRedisServer();
+    const [node] = await redisCluster(server, 1, { commandTimeoutMs: 500 });
+    const room = uniqueRoomId();
+    await node!.messages.append(input(room, 'before'));
+    await server.stop();
+    await expect(within(node!.messages.append(input(room, 'lost')), 3_000)).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    await expect(within(node!.messages.lastSeq(room), 3_000)).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    await expect(within(node!.messages.latest(room, 5), 3_000)).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    expect(await node!.ping()).toBe(false);
+    await server.restart();
+    await waitFor(() => node!.ping(), 10_000, 'ready again');
+    // Without persistence the restarted Redis is empty: the failed append did not come back with it.
+    expect(await node!.messages.lastSeq(room)).toBe(0);
+  });
+
+  it('an append that a frozen Redis runs after we answered UNAVAILABLE stores and publishes nothing', async () => {
+    const server = await privateRedisServer();
+    const [a, b] = await redisCluster(server, 2, { commandTimeoutMs: 300 });
+    const room = uniqueRoomId();
+    const recorder = createRecorder();
+    await b!.bus.subscribe(room, recorder);
+    await a!.messages.append(input(room, 'before'));
+    server.pause();
+    await expect(within(a!.messages.append(input(room, 'late', { clientMessageId: 'x' })), 3_000)).rejects.toMatchObject({
+      code: 'UNAVAILABLE',
+    });
+    // Past the script's deadline (half the command timeout) in any case, then let Redis run what it buffered.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    server.resume();
+    await waitFor(() => a!.ping(), 10_000, 'answering again');
+    expect(await a!.messages.lastSeq(room)).toBe(1);
+    const retry = await a!.messages.append(input(room, 'late', { clientMessageId: 'x' }));
+    expect([retry.created, retry.message.seq]).toEqual([true, 2]);
+    await waitFor(() => recorder.events.length === 2, 5_000, 'two messages');
+    expect(recorder.seqs()).toEqual([1, 2]);
+  });
+});

@@ -1,0 +1,169 @@
+import { describe, expect, it } from 'vitest';
+import { ROOM_EVENTS, createRoom, eventsOf, metric, online, send, user, type RoomEventPayload } from '../utils/chat.ts';
+import { gql } from '../utils/http-client.ts';
+import { subscribeSse } from '../utils/sse-client.ts';
+import { startTestApp, type TestApp } from '../utils/test-app.ts';
+import { waitFor } from '../utils/wait.ts';
+import { connectAuthed, type RawClient } from '../utils/ws-client.ts';
+
+const presenceOf = (events: RoomEventPayload[]) =>
+  events.filter((e) => e.__typename === 'MemberJoined' || e.__typename === 'MemberLeft').map((e) => `${e.__typename}:${e.user!.id}`);
+
+/** An observer (alice) subscribed to a fresh room; `bob` is the user whose tabs come and go. */
+async function observedRoom() {
+  const app = await startTestApp();
+  const [alice, bob] = await Promise.all([user('alice'), user('bob')]);
+  const roomId = await createRoom(app.graphqlUrl, alice.token);
+  const observer = await connectAuthed(app.wsUrl, alice.token);
+  observer.subscribe('s', ROOM_EVENTS, { roomId });
+  await observer.waitForNexts('s', 1);
+  return { app, alice, bob, roomId, observer };
+}
+
+async function openTab(app: TestApp, token: string, roomId: string): Promise<RawClient> {
+  const tab = await connectAuthed(app.wsUrl, token);
+  tab.subscribe('s', ROOM_EVENTS, { roomId });
+  return tab;
+}
+
+const bobConnections = async (app: TestApp, token: string, roomId: string) =>
+  (await online(app.graphqlUrl, token, roomId)).find((p) => p.user.id === 'bob')?.connections ?? 0;
+
+/**
+ * Proves that no presence event is pending: the bus is ordered, so once a message sent now reaches the observer,
+ * anything published before it has arrived too. No sleep needed to show that something did not happen.
+ */
+async function flush(app: TestApp, token: string, roomId: string, observer: RawClient) {
+  const marker = await send(app.graphqlUrl, token, roomId, 'marker');
+  await observer.waitFor((m) => m.id === 's' && m.type === 'next' && m.payload.data.roomEvents.message?.id === marker.id);
+}
+
+describe('presence', () => {
+  it('announces a user with two WebSocket tabs once, counts 2 connections, and leaves only when the last tab closes', async () => {
+    const { app, alice, bob, roomId, observer } = await observedRoom();
+    const tab1 = await openTab(app, bob.token, roomId);
+    await waitFor(async () => (await bobConnections(app, alice.token, roomId)) === 1, 5_000, 'first tab counted');
+    const tab2 = await openTab(app, bob.token, roomId);
+    await waitFor(async () => (await bobConnections(app, alice.token, roomId)) === 2, 5_000, 'second tab counted');
+
+    const presence = await online(app.graphqlUrl, alice.token, roomId);
+    expect(presence.sort((a, b) => a.user.id.localeCompare(b.user.id))).toEqual([
+      { user: { id: 'alice' }, connections: 1 },
+      { user: { id: 'bob' }, connections: 2 },
+    ]);
+    await flush(app, alice.token, roomId, observer);
+    expect(presenceOf(eventsOf(observer, 's'))).toEqual(['MemberJoined:alice', 'MemberJoined:bob']);
+
+    await tab1.close();
+    await waitFor(async () => (await bobConnections(app, alice.token, roomId)) === 1, 5_000, 'first tab gone');
+    await flush(app, alice.token, roomId, observer);
+    expect(presenceOf(eventsOf(observer, 's'))).toEqual(['MemberJoined:alice', 'MemberJoined:bob']);
+
+    await tab2.close();
+    await observer.waitFor((m) => m.id === 's' && m.payload?.data.roomEvents.__typename === 'MemberLeft');
+    await flush(app, alice.token, roomId, observer);
+    expect(presenceOf(eventsOf(observer, 's'))).toEqual(['MemberJoined:alice', 'MemberJoined:bob', 'MemberLeft:bob']);
+    expect(eventsOf(observer, 's').find((e) => e.__typename === 'MemberLeft')).toEqual({ __typename: 'MemberLeft', roomId, user: { id: 'bob', name: 'Bob' } });
+    expect(await bobConnections(app, alice.token, roomId)).toBe(0);
+  });
+
+  it('counts a WebSocket tab and an SSE tab of one user as one presence with 2 connections', async () => {
+    const { app, alice, bob, roomId, observer } = await observedRoom();
+    const wsTab = await openTab(app, bob.token, roomId);
+    await waitFor(async () => (await bobConnections(app, alice.token, roomId)) === 1, 5_000, 'ws tab counted');
+    const sseTab = await subscribeSse(app.graphqlUrl, ROOM_EVENTS, { roomId }, { token: bob.token });
+    await waitFor(async () => (await bobConnections(app, alice.token, roomId)) === 2, 5_000, 'sse tab counted');
+    await flush(app, alice.token, roomId, observer);
+    expect(presenceOf(eventsOf(observer, 's'))).toEqual(['MemberJoined:alice', 'MemberJoined:bob']);
+
+    await wsTab.close();
+    await waitFor(async () => (await bobConnections(app, alice.token, roomId)) === 1, 5_000, 'ws tab gone');
+    await flush(app, alice.token, roomId, observer);
+    expect(presenceOf(eventsOf(observer, 's'))).toEqual(['MemberJoined:alice', 'MemberJoined:bob']);
+
+    await sseTab.close();
+    await observer.waitFor((m) => m.id === 's' && m.payload?.data.roomEvents.__typename === 'MemberLeft');
+    await flush(app, alice.token, roomId, observer);
+    expect(presenceOf(eventsOf(observer, 's'))).toEqual(['MemberJoined:alice', 'MemberJoined:bob', 'MemberLeft:bob']);
+  });
+
+  it('shows since as the time of the first connection, unchanged by a second tab', async () => {
+    const { app, alice, bob, roomId } = await observedRoom();
+    await openTab(app, bob.token, roomId);
+    const sinceOfBob = async () => {
+      const response = await gql<{ room: { online: Array<{ user: { id: string }; connections: number; since: string }> } }>(
+        app.graphqlUrl,
+        'query($id: ID!) { room(id: $id) { online { user { id } connections since } } }',
+        { id: roomId },
+        alice.token,
+      );
+      return response.data!.room.online.find((p) => p.user.id === 'bob');
+    };
+    await waitFor(async () => (await sinceOfBob())?.connections === 1, 5_000, 'bob online');
+    const first = (await sinceOfBob())!.since;
+    expect(Number.isNaN(Date.parse(first))).toBe(false);
+    await openTab(app, bob.token, roomId);
+    await waitFor(async () => (await sinceOfBob())?.connections === 2, 5_000, 'second tab');
+    expect((await sinceOfBob())!.since).toBe(first);
+  });
+
+  it('treats `complete` of the subscription as leaving while the socket stays open', async () => {
+    const { app, alice, bob, roomId, observer } = await observedRoom();
+    const tab = await openTab(app, bob.token, roomId);
+    await observer.waitFor((m) => m.id === 's' && m.payload?.data.roomEvents.__typename === 'MemberJoined' && m.payload.data.roomEvents.user.id === 'bob');
+    tab.complete('s');
+    await observer.waitFor((m) => m.id === 's' && m.payload?.data.roomEvents.__typename === 'MemberLeft');
+    expect(tab.socket.readyState).toBe(tab.socket.OPEN);
+    expect(await bobConnections(app, alice.token, roomId)).toBe(0);
+
+    // The same socket may come back: a new subscription is a new MemberJoined.
+    tab.subscribe('s2', ROOM_EVENTS, { roomId });
+    await tab.waitForNexts('s2', 1);
+    await flush(app, alice.token, roomId, observer);
+    expect(presenceOf(eventsOf(observer, 's'))).toEqual(['MemberJoined:alice', 'MemberJoined:bob', 'MemberLeft:bob', 'MemberJoined:bob']);
+  });
+
+  it('leaves no ghost presence when a subscription is completed, or its socket closed, before it went live', async () => {
+    const { app, alice, bob, roomId, observer } = await observedRoom();
+    const tab = await connectAuthed(app.wsUrl, bob.token);
+    for (let i = 0; i < 5; i++) {
+      tab.subscribe(`s${i}`, ROOM_EVENTS, { roomId, ...(i % 2 ? {} : { after: null }) });
+      tab.complete(`s${i}`);
+    }
+    const closing = await connectAuthed(app.wsUrl, bob.token);
+    closing.subscribe('s', ROOM_EVENTS, { roomId });
+    closing.socket.terminate();
+    await flush(app, alice.token, roomId, observer);
+    await waitFor(async () => (await bobConnections(app, alice.token, roomId)) === 0, 5_000, 'no connection left for bob');
+    await waitFor(async () => (await metric(app.url, 'chat_subscriptions')) === 1, 5_000, 'only the observer subscribed');
+    // Whatever went live also left: joins and leaves of bob pair up.
+    await flush(app, alice.token, roomId, observer);
+    const ofBob = presenceOf(eventsOf(observer, 's')).filter((e) => e.endsWith(':bob'));
+    expect(ofBob.filter((e) => e.startsWith('MemberJoined')).length).toBe(ofBob.filter((e) => e.startsWith('MemberLeft')).length);
+    expect(tab.socket.readyState).toBe(tab.socket.OPEN);
+  });
+
+  it('reports MemberLeft when a socket is terminated without a close frame', async () => {
+    const { app, alice, bob, roomId, observer } = await observedRoom();
+    const tab = await openTab(app, bob.token, roomId);
+    await observer.waitFor((m) => m.id === 's' && m.payload?.data.roomEvents.__typename === 'MemberJoined' && m.payload.data.roomEvents.user.id === 'bob');
+    tab.socket.terminate();
+    await observer.waitFor((m) => m.id === 's' && m.payload?.data.roomEvents.__typename === 'MemberLeft');
+    await flush(app, alice.token, roomId, observer);
+    expect(presenceOf(eventsOf(observer, 's'))).toEqual(['MemberJoined:alice', 'MemberJoined:bob', 'MemberLeft:bob']);
+    expect(await bobConnections(app, alice.token, roomId)).toBe(0);
+  });
+
+  it('counts two subscriptions to the same room on one socket as two connections', async () => {
+    const { app, alice, bob, roomId, observer } = await observedRoom();
+    const tab = await openTab(app, bob.token, roomId);
+    tab.subscribe('s2', ROOM_EVENTS, { roomId });
+    await waitFor(async () => (await bobConnections(app, alice.token, roomId)) === 2, 5_000, 'two subscriptions counted');
+    tab.complete('s');
+    await waitFor(async () => (await bobConnections(app, alice.token, roomId)) === 1, 5_000, 'one left');
+    await flush(app, alice.token, roomId, observer);
+    expect(presenceOf(eventsOf(observer, 's'))).toEqual(['MemberJoined:alice', 'MemberJoined:bob']);
+    await tab.close();
+    await observer.waitFor((m) => m.id === 's' && m.payload?.data.roomEvents.__typename === 'MemberLeft');
+  });
+});

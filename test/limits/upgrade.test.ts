@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest';
+import { startTestApp } from '../utils/test-app.ts';
+import { signTestToken } from '../utils/tokens.ts';
+import { within } from '../utils/wait.ts';
+import { connectAuthed, connectRaw } from '../utils/ws-client.ts';
+import { startBystander, token, upgradeStatus } from './helpers.ts';
+
+describe('upgrade checks, before the protocol switch', () => {
+  it('answers HTTP 403 to an Origin outside ALLOWED_ORIGINS and 101 to one inside', async () => {
+    const app = await startTestApp({ ALLOWED_ORIGINS: 'https://chat.example, https://admin.example' });
+    const allowed = await connectRaw(app.wsUrl, { headers: { origin: 'https://chat.example' } });
+    await allowed.init(await token('alice'));
+    expect(await upgradeStatus(app, { origin: 'https://evil.example' })).toBe(403);
+    expect(await upgradeStatus(app, {})).toBe(403);
+    expect(await upgradeStatus(app, { origin: 'https://admin.example' })).toBe(101);
+    // The client that was let in is served as before.
+    allowed.subscribe('q', '{ me { id } }');
+    expect((await allowed.waitForNexts('q', 1))[0]).toEqual({ data: { me: { id: 'alice' } } });
+  });
+
+  it('answers HTTP 503 past MAX_CONNECTIONS and takes the next socket once one leaves', async () => {
+    const app = await startTestApp({ MAX_CONNECTIONS: '2' });
+    const bystander = await startBystander(app);
+    const second = await connectAuthed(app.wsUrl, await token('bob'));
+    await expect(connectRaw(app.wsUrl)).rejects.toThrow('HTTP 503');
+    expect(await upgradeStatus(app)).toBe(503);
+    await bystander.proveAlive();
+
+    await second.close();
+    const third = await within(
+      (async () => {
+        for (;;) {
+          const attempt = await connectRaw(app.wsUrl).catch(() => null);
+          if (attempt) return attempt;
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+      })(),
+      5_000,
+      'a free slot',
+    );
+    await third.init(await token('carol'));
+    expect(third.isAcked()).toBe(true);
+  });
+
+  it('closes 1009 on a 2 MB frame and leaves the other sockets alone', async () => {
+    const app = await startTestApp();
+    const bystander = await startBystander(app);
+    const abuser = await connectAuthed(app.wsUrl, await token('mallory'));
+    abuser.send({ id: 'big', type: 'subscribe', payload: { query: `{ me { id } } # ${'x'.repeat(2 * 1024 * 1024)}` } });
+    expect((await within(abuser.closed, 5_000, '1009')).code).toBe(1009);
+    await bystander.proveAlive();
+  });
+
+  describe('failed connection_init attempts per address', () => {
+    it('refuses upgrades from an address with HTTP 429 once its failures are used up; others and open sockets go on', async () => {
+      const app = await startTestApp({ INIT_FAILURES_PER_ADDRESS: '3', INIT_FAILURE_WINDOW_MS: '60000' });
+      const bystander = await startBystander(app);
+      const stale = await signTestToken({ sub: 'stale' }, { expiresIn: '-1s' });
+      for (let attempt = 0; attempt < 3; attempt += 1) {
+        const client = await connectRaw(app.wsUrl);
+        client.init(stale).catch(() => {});
+        expect((await within(client.closed, 5_000, '4403')).code).toBe(4403);
+      }
+      expect(await upgradeStatus(app)).toBe(429);
+      await expect(connectRaw(app.wsUrl)).rejects.toThrow('HTTP 429');
+
+      // Another address (any 127/8 address reaches the loopback listener on Linux) is not affected.
+      const elsewhere = await connectRaw(app.wsUrl, { client: { localAddress: '127.0.0.2' } });
+      await elsewhere.init(await token('dave'));
+      expect(elsewhere.isAcked()).toBe(true);
+      // The socket that was open all along keeps receiving.
+      await bystander.proveAlive();
+
+      const metrics = await (await fetch(`${app.url}/metrics`)).text();
+      expect(metrics).toMatch(/^chat_ws_init_refused_total 3$/m);
+      expect(metrics).toMatch(/^chat_ws_upgrades_refused_total\{status="429"\} 2$/m);
+    });
+
+    it('lets the address in again when the window ends', async () => {
+      const app = await startTestApp({ INIT_FAILURES_PER_ADDRESS: '1', INIT_FAILURE_WINDOW_MS: '300' });
+      const client = await connectRaw(app.wsUrl);
+      client.init({ authorization: 'Bearer nope' }).catch(() => {});
+      expect((await within(client.closed)).code).toBe(4403);
+      expect(await upgradeStatus(app)).toBe(429);
+      const later = await within(
+        (async () => {
+          for (;;) {
+            const attempt = await connectRaw(app.wsUrl).catch(() => null);
+            if (attempt) return attempt;
+            await new Promise((resolve) => setTimeout(resolve, 50));
+          }
+        })(),
+        5_000,
+        'the window to end',
+      );
+      await later.init(await token('erin'));
+      expect(later.isAcked()).toBe(true);
+    });
+  });
+});
