@@ -10,103 +10,112 @@ export interface EventQueueOptions {
    * @default 10_000
    */
   maxQueued?: number;
-  /** Runs once when the reader finishes (return, throw or overflow). */
-  onClose?: () => void;
 }
 
-export interface EventQueue extends AsyncIterableIterator<RoomEvent> {
-  return(): Promise<IteratorResult<RoomEvent>>;
-  push(event: RoomEvent): void;
-  fail(error: Error): void;
-  readonly closed: boolean;
-}
+const DONE: IteratorResult<RoomEvent> = { value: undefined, done: true };
 
-/** A single-reader async queue of room events with a bound, shared by every transport. */
-export function createEventQueue({
-  dropEphemeralAbove = 256,
-  maxQueued = 10_000,
-  onClose,
-}: EventQueueOptions = {}): EventQueue {
-  const buffer: RoomEvent[] = [];
-  let head = 0;
-  let waiting: ((result: IteratorResult<RoomEvent>) => void) | null = null;
-  let failWaiting: ((error: Error) => void) | null = null;
-  let failure: Error | null = null;
-  let closed = false;
+/**
+ * A single-reader async queue of room events with a bound, shared by every transport. A class rather than a
+ * closure-built object: one of these lives per subscription, and its methods are then shared, not copied.
+ */
+export class EventQueue implements AsyncIterableIterator<RoomEvent> {
+  #buffer: RoomEvent[] = [];
+  #head = 0;
+  #resolve: ((result: IteratorResult<RoomEvent>) => void) | null = null;
+  #reject: ((error: Error) => void) | null = null;
+  #failure: Error | null = null;
+  #closed = false;
+  readonly #dropEphemeralAbove: number;
+  readonly #maxQueued: number;
 
-  const size = () => buffer.length - head;
-  const finish = () => {
-    if (closed) return;
-    closed = true;
-    buffer.length = 0;
-    head = 0;
-    onClose?.();
-  };
+  constructor({ dropEphemeralAbove = 256, maxQueued = 10_000 }: EventQueueOptions = {}) {
+    this.#dropEphemeralAbove = dropEphemeralAbove;
+    this.#maxQueued = maxQueued;
+  }
 
-  const queue: EventQueue = {
-    get closed() {
-      return closed;
-    },
-    push(event) {
-      if (closed || failure) return;
-      if (waiting) {
-        const resolve = waiting;
-        waiting = failWaiting = null;
-        resolve({ value: event, done: false });
-        return;
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Runs once when the reader finishes (return, throw or failure). */
+  protected onClosed(): void {}
+
+  push(event: RoomEvent): void {
+    if (this.#closed || this.#failure) return;
+    const resolve = this.#resolve;
+    if (resolve) {
+      this.#resolve = this.#reject = null;
+      resolve({ value: event, done: false });
+      return;
+    }
+    const size = this.#buffer.length - this.#head;
+    if (event.kind === 'typing' && size >= this.#dropEphemeralAbove) return;
+    if (size >= this.#maxQueued) {
+      this.fail(new ChatError('UNAVAILABLE', 'subscriber fell too far behind; resubscribe with `after`'));
+      return;
+    }
+    this.#buffer.push(event);
+  }
+
+  /** Ends the stream with `error` once the events queued before it are read. */
+  fail(error: Error): void {
+    if (this.#closed || this.#failure) return;
+    this.#failure = error;
+    const reject = this.#reject;
+    if (reject) {
+      this.#resolve = this.#reject = null;
+      this.#finish();
+      reject(error);
+    }
+  }
+
+  next(): Promise<IteratorResult<RoomEvent>> {
+    if (this.#head < this.#buffer.length) {
+      const value = this.#buffer[this.#head] as RoomEvent;
+      this.#head += 1;
+      if (this.#head === this.#buffer.length) {
+        this.#buffer = [];
+        this.#head = 0;
+      } else if (this.#head > 1024 && this.#head * 2 > this.#buffer.length) {
+        this.#buffer.splice(0, this.#head);
+        this.#head = 0;
       }
-      if (event.kind === 'typing' && size() >= dropEphemeralAbove) return;
-      if (size() >= maxQueued) {
-        queue.fail(new ChatError('UNAVAILABLE', 'subscriber fell too far behind; resubscribe with `after`'));
-        return;
-      }
-      buffer.push(event);
-    },
-    fail(error) {
-      if (closed || failure) return;
-      failure = error;
-      if (failWaiting) {
-        const reject = failWaiting;
-        waiting = failWaiting = null;
-        finish();
-        reject(error);
-      }
-    },
-    next() {
-      if (size() > 0) {
-        const value = buffer[head] as RoomEvent;
-        head += 1;
-        if (head > 1024 && head * 2 > buffer.length) {
-          buffer.splice(0, head);
-          head = 0;
-        }
-        return Promise.resolve({ value, done: false });
-      }
-      if (failure) {
-        const error = failure;
-        finish();
-        return Promise.reject(error);
-      }
-      if (closed) return Promise.resolve({ value: undefined, done: true });
-      return new Promise((resolve, reject) => {
-        waiting = resolve;
-        failWaiting = reject;
-      });
-    },
-    return() {
-      const resolve = waiting;
-      waiting = failWaiting = null;
-      finish();
-      resolve?.({ value: undefined, done: true });
-      return Promise.resolve({ value: undefined, done: true });
-    },
-    throw(error?: unknown) {
-      void queue.return();
+      return Promise.resolve({ value, done: false });
+    }
+    if (this.#failure) {
+      const error = this.#failure;
+      this.#finish();
       return Promise.reject(error);
-    },
-    [Symbol.asyncIterator]() {
-      return queue;
-    },
-  };
-  return queue;
+    }
+    if (this.#closed) return Promise.resolve(DONE);
+    return new Promise((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
+  }
+
+  return(): Promise<IteratorResult<RoomEvent>> {
+    const resolve = this.#resolve;
+    this.#resolve = this.#reject = null;
+    this.#finish();
+    resolve?.(DONE);
+    return Promise.resolve(DONE);
+  }
+
+  throw(error?: unknown): Promise<IteratorResult<RoomEvent>> {
+    void this.return();
+    return Promise.reject(error);
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  #finish(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#buffer = [];
+    this.#head = 0;
+    this.onClosed();
+  }
 }

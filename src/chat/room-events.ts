@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { createEventQueue, type EventQueueOptions } from './event-queue.ts';
 import { ChatError } from './errors.ts';
+import { EventQueue, type EventQueueOptions } from './event-queue.ts';
 import type { Logger } from './logger.ts';
 import { parseMessageSeq } from './message-id.ts';
 import type { MessageStore } from './ports/index.ts';
 import type { PresenceService } from './presence.ts';
-import type { RoomHubs } from './room-hubs.ts';
+import type { HubSink, RoomHubs } from './room-hubs.ts';
 import type { RoomService } from './rooms.ts';
-import type { RoomEvent, Viewer } from './types.ts';
+import type { RoomEvent, User, Viewer } from './types.ts';
 
 export interface RoomEventServiceOptions {
   rooms: RoomService;
@@ -26,6 +26,53 @@ export interface OpenRoomEventsInput {
   after?: string | null;
 }
 
+/** What a subscription needs from its service when it ends; one object shared by all of them. */
+interface Shared {
+  hubs: RoomHubs;
+  presence: PresenceService;
+  logger: Logger;
+  closed(): void;
+}
+
+/**
+ * One subscriber's stream: the queue its transport reads, the sink its room hub feeds, and its presence.
+ * A class, because thousands live at once and closures per instance would be copied into each.
+ */
+class RoomEventStream extends EventQueue implements HubSink {
+  /** Live events wait here while history is replayed; `null` once the replay has caught up. */
+  held: RoomEvent[] | null = null;
+  /** Messages up to this seq came from the replay: their live copies are duplicates. */
+  replayedUpTo = 0;
+  joined = false;
+  attached = false;
+
+  constructor(
+    readonly roomId: string,
+    readonly user: User,
+    readonly connectionId: string,
+    readonly shared: Shared,
+    options: EventQueueOptions | undefined,
+  ) {
+    super(options);
+  }
+
+  deliver(event: RoomEvent): void {
+    if (this.held) this.held.push(event);
+    else if (event.kind !== 'message' || event.message.seq > this.replayedUpTo) this.push(event);
+  }
+
+  protected override onClosed(): void {
+    const { hubs, presence, logger, closed } = this.shared;
+    closed();
+    if (this.attached) hubs.detach(this.roomId, this);
+    if (this.joined) {
+      presence.leave(this.roomId, this.user, this.connectionId).catch((error: unknown) =>
+        logger.warn({ roomId: this.roomId, userId: this.user.id, err: error }, 'presence leave failed'),
+      );
+    }
+  }
+}
+
 /**
  * A room's ordered event stream for one subscriber, whatever the transport: live as soon as it resolves,
  * the viewer counted present until the iterator is returned, and with `after` a replay that meets the live
@@ -41,6 +88,7 @@ export function createRoomEventService({
   replayPageSize = 500,
 }: RoomEventServiceOptions) {
   let open = 0;
+  const shared: Shared = { hubs, presence, logger, closed: () => (open -= 1) };
 
   return {
     /** Open roomEvents streams on this instance. */
@@ -51,62 +99,37 @@ export function createRoomEventService({
     async open(viewer: Viewer, { roomId, after }: OpenRoomEventsInput): Promise<AsyncIterableIterator<RoomEvent>> {
       await rooms.require(viewer, roomId);
       const afterSeq = after ? parseMessageSeq(roomId, after) : null;
-      const user = { id: viewer.id, name: viewer.name };
-      const connectionId = randomUUID();
-      let joined = false;
-      let detach = () => {};
-
-      const queue = createEventQueue({
-        ...queueOptions,
-        onClose: () => {
-          open -= 1;
-          detach();
-          if (joined) {
-            presence.leave(roomId, user, connectionId).catch((error: unknown) =>
-              logger.warn({ roomId, userId: user.id, err: error }, 'presence leave failed'),
-            );
-          }
-        },
-      });
+      const stream = new RoomEventStream(roomId, { id: viewer.id, name: viewer.name }, randomUUID(), shared, queueOptions);
       open += 1;
-
-      // Live events wait here while history is replayed; `null` once the replay has caught up.
-      let held: RoomEvent[] | null = afterSeq === null ? null : [];
-      let replayedUpTo = 0;
-      const sink = (event: RoomEvent) => {
-        if (held) held.push(event);
-        else if (event.kind !== 'message' || event.message.seq > replayedUpTo) queue.push(event);
-      };
-      const fail = (error: unknown) =>
-        queue.fail(new ChatError('UNAVAILABLE', 'room history is unreachable; resubscribe with `after`', { cause: error }));
+      if (afterSeq !== null) stream.held = [];
 
       try {
-        const attachment = await hubs.attach(roomId, sink, fail);
-        detach = attachment.detach;
+        await hubs.attach(roomId, stream);
+        stream.attached = true;
         // A cursor past the newest stored message (history lost or a forged id) would make the seam filter drop
         // every live message up to it, silently. Read after attaching, so a cursor just received is never newer.
         if (afterSeq !== null && afterSeq > (await store.lastSeq(roomId))) {
           throw new ChatError('BAD_USER_INPUT', `"${after}" is newer than the newest message of room ${roomId}`);
         }
-        await presence.join(roomId, user, connectionId);
-        joined = true;
+        await presence.join(roomId, stream.user, stream.connectionId);
+        stream.joined = true;
         if (afterSeq !== null) {
-          replayedUpTo = afterSeq;
+          stream.replayedUpTo = afterSeq;
           for (;;) {
-            const page = await store.after(roomId, replayedUpTo, replayPageSize);
-            for (const message of page) queue.push({ kind: 'message', roomId, message });
+            const page = await store.after(roomId, stream.replayedUpTo, replayPageSize);
+            for (const message of page) stream.push({ kind: 'message', roomId, message });
             if (page.length === 0) break;
-            replayedUpTo = (page.at(-1) as (typeof page)[number]).seq;
+            stream.replayedUpTo = (page.at(-1) as (typeof page)[number]).seq;
           }
-          const live = held as RoomEvent[];
-          held = null;
-          for (const event of live) sink(event);
+          const live = stream.held ?? [];
+          stream.held = null;
+          for (const event of live) stream.deliver(event);
         }
       } catch (error) {
-        await queue.return();
+        await stream.return();
         throw error;
       }
-      return queue;
+      return stream;
     },
   };
 }

@@ -3,7 +3,14 @@ import type { Logger } from './logger.ts';
 import type { MessageStore, RoomEventBus } from './ports/index.ts';
 import type { RoomEvent } from './types.ts';
 
-export type HubSink = (event: RoomEvent) => void;
+import { ChatError } from './errors.ts';
+
+/** A local subscriber of a room: an object with methods, not closures, since there is one per subscription. */
+export interface HubSink {
+  deliver(event: RoomEvent): void;
+  /** The room's history could not be read to fill a gap: the subscriber must resubscribe with `after`. */
+  fail(error: Error): void;
+}
 
 export interface RoomHubsOptions {
   bus: RoomEventBus;
@@ -14,12 +21,6 @@ export interface RoomHubsOptions {
   pageSize?: number;
   /** Gap-fill attempts (a second apart) before the room's local subscribers are failed. @default 5 */
   fillAttempts?: number;
-}
-
-export interface Attachment {
-  /** Seq of the newest message the hub had seen when the sink went live: replay must reach at least this. */
-  readonly liveFromSeq: number;
-  detach(): void;
 }
 
 /**
@@ -33,8 +34,7 @@ export function createRoomHubs({ bus, store, logger, counters, pageSize = 500, f
 
   interface Hub {
     roomId: string;
-    /** Each sink with what to tell it when the room's history cannot be read. */
-    sinks: Map<HubSink, (error: unknown) => void>;
+    sinks: Set<HubSink>;
     ready: Promise<void>;
     lastSeq: number;
     backlog: Array<RoomEvent | 'gap'>;
@@ -44,7 +44,7 @@ export function createRoomHubs({ bus, store, logger, counters, pageSize = 500, f
 
   const dispatch = (hub: Hub, event: RoomEvent) => {
     if (event.kind === 'message') counters.messagesOut += hub.sinks.size;
-    for (const sink of hub.sinks.keys()) sink(event);
+    for (const sink of hub.sinks) sink.deliver(event);
   };
 
   async function fill(hub: Hub, upToExclusive: number) {
@@ -109,7 +109,8 @@ export function createRoomHubs({ bus, store, logger, counters, pageSize = 500, f
     } catch (error) {
       logger.error({ roomId: hub.roomId, err: error }, 'could not fill a gap in room history; ending its subscriptions');
       hub.backlog.length = 0;
-      for (const fail of [...hub.sinks.values()]) fail(error);
+      const failure = new ChatError('UNAVAILABLE', 'room history is unreachable; resubscribe with `after`', { cause: error });
+      for (const sink of [...hub.sinks]) sink.fail(failure);
     } finally {
       hub.draining = false;
     }
@@ -118,7 +119,7 @@ export function createRoomHubs({ bus, store, logger, counters, pageSize = 500, f
   function open(roomId: string): Hub {
     const hub: Hub = {
       roomId,
-      sinks: new Map(),
+      sinks: new Set(),
       lastSeq: 0,
       backlog: [],
       // Until the starting seq is known every event waits in the backlog.
@@ -146,35 +147,32 @@ export function createRoomHubs({ bus, store, logger, counters, pageSize = 500, f
   }
 
   return {
-    /**
-     * Adds a sink to the room's hub, opening it if needed; resolves once the sink is live.
-     * `onFailure` is told when the room's history cannot be read to fill a gap.
-     */
-    async attach(roomId: string, sink: HubSink, onFailure: (error: unknown) => void): Promise<Attachment> {
-      let current = hubs.get(roomId);
-      if (!current) {
-        current = open(roomId);
-        hubs.set(roomId, current);
+    /** Adds a sink to the room's hub, opening the hub if needed; resolves once the sink is live. */
+    async attach(roomId: string, sink: HubSink): Promise<void> {
+      let hub = hubs.get(roomId);
+      if (!hub) {
+        hub = open(roomId);
+        hubs.set(roomId, hub);
       }
-      const hub = current;
-      hub.sinks.set(sink, onFailure);
-      const detach = () => {
-        hub.sinks.delete(sink);
-        if (hub.sinks.size === 0 && hubs.get(roomId) === hub) {
-          hubs.delete(roomId);
-          void hub.ready
-            .then(() => hub.unsubscribe?.())
-            .catch((error: unknown) => logger.warn({ roomId, err: error }, 'room unsubscribe failed'));
-        }
-      };
+      hub.sinks.add(sink);
       try {
         await hub.ready;
       } catch (error) {
-        detach();
+        this.detach(roomId, sink);
         throw error;
       }
-      return { liveFromSeq: hub.lastSeq, detach };
     },
+
+    /** Removes a sink; the last one out closes the room's bus subscription. */
+    detach(roomId: string, sink: HubSink): void {
+      const hub = hubs.get(roomId);
+      if (!hub || !hub.sinks.delete(sink) || hub.sinks.size > 0) return;
+      hubs.delete(roomId);
+      void hub.ready
+        .then(() => hub.unsubscribe?.())
+        .catch((error: unknown) => logger.warn({ roomId, err: error }, 'room unsubscribe failed'));
+    },
+
     /** Rooms with at least one local subscriber. */
     get size() {
       return hubs.size;

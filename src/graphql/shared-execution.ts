@@ -72,32 +72,37 @@ function shapeKey(args: ExecutionArgs, variableNames: readonly string[]): string
   return `${documentId}\u0000${args.operationName ?? ''}\u0000${used}`;
 }
 
+const DONE: IteratorResult<ExecutionResult> = { value: undefined, done: true };
+
 /**
  * Maps source events to results. Hand-written rather than an async generator: a generator's `return()` waits
  * for a pending `next()`, so an idle subscription would stay open (and its user present) until the next event.
+ * A class, since one lives per subscription.
  */
-function mapEvents(
-  source: AsyncIterator<unknown>,
-  map: (event: unknown) => ExecutionResult | Promise<ExecutionResult>,
-): AsyncIterableIterator<ExecutionResult> {
-  const done = { value: undefined, done: true } as const;
-  return {
-    async next() {
-      const step = await source.next();
-      return step.done ? done : { value: await map(step.value), done: false };
-    },
-    async return() {
-      await source.return?.();
-      return done;
-    },
-    async throw(error?: unknown) {
-      await source.return?.();
-      throw error;
-    },
-    [Symbol.asyncIterator]() {
-      return this;
-    },
-  };
+class MappedEvents implements AsyncIterableIterator<ExecutionResult> {
+  constructor(
+    private readonly source: AsyncIterator<unknown>,
+    private readonly map: (event: unknown) => ExecutionResult | Promise<ExecutionResult>,
+  ) {}
+
+  async next(): Promise<IteratorResult<ExecutionResult>> {
+    const step = await this.source.next();
+    return step.done ? DONE : { value: await this.map(step.value), done: false };
+  }
+
+  async return(): Promise<IteratorResult<ExecutionResult>> {
+    await this.source.return?.();
+    return DONE;
+  }
+
+  async throw(error?: unknown): Promise<IteratorResult<ExecutionResult>> {
+    await this.source.return?.();
+    throw error;
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
 }
 
 function sharedExecutor(args: ExecutionArgs, key: string) {
@@ -124,9 +129,9 @@ export async function subscribeSharingExecution(
   const source = stream[Symbol.asyncIterator]();
   if (variableNames === null) {
     // Not shareable: the reference behaviour, one execution per subscriber and event.
-    return mapEvents(source, (event) => execute({ ...args, rootValue: event }));
+    return new MappedEvents(source, (event) => execute({ ...args, rootValue: event }));
   }
-  return mapEvents(source, sharedExecutor(args, shapeKey(args, variableNames)));
+  return new MappedEvents(source, sharedExecutor(args, shapeKey(args, variableNames)));
 }
 
 /** Makes Yoga (HTTP, SSE and WebSocket alike) subscribe through `subscribeSharingExecution`. */

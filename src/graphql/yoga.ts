@@ -23,10 +23,12 @@ export interface YogaOptions {
 }
 
 // The bundled GraphiQL page is 9 MB of inlined assets (no CDN, PITFALLS 21), some 30 MB of heap once loaded:
-// loaded on the first page view (never in production), rendered once.
+// never loaded in production; elsewhere loaded in the background at start, rendered once on the first view.
+let graphiqlModule: Promise<typeof import('@graphql-yoga/render-graphiql')> | undefined;
 let graphiqlPage: Promise<string> | undefined;
+const loadGraphiQL = () => (graphiqlModule ??= import('@graphql-yoga/render-graphiql'));
 const renderGraphiQLOnce = (options: GraphiQLOptions): Promise<string> =>
-  (graphiqlPage ??= import('@graphql-yoga/render-graphiql').then(({ renderGraphiQL }) => renderGraphiQL(options)));
+  (graphiqlPage ??= loadGraphiQL().then(({ renderGraphiQL }) => renderGraphiQL(options)));
 
 /** pino serializes an Error only under `err`; Yoga passes errors positionally. */
 const yogaLog = (args: unknown[]) => {
@@ -36,6 +38,7 @@ const yogaLog = (args: unknown[]) => {
 };
 
 export function createYogaServer({ context, verifier, logger, production, plugins = [], limits, maxRequestBodyBytes }: YogaOptions) {
+  if (!production) void loadGraphiQL();
   return createYoga<ServerContext & { viewer?: Viewer | null }, GraphQLContext>({
     schema: createChatSchema(),
     graphqlEndpoint: '/graphql',
