@@ -1,0 +1,145 @@
+import type { WebSocket as GraphQLWsSocket } from 'graphql-ws';
+import type { RawData, WebSocket } from 'ws';
+import type { Logger } from '../chat/logger.ts';
+import type { Limits } from '../config.ts';
+import { CloseCode } from './close-codes.ts';
+import type { Connection } from './connection-registry.ts';
+import type { InitFailureLimiter } from './init-failures.ts';
+import { finishFrame } from './shared-frames.ts';
+import type { WebSocketHooks } from './attach.ts';
+
+/** What every session of one edge shares: passed by reference, so a session costs its own fields only. */
+export interface EdgeContext {
+  limits: Limits;
+  logger: Logger;
+  hooks: WebSocketHooks;
+  initFailures: InitFailureLimiter;
+}
+
+const isUnexpectedMessageType = (error: unknown) =>
+  error instanceof Error && error.message.startsWith('Unexpected message of type');
+
+/**
+ * One socket as graphql-ws sees it (`protocol`, `send`, `close`, `onMessage`) plus the edge's cut-offs
+ * (frame rate, slow consumer). A class with the ws listeners shared by every socket (see `listen`): an idle
+ * subscribed socket should cost its fields, not a dozen closures.
+ */
+export class SocketSession implements GraphQLWsSocket {
+  handle: ((data: string) => Promise<void>) | null = null;
+  closed: ((code: number, reason: string) => Promise<void>) | null = null;
+
+  constructor(
+    readonly socket: WebSocket,
+    readonly connection: Connection,
+    readonly edge: EdgeContext,
+  ) {}
+
+  get protocol(): string {
+    return this.socket.protocol;
+  }
+
+  send(data: string): void {
+    const { socket, edge } = this;
+    if (socket.readyState !== socket.OPEN) return;
+    socket.send(finishFrame(data));
+    if (data.charCodeAt(data.length - 1) === 0x7d && data.includes('"type":"next"')) edge.hooks.onDelivery?.();
+    // A reader that stopped reading must not grow this process without bound (PITFALLS 10).
+    // Once closing, `send` above writes nothing more; the close frame queues behind what is buffered, and
+    // ws's close timeout (30 s) or the next heartbeat sweeps (2 intervals) free the socket if it never reads.
+    if (socket.bufferedAmount > edge.limits.slowConsumerBytes) {
+      edge.logger.warn(this.#ids(), 'slow consumer; closing 1013');
+      edge.hooks.onSlowConsumer?.();
+      socket.close(CloseCode.TryAgainLater, 'Too slow: reconnect and resume with `after`');
+    }
+  }
+
+  close(code: number, reason: string): void {
+    const { socket, connection, edge } = this;
+    // Already closing (4408 after a timed-out key fetch, then graphql-ws's own 4403): our fault, not counted.
+    if (socket.readyState !== socket.OPEN) return;
+    // graphql-ws closes 4403 when onConnect refuses the token: count it against the address.
+    if (code === CloseCode.Forbidden && !connection.viewer) {
+      edge.initFailures.recordFailure(connection.remoteAddress);
+      edge.hooks.onInitRefused?.();
+    }
+    socket.close(code, reason);
+  }
+
+  onMessage(handle: (data: string) => Promise<void>): void {
+    this.handle = handle;
+  }
+
+  receive(data: RawData, isBinary: boolean): void {
+    if (this.overFrameRate() || !this.handle) return;
+    if (isBinary) {
+      this.socket.close(CloseCode.BadRequest, 'Binary frames are not part of graphql-transport-ws');
+      return;
+    }
+    this.handle(String(data)).catch((error: unknown) => {
+      if (isUnexpectedMessageType(error)) {
+        // Client-sent server-only messages: a bad request, not a server fault (graphql-ws says 4500).
+        this.socket.close(CloseCode.BadRequest, 'Unexpected message type');
+        return;
+      }
+      this.edge.logger.error({ ...this.#ids(), err: error }, 'graphql-ws message handling failed');
+      this.socket.close(CloseCode.InternalServerError, 'Internal server error');
+    });
+  }
+
+  /** Counts a frame (pings included); closes 1008 and answers true past FRAME_RATE a second. */
+  overFrameRate(): boolean {
+    const { connection, socket, edge } = this;
+    const now = Date.now();
+    if (now - connection.frameWindowStart >= 1_000) {
+      connection.frameWindowStart = now;
+      connection.framesInWindow = 0;
+    }
+    connection.framesInWindow += 1;
+    if (connection.framesInWindow <= edge.limits.frameRate) return false;
+    if (socket.readyState === socket.OPEN) {
+      edge.logger.warn(this.#ids(), 'frame rate exceeded; closing 1008');
+      edge.hooks.onFrameRateExceeded?.();
+      socket.close(CloseCode.PolicyViolation, 'Frame rate exceeded');
+    }
+    return true;
+  }
+
+  #ids() {
+    return { connectionId: this.connection.id, userId: this.connection.viewer?.id };
+  }
+}
+
+const sessions = new WeakMap<WebSocket, SocketSession>();
+
+function onMessage(this: WebSocket, data: RawData, isBinary: boolean) {
+  sessions.get(this)?.receive(data, isBinary);
+}
+function onPing(this: WebSocket) {
+  sessions.get(this)?.overFrameRate();
+}
+function onPong(this: WebSocket) {
+  const session = sessions.get(this);
+  if (!session) return;
+  session.connection.alive = true;
+  session.connection.lastPongAt = Date.now();
+}
+function onError(this: WebSocket, error: Error) {
+  const session = sessions.get(this);
+  // ws closes with 1009 itself for oversize frames; anything else is logged here and the socket closed.
+  session?.edge.logger.info({ connectionId: session.connection.id, userId: session.connection.viewer?.id, err: error }, 'socket error');
+}
+
+/** Routes the socket's events to its session through listeners shared by every socket. */
+export function listen(session: SocketSession, onClose: (this: WebSocket, code: number, reason: Buffer) => void): void {
+  const { socket } = session;
+  sessions.set(socket, session);
+  socket.on('message', onMessage);
+  socket.on('ping', onPing);
+  socket.on('pong', onPong);
+  socket.on('error', onError);
+  socket.once('close', onClose);
+}
+
+export function sessionOf(socket: WebSocket): SocketSession | undefined {
+  return sessions.get(socket);
+}
