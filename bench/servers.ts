@@ -43,6 +43,8 @@ function serverEnv(port: number, options: StartServerOptions): NodeJS.ProcessEnv
     MAX_CONNECTIONS: '100000',
     FRAME_RATE: '1000000',
     LOG_LEVEL: 'warn',
+    // Measured as deployed: production mode (no GraphiQL assets loaded, errors masked) for every server alike.
+    NODE_ENV: 'production',
   };
   if (options.redisUrl) env.REDIS_URL = options.redisUrl;
   return env;

@@ -88,6 +88,10 @@ export function createRoomEventService({
   replayPageSize = 500,
 }: RoomEventServiceOptions) {
   let open = 0;
+  // Unique across the cluster (presence keys are shared): one random prefix per process, then a counter. Short
+  // and built once, unlike a UUID per subscription, which V8 keeps as a tree of string pieces.
+  const idPrefix = `${randomUUID().slice(0, 13)}.`;
+  let sequence = 0;
   const shared: Shared = { hubs, presence, logger, closed: () => (open -= 1) };
 
   return {
@@ -99,7 +103,7 @@ export function createRoomEventService({
     async open(viewer: Viewer, { roomId, after }: OpenRoomEventsInput): Promise<AsyncIterableIterator<RoomEvent>> {
       await rooms.require(viewer, roomId);
       const afterSeq = after ? parseMessageSeq(roomId, after) : null;
-      const stream = new RoomEventStream(roomId, { id: viewer.id, name: viewer.name }, randomUUID(), shared, queueOptions);
+      const stream = new RoomEventStream(roomId, { id: viewer.id, name: viewer.name }, idPrefix + (++sequence).toString(36), shared, queueOptions);
       open += 1;
       if (afterSeq !== null) stream.held = [];
 
