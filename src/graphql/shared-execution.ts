@@ -73,6 +73,7 @@ function shapeKey(args: ExecutionArgs, variableNames: readonly string[]): string
 }
 
 const DONE: IteratorResult<ExecutionResult> = { value: undefined, done: true };
+const toStep = (value: ExecutionResult): IteratorResult<ExecutionResult> => ({ value, done: false });
 
 /**
  * Maps source events to results. Hand-written rather than an async generator: a generator's `return()` waits
@@ -85,9 +86,13 @@ class MappedEvents implements AsyncIterableIterator<ExecutionResult> {
     private readonly map: (event: unknown) => ExecutionResult | Promise<ExecutionResult>,
   ) {}
 
-  async next(): Promise<IteratorResult<ExecutionResult>> {
-    const step = await this.source.next();
-    return step.done ? DONE : { value: await this.map(step.value), done: false };
+  // A `then` chain, not an async function: two fewer microtask hops per event per subscriber.
+  next(): Promise<IteratorResult<ExecutionResult>> {
+    return this.source.next().then((step) => {
+      if (step.done) return DONE;
+      const result = this.map(step.value);
+      return result instanceof Promise ? result.then(toStep) : { value: result, done: false };
+    });
   }
 
   async return(): Promise<IteratorResult<ExecutionResult>> {

@@ -12,11 +12,13 @@ const PLACEHOLDER_JSON = JSON.stringify(PLACEHOLDER);
 
 const serialized = new WeakMap<object, string>();
 let pending: string | null = null;
+let nextFrame = false;
 
 export function sharedPayloadReplacer(this: unknown, key: string, value: unknown): unknown {
   if (key !== 'payload' || typeof value !== 'object' || value === null || Array.isArray(value)) return value;
   // Only graphql-ws's own envelope has a `type` next to `payload`; nested user data named "payload" is left alone.
   if (typeof this !== 'object' || this === null || (this as { type?: unknown }).type !== 'next') return value;
+  nextFrame = true;
   let json = serialized.get(value);
   if (json === undefined) {
     json = JSON.stringify(value);
@@ -24,6 +26,13 @@ export function sharedPayloadReplacer(this: unknown, key: string, value: unknown
   }
   pending = json;
   return PLACEHOLDER;
+}
+
+/** Whether the frame just finished was a `next` (a delivery); asked once per frame, right after `finishFrame`. */
+export function wasNextFrame(): boolean {
+  const was = nextFrame;
+  nextFrame = false;
+  return was;
 }
 
 /** The frame to write: the envelope with its shared payload spliced back in. */

@@ -5,7 +5,7 @@ import type { Limits } from '../config.ts';
 import { CloseCode } from './close-codes.ts';
 import type { Connection } from './connection-registry.ts';
 import type { InitFailureLimiter } from './init-failures.ts';
-import { finishFrame } from './shared-frames.ts';
+import { finishFrame, wasNextFrame } from './shared-frames.ts';
 import type { WebSocketHooks } from './attach.ts';
 
 /** What every session of one edge shares: passed by reference, so a session costs its own fields only. */
@@ -40,9 +40,12 @@ export class SocketSession implements GraphQLWsSocket {
 
   send(data: string): void {
     const { socket, edge } = this;
+    // Both asked whatever happens next: they reset what the replacer left for this one frame.
+    const frame = finishFrame(data);
+    const delivery = wasNextFrame();
     if (socket.readyState !== socket.OPEN) return;
-    socket.send(finishFrame(data));
-    if (data.charCodeAt(data.length - 1) === 0x7d && data.includes('"type":"next"')) edge.hooks.onDelivery?.();
+    socket.send(frame);
+    if (delivery) edge.hooks.onDelivery?.();
     // A reader that stopped reading must not grow this process without bound (PITFALLS 10).
     // Once closing, `send` above writes nothing more; the close frame queues behind what is buffered, and
     // ws's close timeout (30 s) or the next heartbeat sweeps (2 intervals) free the socket if it never reads.
