@@ -18,13 +18,15 @@ export interface SpawnOptions {
   core: number | null;
   ipc?: boolean;
   label: string;
+  /** Node flags before the script. */
+  nodeArgs?: readonly string[];
 }
 
 /** Spawns node directly (through taskset, which execs), so the child's PID is the process we measure and kill. */
 export function spawnNode(options: SpawnOptions): ChildProcess {
   // BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the servers without touching the generator.
   const extra = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const nodeArgs = [...extra, '--import', 'tsx', options.script];
+  const nodeArgs = [...(options.nodeArgs ?? []), ...extra, '--import', 'tsx', options.script];
   const [command, args] =
     options.core === null ? [process.execPath, nodeArgs] : ['taskset', ['-c', String(options.core), process.execPath, ...nodeArgs]];
   const child = spawn(command, args, {

@@ -64,10 +64,20 @@ export async function createApp(config: Readonly<Config>, logger: Logger): Promi
   const handleRequest = createRequestHandler({ ready: chat.ready, registry: metrics.registry, routes: devRoutes(config), fallback: yoga });
   // Requests that end by themselves (queries, mutations), so shutdown can let them finish; SSE streams never do.
   let inFlight = 0;
+  // SSE subscriptions hold a connection as a socket does, so MAX_CONNECTIONS counts both (PITFALLS 14).
+  let eventStreams = 0;
   const httpServer = createServer((request, response) => {
     if (!request.headers.accept?.includes('text/event-stream')) {
       inFlight += 1;
       response.once('close', () => (inFlight -= 1));
+    } else {
+      if (eventStreams + connections() >= config.limits.maxConnections) {
+        metrics.upgradesRefused.inc({ status: '503' });
+        response.writeHead(503, { 'content-type': 'text/plain', 'retry-after': '5' }).end('Service Unavailable\n');
+        return;
+      }
+      eventStreams += 1;
+      response.once('close', () => (eventStreams -= 1));
     }
     handleRequest(request, response);
   });
@@ -93,6 +103,7 @@ export async function createApp(config: Readonly<Config>, logger: Logger): Promi
       onSlowConsumer: () => metrics.slowConsumers.inc(),
       onFrameRateExceeded: () => metrics.frameRateCloses.inc(),
     },
+    otherConnections: () => eventStreams,
   });
   connections = () => ws.registry.size;
 
@@ -121,11 +132,10 @@ export async function createApp(config: Readonly<Config>, logger: Logger): Promi
         while (inFlight > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
         httpServer.closeAllConnections();
         await httpClosed;
-        // Presence leaves are published by the subscriptions' own cleanup; give them a turn to reach Redis.
-        await new Promise((resolve) => setImmediate(resolve));
         // Before the Redis connections close: the other instances' dashboards drop this one at once.
         await stats.stop();
-        await chat.close();
+        // Waits for the ended subscriptions' MemberLeft to be published before Redis is let go.
+        await chat.close(config.shutdownTimeoutMs / 4);
       })();
       return stopping;
     },

@@ -25,6 +25,7 @@ export class EventQueue implements AsyncIterableIterator<RoomEvent> {
   #reject: ((error: Error) => void) | null = null;
   #failure: Error | null = null;
   #closed = false;
+  #consumer: ((event: RoomEvent) => void) | null = null;
   readonly #dropEphemeralAbove: number;
   readonly #maxQueued: number;
 
@@ -40,8 +41,26 @@ export class EventQueue implements AsyncIterableIterator<RoomEvent> {
   /** Runs once when the reader finishes (return, throw or failure). */
   protected onClosed(): void {}
 
+  /**
+   * Hands every event to `consumer` as it arrives instead of queueing it for `next()`: what is queued now first,
+   * in order. `next()` then only reports the end (done on return, a rejection on failure). For a consumer that
+   * writes synchronously to a transport that has its own bound (a socket's unsent bytes), this skips the
+   * per-event promise hops of the iterator.
+   */
+  pipe(consumer: (event: RoomEvent) => void): void {
+    this.#consumer = consumer;
+    const queued = this.#buffer.slice(this.#head);
+    this.#buffer = [];
+    this.#head = 0;
+    for (const event of queued) consumer(event);
+  }
+
   push(event: RoomEvent): void {
     if (this.#closed || this.#failure) return;
+    if (this.#consumer) {
+      this.#consumer(event);
+      return;
+    }
     const resolve = this.#resolve;
     if (resolve) {
       this.#resolve = this.#reject = null;
@@ -114,6 +133,7 @@ export class EventQueue implements AsyncIterableIterator<RoomEvent> {
   #finish(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#consumer = null;
     this.#buffer = [];
     this.#head = 0;
     this.onClosed();

@@ -34,7 +34,9 @@ export function createChat({ adapters, logger, typingTtlMs }: ChatOptions) {
     hubs,
     counters,
     ready: () => adapters.ping(),
-    async close() {
+    /** Lets ending subscriptions publish their leaves (bounded), then releases the adapters. */
+    async close(drainTimeoutMs = 2_000) {
+      await roomEvents.drain(drainTimeoutMs);
       typing.close();
       await adapters.close();
     },

@@ -32,6 +32,8 @@ interface Shared {
   presence: PresenceService;
   logger: Logger;
   closed(): void;
+  /** Presence leaves still on their way to the store; a shutdown waits for them. */
+  leaving: Set<Promise<void>>;
 }
 
 /**
@@ -62,13 +64,15 @@ class RoomEventStream extends EventQueue implements HubSink {
   }
 
   protected override onClosed(): void {
-    const { hubs, presence, logger, closed } = this.shared;
+    const { hubs, presence, logger, closed, leaving } = this.shared;
     closed();
     if (this.attached) hubs.detach(this.roomId, this);
     if (this.joined) {
-      presence.leave(this.roomId, this.user, this.connectionId).catch((error: unknown) =>
-        logger.warn({ roomId: this.roomId, userId: this.user.id, err: error }, 'presence leave failed'),
-      );
+      const leave = presence
+        .leave(this.roomId, this.user, this.connectionId)
+        .catch((error: unknown) => logger.warn({ roomId: this.roomId, userId: this.user.id, err: error }, 'presence leave failed'))
+        .finally(() => leaving.delete(leave));
+      leaving.add(leave);
     }
   }
 }
@@ -92,12 +96,25 @@ export function createRoomEventService({
   // and built once, unlike a UUID per subscription, which V8 keeps as a tree of string pieces.
   const idPrefix = `${randomUUID().slice(0, 13)}.`;
   let sequence = 0;
-  const shared: Shared = { hubs, presence, logger, closed: () => (open -= 1) };
+  const shared: Shared = { hubs, presence, logger, closed: () => (open -= 1), leaving: new Set() };
 
   return {
     /** Open roomEvents streams on this instance. */
     get openCount() {
       return open;
+    },
+
+    /**
+     * Waits (at most `timeoutMs`) for the streams that are ending to end and for their presence leaves to be
+     * stored and published, so that a graceful shutdown reports its members left before it lets go of Redis.
+     */
+    async drain(timeoutMs: number): Promise<void> {
+      const deadline = Date.now() + timeoutMs;
+      while (open > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+      await Promise.race([
+        Promise.all(shared.leaving),
+        new Promise((resolve) => setTimeout(resolve, Math.max(0, deadline - Date.now())).unref()),
+      ]);
     },
 
     async open(viewer: Viewer, { roomId, after }: OpenRoomEventsInput): Promise<AsyncIterableIterator<RoomEvent>> {

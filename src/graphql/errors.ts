@@ -1,4 +1,4 @@
-import { GraphQLError } from 'graphql';
+import { GraphQLError, type ExecutionResult } from 'graphql';
 import { isChatError } from '../chat/errors.ts';
 
 const originalOf = (error: unknown): unknown =>
@@ -26,4 +26,20 @@ export function maskError(error: unknown, fallbackMessage: string): Error {
     ...(path ? { path } : {}),
     extensions: { code: 'INTERNAL_SERVER_ERROR' },
   });
+}
+
+const maskedResults = new WeakMap<ExecutionResult, ExecutionResult>();
+
+/**
+ * The result with its errors masked as Yoga would mask them, computed once per result object: for results that
+ * bypass Yoga's per-subscriber result hooks (the WebSocket direct delivery of `shared-execution.ts`).
+ */
+export function maskResult(result: ExecutionResult): ExecutionResult {
+  if (!result.errors?.length) return result;
+  let masked = maskedResults.get(result);
+  if (!masked) {
+    masked = { ...result, errors: result.errors.map((error) => maskError(error, 'Unexpected error.') as GraphQLError) };
+    maskedResults.set(result, masked);
+  }
+  return masked;
 }

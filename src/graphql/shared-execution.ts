@@ -9,6 +9,7 @@ import {
   type OperationDefinitionNode,
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { maskResult } from './errors.ts';
 
 /**
  * Execute-once delivery. graphql-js executes a subscription's selection set once per subscriber per event; here
@@ -124,6 +125,38 @@ function sharedExecutor(args: ExecutionArgs, key: string) {
   };
 }
 
+/**
+ * Put in the context by a transport that can write a `next` for this operation itself, synchronously and with
+ * its own bound on unsent data (the WebSocket edge). Results then go straight from the room hub to the socket.
+ */
+export interface DirectDelivery {
+  directDelivery?: (result: ExecutionResult) => void;
+}
+
+/** A source stream that can hand events to a synchronous consumer (`EventQueue.pipe`). */
+interface Pipeable {
+  pipe(consumer: (event: unknown) => void): void;
+}
+const isPipeable = (source: object): source is Pipeable => typeof (source as Partial<Pipeable>).pipe === 'function';
+
+/**
+ * Direct delivery: each event is executed once per shape (shared), masked once, and written by the transport;
+ * the iterator handed back to graphql-ws only reports the end or a failure. Per subscriber and event this is a
+ * map lookup and a socket write, not a chain of promises through every wrapper. Results that turn out to be
+ * promises (an async resolver) keep their order through a per-subscriber chain.
+ */
+function deliverDirectly(source: AsyncIterator<unknown> & Pipeable, run: ReturnType<typeof sharedExecutor>, deliver: (result: ExecutionResult) => void) {
+  let tail: Promise<void> | null = null;
+  source.pipe((event) => {
+    const result = run(event);
+    if (tail === null && !(result instanceof Promise)) return deliver(maskResult(result));
+    tail = (tail ?? Promise.resolve()).then(async () => deliver(maskResult(await result)));
+  });
+  return new MappedEvents(source, () => {
+    throw new Error('a piped stream yields no events');
+  });
+}
+
 /** graphql-js `subscribe`, with per-event execution shared between subscribers of the same shape. */
 export async function subscribeSharingExecution(
   args: ExecutionArgs,
@@ -136,7 +169,10 @@ export async function subscribeSharingExecution(
     // Not shareable: the reference behaviour, one execution per subscriber and event.
     return new MappedEvents(source, (event) => execute({ ...args, rootValue: event }));
   }
-  return new MappedEvents(source, sharedExecutor(args, shapeKey(args, variableNames)));
+  const run = sharedExecutor(args, shapeKey(args, variableNames));
+  const deliver = (args.contextValue as DirectDelivery | undefined)?.directDelivery;
+  if (deliver && isPipeable(source)) return deliverDirectly(source, run, deliver);
+  return new MappedEvents(source, run);
 }
 
 /** Makes Yoga (HTTP, SSE and WebSocket alike) subscribe through `subscribeSharingExecution`. */

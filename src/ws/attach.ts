@@ -34,13 +34,23 @@ export interface AttachOptions {
   logger: Logger;
   path?: string;
   hooks?: WebSocketHooks;
+  /** Connections held outside this edge (SSE streams), counted against MAX_CONNECTIONS too. */
+  otherConnections?: () => number;
 }
 
 /**
  * The WebSocket edge: upgrade checks before the switch, one heartbeat sweep, frame-rate and slow-consumer
  * cut-offs, token expiry, and the graphql-ws protocol on top. Knows nothing of chat.
  */
-export function attachWebSocket({ httpServer, graphqlWs, limits, logger, path = '/graphql', hooks = {} }: AttachOptions) {
+export function attachWebSocket({
+  httpServer,
+  graphqlWs,
+  limits,
+  logger,
+  path = '/graphql',
+  hooks = {},
+  otherConnections = () => 0,
+}: AttachOptions) {
   const registry = createConnectionRegistry();
   const wss = new WebSocketServer({
     noServer: true,
@@ -59,7 +69,7 @@ export function attachWebSocket({ httpServer, graphqlWs, limits, logger, path = 
 
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     const refusal = accepting
-      ? (checkUpgrade(request, { path, allowedOrigins: limits.allowedOrigins, maxConnections: limits.maxConnections }, registry.size) ??
+      ? (checkUpgrade(request, { path, allowedOrigins: limits.allowedOrigins, maxConnections: limits.maxConnections }, registry.size + otherConnections()) ??
         tooManyInitFailures(request))
       : { status: 503 as const, reason: 'Service Unavailable' };
     if (refusal) {
@@ -95,7 +105,7 @@ export function attachWebSocket({ httpServer, graphqlWs, limits, logger, path = 
     hooks.onOpen?.(connection);
     const session = new SocketSession(socket, connection, edge);
     listen(session, onSocketClose);
-    session.closed = graphqlWs.opened(session, { connection });
+    session.closed = graphqlWs.opened(session, { connection, session });
   }
 
   const heartbeat = startHeartbeat(

@@ -1,4 +1,4 @@
-import { GraphQLError, type ExecutionArgs } from 'graphql';
+import { GraphQLError, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import { makeServer, type ServerOptions } from 'graphql-ws';
 import type { TokenVerifier } from '../auth/token-verifier.ts';
 import type { Logger } from '../chat/logger.ts';
@@ -6,6 +6,7 @@ import type { YogaServer } from '../graphql/yoga.ts';
 import { CloseCode } from './close-codes.ts';
 import type { Connection } from './connection-registry.ts';
 import { sharedPayloadReplacer } from './shared-frames.ts';
+import type { SocketSession } from './socket-session.ts';
 import { armTokenExpiry } from './token-expiry.ts';
 
 /**
@@ -21,6 +22,7 @@ function forSocket(error: GraphQLError): GraphQLError {
 /** Only the connection: the upgrade's IncomingMessage (headers and all) is not kept for a socket's lifetime. */
 export interface SocketExtra {
   connection: Connection;
+  session: SocketSession;
 }
 
 type Enveloped = ReturnType<YogaServer['getEnveloped']>;
@@ -74,7 +76,7 @@ export function createGraphQLWsServer({
     },
 
     async onSubscribe(ctx, id, payload) {
-      const { connection } = ctx.extra;
+      const { connection, session } = ctx.extra;
       if (Object.keys(ctx.subscriptions).length > maxSubscriptionsPerConnection) {
         return [
           new GraphQLError(`at most ${maxSubscriptionsPerConnection} operations per connection`, {
@@ -88,6 +90,11 @@ export function createGraphQLWsServer({
         params: payload,
         viewer: connection.viewer,
         transport: 'ws' as const,
+        // Shared subscription results are written straight to the socket; graphql-ws forgets the id on `complete`
+        // before it ends the stream, so nothing is written for an operation the client has completed.
+        directDelivery: (result: ExecutionResult) => {
+          if (id in ctx.subscriptions) session.sendNext(id, result);
+        },
       });
       let document;
       let errors: readonly GraphQLError[];

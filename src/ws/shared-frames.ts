@@ -12,26 +12,36 @@ const PLACEHOLDER_JSON = JSON.stringify(PLACEHOLDER);
 
 const serialized = new WeakMap<object, string>();
 let pending: string | null = null;
-let nextFrame = false;
+let sentNext = false;
 
-export function sharedPayloadReplacer(this: unknown, key: string, value: unknown): unknown {
-  if (key !== 'payload' || typeof value !== 'object' || value === null || Array.isArray(value)) return value;
-  // Only graphql-ws's own envelope has a `type` next to `payload`; nested user data named "payload" is left alone.
-  if (typeof this !== 'object' || this === null || (this as { type?: unknown }).type !== 'next') return value;
-  nextFrame = true;
+/** The payload's JSON, computed once per result object whichever socket asks first. */
+function serializeOnce(value: object): string {
   let json = serialized.get(value);
   if (json === undefined) {
     json = JSON.stringify(value);
     serialized.set(value, json);
   }
-  pending = json;
+  return json;
+}
+
+/** A graphql-transport-ws `next` frame for operation `id`, as graphql-ws would write it. */
+export function nextFrame(id: string, payload: object): string {
+  return `{"id":${JSON.stringify(id)},"type":"next","payload":${serializeOnce(payload)}}`;
+}
+
+export function sharedPayloadReplacer(this: unknown, key: string, value: unknown): unknown {
+  if (key !== 'payload' || typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+  // Only graphql-ws's own envelope has a `type` next to `payload`; nested user data named "payload" is left alone.
+  if (typeof this !== 'object' || this === null || (this as { type?: unknown }).type !== 'next') return value;
+  sentNext = true;
+  pending = serializeOnce(value);
   return PLACEHOLDER;
 }
 
 /** Whether the frame just finished was a `next` (a delivery); asked once per frame, right after `finishFrame`. */
 export function wasNextFrame(): boolean {
-  const was = nextFrame;
-  nextFrame = false;
+  const was = sentNext;
+  sentNext = false;
   return was;
 }
 

@@ -5,7 +5,7 @@ import type { Limits } from '../config.ts';
 import { CloseCode } from './close-codes.ts';
 import type { Connection } from './connection-registry.ts';
 import type { InitFailureLimiter } from './init-failures.ts';
-import { finishFrame, wasNextFrame } from './shared-frames.ts';
+import { finishFrame, nextFrame, wasNextFrame } from './shared-frames.ts';
 import type { WebSocketHooks } from './attach.ts';
 
 /** What every session of one edge shares: passed by reference, so a session costs its own fields only. */
@@ -46,14 +46,29 @@ export class SocketSession implements GraphQLWsSocket {
     if (socket.readyState !== socket.OPEN) return;
     socket.send(frame);
     if (delivery) edge.hooks.onDelivery?.();
-    // A reader that stopped reading must not grow this process without bound (PITFALLS 10).
-    // Once closing, `send` above writes nothing more; the close frame queues behind what is buffered, and
-    // ws's close timeout (30 s) or the next heartbeat sweeps (2 intervals) free the socket if it never reads.
-    if (socket.bufferedAmount > edge.limits.slowConsumerBytes) {
-      edge.logger.warn(this.#ids(), 'slow consumer; closing 1013');
-      edge.hooks.onSlowConsumer?.();
-      socket.close(CloseCode.TryAgainLater, 'Too slow: reconnect and resume with `after`');
-    }
+    this.#cutOffIfSlow();
+  }
+
+  /**
+   * A reader that stopped reading must not grow this process without bound (PITFALLS 10). Once closing, `send`
+   * writes nothing more; the close frame queues behind what is buffered, and ws's close timeout (30 s) or the
+   * next heartbeat sweeps (2 intervals) free the socket if it never reads.
+   */
+  #cutOffIfSlow(): void {
+    const { socket, edge } = this;
+    if (socket.bufferedAmount <= edge.limits.slowConsumerBytes || socket.readyState !== socket.OPEN) return;
+    edge.logger.warn(this.#ids(), 'slow consumer; closing 1013');
+    edge.hooks.onSlowConsumer?.();
+    socket.close(CloseCode.TryAgainLater, 'Too slow: reconnect and resume with `after`');
+  }
+
+  /** A `next` for operation `id` written directly (the direct delivery of `graphql/shared-execution.ts`). */
+  sendNext(id: string, result: object): void {
+    const { socket } = this;
+    if (socket.readyState !== socket.OPEN) return;
+    socket.send(nextFrame(id, result));
+    this.edge.hooks.onDelivery?.();
+    this.#cutOffIfSlow();
   }
 
   close(code: number, reason: string): void {

@@ -3,7 +3,8 @@ import { startTestApp } from '../utils/test-app.ts';
 import { signTestToken } from '../utils/tokens.ts';
 import { within } from '../utils/wait.ts';
 import { connectAuthed, connectRaw } from '../utils/ws-client.ts';
-import { startBystander, token, upgradeStatus } from './helpers.ts';
+import { subscribeSse } from '../utils/sse-client.ts';
+import { createRoom, ROOM_EVENTS, startBystander, token, upgradeStatus } from './helpers.ts';
 
 describe('upgrade checks, before the protocol switch', () => {
   it('answers HTTP 403 to an Origin outside ALLOWED_ORIGINS and 101 to one inside', async () => {
@@ -40,6 +41,34 @@ describe('upgrade checks, before the protocol switch', () => {
     );
     await third.init(await token('carol'));
     expect(third.isAcked()).toBe(true);
+  });
+
+  it('counts SSE subscriptions against MAX_CONNECTIONS: HTTP 503 for the next stream or socket', async () => {
+    const app = await startTestApp({ MAX_CONNECTIONS: '2' });
+    const bystander = await startBystander(app);
+    const roomId = await createRoom(app, 'owner');
+    const stream = await subscribeSse(app.graphqlUrl, ROOM_EVENTS, { roomId }, { token: await token('sse-user') });
+    expect(stream.status).toBe(200);
+    await stream.waitForNexts(1);
+
+    const refused = await subscribeSse(app.graphqlUrl, ROOM_EVENTS, { roomId }, { token: await token('late') });
+    expect(refused.status).toBe(503);
+    expect(await upgradeStatus(app)).toBe(503);
+    await bystander.proveAlive();
+
+    await stream.close();
+    const next = await within(
+      (async () => {
+        for (;;) {
+          const attempt = await subscribeSse(app.graphqlUrl, ROOM_EVENTS, { roomId }, { token: await token('late') });
+          if (attempt.status === 200) return attempt;
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+      })(),
+      5_000,
+      'a free slot for an SSE stream',
+    );
+    await next.waitForNexts(1);
   });
 
   it('closes 1009 on a 2 MB frame and leaves the other sockets alone', async () => {

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { onTestFinished } from 'vitest';
-import { freePort } from './instance.ts';
+import { freePort } from './free-port.ts';
 import { waitFor } from './wait.ts';
 
 export interface Nginx {
