@@ -4,6 +4,7 @@ import type { AppendMessageInput } from '../../src/chat/ports/index.ts';
 import { waitFor, within } from '../utils/wait.ts';
 import { privateRedisServer, redisCluster, useBackends } from './backends.ts';
 import { alice, bob, createRecorder, uniqueRoomId } from './recorder.ts';
+import { startReplyDroppingProxy } from '../utils/reply-dropping-proxy.ts';
 
 const backends = useBackends();
 
@@ -121,6 +122,20 @@ describe('MessageStore over Redis: UNAVAILABLE means nothing stored', () => {
     await waitFor(() => node!.ping(), 10_000, 'ready again');
     // Without persistence the restarted Redis is empty: the failed append did not come back with it.
     expect(await node!.messages.lastSeq(room)).toBe(0);
+  });
+
+  it('an append whose reply is lost after Redis ran it answers the stored message, not UNAVAILABLE', async () => {
+    const server = await privateRedisServer();
+    const proxy = await startReplyDroppingProxy(server.port);
+    const [viaProxy] = await redisCluster(server, 1, { url: proxy.url, commandTimeoutMs: 500 });
+    const room = uniqueRoomId();
+    // The first append loads the script (EVALSHA, NOSCRIPT, EVAL); the next one is a single EVALSHA.
+    await viaProxy!.messages.append(input(room, 'before'));
+    proxy.dropNextReplyTo(/EVALSHA/i);
+    const { message, created } = await within(viaProxy!.messages.append(input(room, 'reply lost')), 10_000, 'the append to settle');
+    expect([created, message.seq, message.body]).toEqual([true, 2, 'reply lost']);
+    await waitFor(() => viaProxy!.ping(), 10_000, 'the proxy connection back');
+    expect((await viaProxy!.messages.latest(room, 10)).map((m) => m.body)).toEqual(['before', 'reply lost']);
   });
 
   it('an append that a frozen Redis runs after we answered UNAVAILABLE stores and publishes nothing', async () => {

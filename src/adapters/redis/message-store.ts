@@ -1,7 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { ChatError } from '../../chat/errors.ts';
 import type { Logger } from '../../chat/logger.ts';
-import type { MessageStore } from '../../chat/ports/index.ts';
+import type { AppendResult, MessageStore } from '../../chat/ports/index.ts';
 import type { Message } from '../../chat/types.ts';
 import { decodeStoredMessage, encodeMessageTemplate } from './codec.ts';
 import type { RedisClock } from './connections.ts';
@@ -20,10 +21,19 @@ export interface RedisMessageStoreOptions {
    * so an append that a frozen Redis executes after we answered UNAVAILABLE stores nothing.
    */
   commandTimeoutMs: number;
+  /**
+   * After an append whose reply was lost (connection dropped, Redis killed or frozen after running it), how long
+   * to keep asking Redis whether it was stored before answering UNAVAILABLE. @default 3 x commandTimeoutMs
+   */
+  settleTimeoutMs?: number;
 }
 
+// ioredis's words for a command refused before it was written (enableOfflineQueue: false): certainly not run.
+const NOT_SENT = /enableOfflineQueue|Stream isn't writeable/;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 export function createRedisMessageStore(options: RedisMessageStoreOptions): MessageStore {
-  const { client, keys, logger, historyLimit, clock, commandTimeoutMs } = options;
+  const { client, keys, logger, historyLimit, clock, commandTimeoutMs, settleTimeoutMs = commandTimeoutMs * 3 } = options;
   const append = loadLuaScript(client, 'append-message');
 
   const decodeAll = (roomId: string, raws: readonly string[]): Message[] => {
@@ -36,23 +46,62 @@ export function createRedisMessageStore(options: RedisMessageStoreOptions): Mess
     return messages;
   };
 
+  /**
+   * The append was sent but its reply never came: it may have run (and been fsynced) before Redis died or froze.
+   * Ask until Redis answers: stored -> the stored message (it was published in the same script); absent once
+   * Redis's clock is past the script's deadline -> it never ran and never will. Only if Redis stays away for
+   * `settleTimeoutMs` does the caller get UNAVAILABLE without knowing, and a retry with the same
+   * clientMessageId then settles it.
+   */
+  async function settle(roomId: string, field: string, deadline: number, cause: unknown): Promise<AppendResult> {
+    const giveUpAt = Date.now() + settleTimeoutMs;
+    while (Date.now() < giveUpAt) {
+      try {
+        const seq = await client.hget(keys.idempotency(roomId), field);
+        if (seq !== null) {
+          const raws = await client.zrangebyscore(keys.messages(roomId), seq, seq);
+          const message = raws[0] === undefined ? null : decodeStoredMessage(roomId, raws[0]);
+          if (message) {
+            logger.warn({ roomId, seq: message.seq }, 'append reply was lost; the message is stored');
+            return { message, created: true };
+          }
+        } else if (clock.now() > deadline + 100) {
+          // Past the deadline in Redis's clock (with a margin for the offset): the script can no longer run.
+          throw new ChatError('UNAVAILABLE', 'append: Redis unavailable; nothing stored', { cause });
+        }
+      } catch (error) {
+        if (error instanceof ChatError) throw error;
+      }
+      await sleep(100);
+    }
+    throw new ChatError('UNAVAILABLE', 'append: Redis unavailable; retry with the same clientMessageId', { cause });
+  }
+
   return {
     async append(input) {
       const { roomId, author, clientMessageId } = input;
       const { head, tail } = encodeMessageTemplate(input);
-      // NUL cannot occur in a user id from a JWT `sub`, so author and clientMessageId never run together.
-      const field = clientMessageId === null ? '' : `${author.id}\u0000${clientMessageId}`;
+      // NUL cannot occur in a user id from a JWT `sub`, so author and clientMessageId never run together. Without a
+      // clientMessageId the append still gets a token of its own (SOH-prefixed, never a retry key): it is how a lost
+      // reply is settled below.
+      const field = clientMessageId === null ? `\u0001${randomBytes(9).toString('base64url')}` : `${author.id}\u0000${clientMessageId}`;
       const deadline = Math.floor(clock.now() + commandTimeoutMs / 2);
-      const reply = await orUnavailable('append', () =>
-        append.run(
+      let reply: unknown;
+      try {
+        reply = await append.run(
           [keys.seq(roomId), keys.messages(roomId), keys.idempotency(roomId), keys.idempotencyBySeq(roomId)],
           [keys.roomChannel(roomId), field, head, tail, historyLimit, deadline],
           // The script refuses to run after `deadline`; waiting for its reply well past that means a Redis that
           // ran it and then froze (SIGSTOP, a stalled fsync) before replying yields the stored message on resume,
           // not an UNAVAILABLE for a message that is in fact stored and delivered.
           { replyTimeoutMs: commandTimeoutMs * 3 },
-        ),
-      );
+        );
+      } catch (error) {
+        if (error instanceof Error && NOT_SENT.test(error.message)) {
+          throw new ChatError('UNAVAILABLE', 'append: Redis unavailable; nothing stored', { cause: error });
+        }
+        return settle(roomId, field, deadline, error);
+      }
       if (!Array.isArray(reply)) throw new Error(`append script returned ${typeof reply}`);
       const [code, raw] = reply as [number, string | undefined];
       if (code === -1) throw new ChatError('UNAVAILABLE', 'append: Redis answered too late; nothing stored');
