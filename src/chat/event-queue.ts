@@ -26,6 +26,8 @@ export class EventQueue implements AsyncIterableIterator<RoomEvent> {
   #failure: Error | null = null;
   #closed = false;
   #consumer: ((event: RoomEvent) => void) | null = null;
+  /** Replayed history still queued: room made for it above the bound, which is for live events only. */
+  #replayed = 0;
   readonly #dropEphemeralAbove: number;
   readonly #maxQueued: number;
 
@@ -52,6 +54,7 @@ export class EventQueue implements AsyncIterableIterator<RoomEvent> {
     const queued = this.#buffer.slice(this.#head);
     this.#buffer = [];
     this.#head = 0;
+    this.#replayed = 0;
     for (const event of queued) consumer(event);
   }
 
@@ -67,12 +70,29 @@ export class EventQueue implements AsyncIterableIterator<RoomEvent> {
       resolve({ value: event, done: false });
       return;
     }
-    const size = this.#buffer.length - this.#head;
+    const size = this.#buffer.length - this.#head - this.#replayed;
     if (event.kind === 'typing' && size >= this.#dropEphemeralAbove) return;
     if (size >= this.#maxQueued) {
       this.fail(new ChatError('UNAVAILABLE', 'subscriber fell too far behind; resubscribe with `after`'));
       return;
     }
+    this.#buffer.push(event);
+  }
+
+  /**
+   * Queues stored history ahead of live events. Not counted against `maxQueued`: it is bounded by the room's
+   * history length, and a resume from far back must not look like a reader that fell behind.
+   */
+  pushReplayed(event: RoomEvent): void {
+    if (this.#closed || this.#failure) return;
+    if (this.#consumer) return this.#consumer(event);
+    const resolve = this.#resolve;
+    if (resolve) {
+      this.#resolve = this.#reject = null;
+      resolve({ value: event, done: false });
+      return;
+    }
+    this.#replayed += 1;
     this.#buffer.push(event);
   }
 
@@ -92,6 +112,8 @@ export class EventQueue implements AsyncIterableIterator<RoomEvent> {
     if (this.#head < this.#buffer.length) {
       const value = this.#buffer[this.#head] as RoomEvent;
       this.#head += 1;
+      // Replayed events sit at the front of the buffer: they are read first.
+      if (this.#replayed > 0) this.#replayed -= 1;
       if (this.#head === this.#buffer.length) {
         this.#buffer = [];
         this.#head = 0;
@@ -136,6 +158,7 @@ export class EventQueue implements AsyncIterableIterator<RoomEvent> {
     this.#consumer = null;
     this.#buffer = [];
     this.#head = 0;
+    this.#replayed = 0;
     this.onClosed();
   }
 }

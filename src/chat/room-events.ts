@@ -138,7 +138,7 @@ export function createRoomEventService({
           stream.replayedUpTo = afterSeq;
           for (;;) {
             const page = await store.after(roomId, stream.replayedUpTo, replayPageSize);
-            for (const message of page) stream.push({ kind: 'message', roomId, message });
+            for (const message of page) stream.pushReplayed({ kind: 'message', roomId, message });
             if (page.length === 0) break;
             stream.replayedUpTo = (page.at(-1) as (typeof page)[number]).seq;
           }
