@@ -44,7 +44,15 @@ export function createRoomHubs({ bus, store, logger, counters, pageSize = 500, f
 
   const dispatch = (hub: Hub, event: RoomEvent) => {
     if (event.kind === 'message') counters.messagesOut += hub.sinks.size;
-    for (const sink of hub.sinks) sink.deliver(event);
+    for (const sink of hub.sinks) {
+      // One subscriber's failure must not cost the others this event.
+      try {
+        sink.deliver(event);
+      } catch (error) {
+        logger.error({ roomId: hub.roomId, err: error }, 'a subscriber failed to take an event; ending it');
+        sink.fail(error instanceof Error ? error : new Error(String(error)));
+      }
+    }
   };
 
   async function fill(hub: Hub, upToExclusive: number) {

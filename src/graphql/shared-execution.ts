@@ -136,6 +136,7 @@ export interface DirectDelivery {
 /** A source stream that can hand events to a synchronous consumer (`EventQueue.pipe`). */
 interface Pipeable {
   pipe(consumer: (event: unknown) => void): void;
+  fail(error: Error): void;
 }
 const isPipeable = (source: object): source is Pipeable => typeof (source as Partial<Pipeable>).pipe === 'function';
 
@@ -147,10 +148,16 @@ const isPipeable = (source: object): source is Pipeable => typeof (source as Par
  */
 function deliverDirectly(source: AsyncIterator<unknown> & Pipeable, run: ReturnType<typeof sharedExecutor>, deliver: (result: ExecutionResult) => void) {
   let tail: Promise<void> | null = null;
+  const fail = (error: unknown) => source.fail(error instanceof Error ? error : new Error(String(error)));
   source.pipe((event) => {
-    const result = run(event);
-    if (tail === null && !(result instanceof Promise)) return deliver(maskResult(result));
-    tail = (tail ?? Promise.resolve()).then(async () => deliver(maskResult(await result)));
+    try {
+      const result = run(event);
+      if (tail === null && !(result instanceof Promise)) return deliver(maskResult(result));
+      tail = (tail ?? Promise.resolve()).then(async () => deliver(maskResult(await result))).catch(fail);
+    } catch (error) {
+      // Ends this operation with the error (graphql-ws sends it), not the other subscribers' delivery.
+      fail(error);
+    }
   });
   return new MappedEvents(source, () => {
     throw new Error('a piped stream yields no events');
