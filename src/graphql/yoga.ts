@@ -7,6 +7,7 @@ import type { Viewer } from '../chat/types.ts';
 import type { GraphQLContext, ServerContext } from './context.ts';
 import { maskError } from './errors.ts';
 import { createGraphQLLimitPlugins, type GraphQLLimitOptions } from './limits.ts';
+import { useRequestBodyLimit } from './body-limit.ts';
 import { createChatSchema } from './schema.ts';
 
 export interface YogaOptions {
@@ -64,12 +65,13 @@ export function createYogaServer({ context, verifier, logger, production, plugin
         },
     renderGraphiQL: renderGraphiQLOnce,
     maskedErrors: { maskError, isDev: !production },
-    maxRequestBodySize: maxRequestBodyBytes,
+    // Enforced by `useRequestBodyLimit` (last among the plugins), the same rule without Yoga's per-request stream copy.
+    maxRequestBodySize: false,
     // Stated although they are Yoga's defaults: a batch of N operations would multiply every per-operation limit.
     batching: false,
     // No Upload scalar in the schema: multipart parsing would only be one more way to send a big body.
     multipart: false,
-    plugins: [...createGraphQLLimitPlugins(limits), operationLog(logger), ...plugins],
+    plugins: [...createGraphQLLimitPlugins(limits), operationLog(logger), ...plugins, useRequestBodyLimit(maxRequestBodyBytes)],
     async context(initial): Promise<GraphQLContext> {
       // WebSocket operations arrive with the viewer of their connection_init; HTTP and SSE carry a header.
       if (initial.viewer !== undefined) return { ...context, viewer: initial.viewer };
