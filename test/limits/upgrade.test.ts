@@ -6,6 +6,17 @@ import { connectAuthed, connectRaw } from '../utils/ws-client.ts';
 import { subscribeSse } from '../utils/sse-client.ts';
 import { createRoom, ROOM_EVENTS, startBystander, token, upgradeStatus } from './helpers.ts';
 
+/** Retries `attempt` (every 20 ms, at most 5 s) until it returns something: a slot that frees up. */
+async function firstAccepted<T>(attempt: () => Promise<T | null>, what: string): Promise<T> {
+  const deadline = Date.now() + 5_000;
+  while (Date.now() < deadline) {
+    const accepted = await within(attempt(), 5_000, what);
+    if (accepted) return accepted;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`timed out after 5000 ms waiting for ${what}`);
+}
+
 describe('upgrade checks, before the protocol switch', () => {
   it('answers HTTP 403 to an Origin outside ALLOWED_ORIGINS and 101 to one inside', async () => {
     const app = await startTestApp({ ALLOWED_ORIGINS: 'https://chat.example, https://admin.example' });
@@ -28,17 +39,7 @@ describe('upgrade checks, before the protocol switch', () => {
     await bystander.proveAlive();
 
     await second.close();
-    const third = await within(
-      (async () => {
-        for (;;) {
-          const attempt = await connectRaw(app.wsUrl).catch(() => null);
-          if (attempt) return attempt;
-          await new Promise((resolve) => setTimeout(resolve, 20));
-        }
-      })(),
-      5_000,
-      'a free slot',
-    );
+    const third = await firstAccepted(() => connectRaw(app.wsUrl).catch(() => null), 'a free slot');
     await third.init(await token('carol'));
     expect(third.isAcked()).toBe(true);
   });
@@ -57,17 +58,10 @@ describe('upgrade checks, before the protocol switch', () => {
     await bystander.proveAlive();
 
     await stream.close();
-    const next = await within(
-      (async () => {
-        for (;;) {
-          const attempt = await subscribeSse(app.graphqlUrl, ROOM_EVENTS, { roomId }, { token: await token('late') });
-          if (attempt.status === 200) return attempt;
-          await new Promise((resolve) => setTimeout(resolve, 20));
-        }
-      })(),
-      5_000,
-      'a free slot for an SSE stream',
-    );
+    const next = await firstAccepted(async () => {
+      const attempt = await subscribeSse(app.graphqlUrl, ROOM_EVENTS, { roomId }, { token: await token('late') });
+      return attempt.status === 200 ? attempt : null;
+    }, 'a free slot for an SSE stream');
     await next.waitForNexts(1);
   });
 
@@ -111,17 +105,7 @@ describe('upgrade checks, before the protocol switch', () => {
       client.init({ authorization: 'Bearer nope' }).catch(() => {});
       expect((await within(client.closed)).code).toBe(4403);
       expect(await upgradeStatus(app)).toBe(429);
-      const later = await within(
-        (async () => {
-          for (;;) {
-            const attempt = await connectRaw(app.wsUrl).catch(() => null);
-            if (attempt) return attempt;
-            await new Promise((resolve) => setTimeout(resolve, 50));
-          }
-        })(),
-        5_000,
-        'the window to end',
-      );
+      const later = await firstAccepted(() => connectRaw(app.wsUrl).catch(() => null), 'the window to end');
       await later.init(await token('erin'));
       expect(later.isAcked()).toBe(true);
     });
