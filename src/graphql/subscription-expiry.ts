@@ -1,9 +1,7 @@
 import { GraphQLError, type ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { nextHopMs } from '../timer-hops.ts';
 import type { GraphQLContext } from './context.ts';
-
-// setTimeout fires after 1 ms for delays over 2^31-1 ms (PITFALLS 18).
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * Ends an HTTP (SSE) subscription when its token expires, as the WebSocket edge closes a socket with 4403 then:
@@ -40,9 +38,9 @@ function endAt(source: AsyncIterator<ExecutionResult>, expiresAt: number): Async
     wake = () => resolve('expired');
   });
   const arm = () => {
-    const remaining = expiresAt - Date.now();
-    if (remaining <= 0) return wake?.();
-    timer = setTimeout(arm, Math.min(remaining, MAX_TIMER_MS));
+    const delay = nextHopMs(expiresAt);
+    if (delay === null) return wake?.();
+    timer = setTimeout(arm, delay);
     timer.unref();
   };
   arm();
