@@ -5,7 +5,7 @@ import type { Logger } from '../chat/logger.ts';
 import type { YogaServer } from '../graphql/yoga.ts';
 import { CloseCode } from './close-codes.ts';
 import type { Connection } from './connection-registry.ts';
-import { sharedPayloadReplacer } from './shared-frames.ts';
+import { nextFramePrefix, sharedPayloadReplacer } from './shared-frames.ts';
 import type { SocketSession } from './socket-session.ts';
 import { armTokenExpiry } from './token-expiry.ts';
 
@@ -84,6 +84,7 @@ export function createGraphQLWsServer({
           }),
         ];
       }
+      let framePrefix: string | undefined;
       // A small initial context (not Yoga's recipe of spreading graphql-ws's ctx and the request into it): it lives
       // as long as the subscription, once per subscriber.
       const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
@@ -93,7 +94,7 @@ export function createGraphQLWsServer({
         // Shared subscription results are written straight to the socket; graphql-ws forgets the id on `complete`
         // before it ends the stream, so nothing is written for an operation the client has completed.
         directDelivery: (result: ExecutionResult) => {
-          if (id in ctx.subscriptions) session.sendNext(id, result);
+          if (id in ctx.subscriptions) session.sendNext((framePrefix ??= nextFramePrefix(id)), result);
         },
       });
       let document;

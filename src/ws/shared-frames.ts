@@ -24,9 +24,14 @@ function serializeOnce(value: object): string {
   return json;
 }
 
-/** A graphql-transport-ws `next` frame for operation `id`, as graphql-ws would write it. */
-export function nextFrame(id: string, payload: object): string {
-  return `{"id":${JSON.stringify(id)},"type":"next","payload":${serializeOnce(payload)}}`;
+/** What every `next` frame of operation `id` starts with; computed once per operation, not per frame. */
+export function nextFramePrefix(id: string): string {
+  return `{"id":${JSON.stringify(id)},"type":"next","payload":`;
+}
+
+/** A graphql-transport-ws `next` frame, as graphql-ws would write it, from its operation's prefix. */
+export function nextFrame(prefix: string, payload: object): string {
+  return `${prefix}${serializeOnce(payload)}}`;
 }
 
 export function sharedPayloadReplacer(this: unknown, key: string, value: unknown): unknown {

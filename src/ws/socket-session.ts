@@ -62,11 +62,14 @@ export class SocketSession implements GraphQLWsSocket {
     socket.close(CloseCode.TryAgainLater, 'Too slow: reconnect and resume with `after`');
   }
 
-  /** A `next` for operation `id` written directly (the direct delivery of `graphql/shared-execution.ts`). */
-  sendNext(id: string, result: object): void {
+  /**
+   * A `next` written directly (the direct delivery of `graphql/shared-execution.ts`); `framePrefix` is the
+   * operation's, from `nextFramePrefix`.
+   */
+  sendNext(framePrefix: string, result: object): void {
     const { socket } = this;
     if (socket.readyState !== socket.OPEN) return;
-    socket.send(nextFrame(id, result));
+    socket.send(nextFrame(framePrefix, result));
     this.edge.hooks.onDelivery?.();
     this.#cutOffIfSlow();
   }
