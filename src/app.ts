@@ -71,7 +71,7 @@ export async function createApp(config: Readonly<Config>, logger: Logger): Promi
       inFlight += 1;
       response.once('close', () => (inFlight -= 1));
     } else {
-      if (eventStreams + connections() >= config.limits.maxConnections) {
+      if (ws.atCapacity()) {
         metrics.upgradesRefused.inc({ status: '503' });
         response.writeHead(503, { 'content-type': 'text/plain', 'retry-after': '5' }).end('Service Unavailable\n');
         return;

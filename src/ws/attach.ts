@@ -60,6 +60,7 @@ export function attachWebSocket({
     perMessageDeflate: false,
   });
   let accepting = true;
+  const openConnections = () => registry.size + otherConnections();
   const initFailures = createInitFailureLimiter({ maxFailures: limits.initFailuresPerAddress, windowMs: limits.initFailureWindowMs });
 
   const tooManyInitFailures = (request: IncomingMessage): UpgradeRefusal | null => {
@@ -69,7 +70,7 @@ export function attachWebSocket({
 
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     const refusal = accepting
-      ? (checkUpgrade(request, { path, allowedOrigins: limits.allowedOrigins, maxConnections: limits.maxConnections }, registry.size + otherConnections()) ??
+      ? (checkUpgrade(request, { path, allowedOrigins: limits.allowedOrigins, maxConnections: limits.maxConnections }, openConnections()) ??
         tooManyInitFailures(request))
       : { status: 503 as const, reason: 'Service Unavailable' };
     if (refusal) {
@@ -117,6 +118,8 @@ export function attachWebSocket({
 
   return {
     registry,
+    /** MAX_CONNECTIONS reached, sockets and `otherConnections` together: the one rule for every transport. */
+    atCapacity: () => openConnections() >= limits.maxConnections,
     /** Stops new upgrades (they get 503) and closes every socket with `code`; resolves when all are closed. */
     async close(code: number = CloseCode.GoingAway, reason = 'Server shutting down', timeoutMs = 5_000): Promise<void> {
       accepting = false;
