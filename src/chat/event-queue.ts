@@ -59,17 +59,7 @@ export class EventQueue implements AsyncIterableIterator<RoomEvent> {
   }
 
   push(event: RoomEvent): void {
-    if (this.#closed || this.#failure) return;
-    if (this.#consumer) {
-      this.#consumer(event);
-      return;
-    }
-    const resolve = this.#resolve;
-    if (resolve) {
-      this.#resolve = this.#reject = null;
-      resolve({ value: event, done: false });
-      return;
-    }
+    if (this.#handedOver(event)) return;
     const size = this.#buffer.length - this.#head - this.#replayed;
     if (event.kind === 'typing' && size >= this.#dropEphemeralAbove) return;
     if (size >= this.#maxQueued) {
@@ -84,16 +74,23 @@ export class EventQueue implements AsyncIterableIterator<RoomEvent> {
    * history length, and a resume from far back must not look like a reader that fell behind.
    */
   pushReplayed(event: RoomEvent): void {
-    if (this.#closed || this.#failure) return;
-    if (this.#consumer) return this.#consumer(event);
-    const resolve = this.#resolve;
-    if (resolve) {
-      this.#resolve = this.#reject = null;
-      resolve({ value: event, done: false });
-      return;
-    }
+    if (this.#handedOver(event)) return;
     this.#replayed += 1;
     this.#buffer.push(event);
+  }
+
+  /** Gives the event to whoever takes it now (a piped consumer, a waiting reader), or drops it once ended. */
+  #handedOver(event: RoomEvent): boolean {
+    if (this.#closed || this.#failure) return true;
+    if (this.#consumer) {
+      this.#consumer(event);
+      return true;
+    }
+    const resolve = this.#resolve;
+    if (!resolve) return false;
+    this.#resolve = this.#reject = null;
+    resolve({ value: event, done: false });
+    return true;
   }
 
   /** Ends the stream with `error` once the events queued before it are read. */
