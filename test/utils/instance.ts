@@ -1,16 +1,12 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { onTestFinished } from 'vitest';
 import { TEST_SECRET } from './tokens.ts';
 import { waitFor } from './wait.ts';
 import { freePort } from './free-port.ts';
+import { killOnExit } from './kill-on-exit.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const live = new Set<ChildProcess>();
-// Last resort when a worker exits without teardown: no instance outlives the test run.
-process.once('exit', () => {
-  for (const child of live) child.kill('SIGKILL');
-});
 
 /** A server as its own process (`node --import tsx src/main.ts`), so it can be SIGKILLed, frozen and SIGTERMed. */
 export interface Instance {
@@ -58,13 +54,12 @@ export async function startInstance({ env = {}, port, startTimeoutMs = 20_000, d
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  live.add(child);
+  killOnExit(child);
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<number | string>((resolve) => {
     child.once('exit', (code, signal) => {
-      live.delete(child);
       resolve(code ?? signal ?? 'unknown');
     });
   });

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { freePort } from './free-port.ts';
+import { killOnExit } from './kill-on-exit.ts';
 
 /**
  * A private `redis-server` (never the shared one on 6379): no persistence unless `durable`, DEBUG allowed (Redis 7 disables it
@@ -30,11 +31,6 @@ export interface RedisServer {
   resume(): void;
 }
 
-const live = new Set<ChildProcess>();
-// Last resort when a worker exits without running teardown: no redis-server outlives the test run.
-process.once('exit', () => {
-  for (const child of live) child.kill('SIGKILL');
-});
 
 async function answersPing(port: number): Promise<boolean> {
   const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
@@ -78,8 +74,8 @@ export async function startRedisServer({ startTimeoutMs = 5_000, durable = false
       { stdio: 'ignore' },
     );
     child = started;
-    live.add(started);
-    exited = once(started, 'exit').finally(() => live.delete(started));
+    killOnExit(started);
+    exited = once(started, 'exit');
     const deadline = Date.now() + startTimeoutMs;
     while (!(await answersPing(port))) {
       if (started.exitCode !== null) throw new Error(`redis-server exited with ${started.exitCode} on port ${port}`);
