@@ -31,6 +31,7 @@ export async function createApp(config: Readonly<Config>, logger: Logger): Promi
   const chat = createChat({ adapters, logger, typingTtlMs: config.typingTtlMs });
   const verifier = await createTokenVerifier(config.auth);
   let deliveries = 0;
+  // The WebSocket edge is built after the metrics and stats that read its size (and read it at once): bound below.
   let connections = () => 0;
 
   const sources = {
