@@ -1,24 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { ROOM_EVENTS, createRoom, eventsOf, metric, online, send, user, type RoomEventPayload } from '../utils/chat.ts';
+import { ROOM_EVENTS, eventsOf, metric, online, send, user, watchedRoom, type RoomEventPayload } from '../utils/chat.ts';
 import { gql } from '../utils/http-client.ts';
 import { subscribeSse } from '../utils/sse-client.ts';
-import { startTestApp, type TestApp } from '../utils/test-app.ts';
+import type { TestApp } from '../utils/test-app.ts';
 import { waitFor } from '../utils/wait.ts';
 import { connectAuthed, type RawClient } from '../utils/ws-client.ts';
 
 const presenceOf = (events: RoomEventPayload[]) =>
   events.filter((e) => e.__typename === 'MemberJoined' || e.__typename === 'MemberLeft').map((e) => `${e.__typename}:${e.user!.id}`);
 
-/** An observer (alice) subscribed to a fresh room; `bob` is the user whose tabs come and go. */
-async function observedRoom() {
-  const app = await startTestApp();
-  const [alice, bob] = await Promise.all([user('alice'), user('bob')]);
-  const roomId = await createRoom(app.graphqlUrl, alice.token);
-  const observer = await connectAuthed(app.wsUrl, alice.token);
-  observer.subscribe('s', ROOM_EVENTS, { roomId });
-  await observer.waitForNexts('s', 1);
-  return { app, alice, bob, roomId, observer };
-}
 
 async function openTab(app: TestApp, token: string, roomId: string): Promise<RawClient> {
   const tab = await connectAuthed(app.wsUrl, token);
@@ -40,7 +30,7 @@ async function flush(app: TestApp, token: string, roomId: string, observer: RawC
 
 describe('presence', () => {
   it('announces a user with two WebSocket tabs once, counts 2 connections, and leaves only when the last tab closes', async () => {
-    const { app, alice, bob, roomId, observer } = await observedRoom();
+    const { app, alice, bob, roomId, observer } = await watchedRoom();
     const tab1 = await openTab(app, bob.token, roomId);
     await waitFor(async () => (await bobConnections(app, alice.token, roomId)) === 1, 5_000, 'first tab counted');
     const tab2 = await openTab(app, bob.token, roomId);
@@ -68,7 +58,7 @@ describe('presence', () => {
   });
 
   it('counts a WebSocket tab and an SSE tab of one user as one presence with 2 connections', async () => {
-    const { app, alice, bob, roomId, observer } = await observedRoom();
+    const { app, alice, bob, roomId, observer } = await watchedRoom();
     const wsTab = await openTab(app, bob.token, roomId);
     await waitFor(async () => (await bobConnections(app, alice.token, roomId)) === 1, 5_000, 'ws tab counted');
     const sseTab = await subscribeSse(app.graphqlUrl, ROOM_EVENTS, { roomId }, { token: bob.token });
@@ -88,7 +78,7 @@ describe('presence', () => {
   });
 
   it('shows since as the time of the first connection, unchanged by a second tab', async () => {
-    const { app, alice, bob, roomId } = await observedRoom();
+    const { app, alice, bob, roomId } = await watchedRoom();
     await openTab(app, bob.token, roomId);
     const sinceOfBob = async () => {
       const response = await gql<{ room: { online: Array<{ user: { id: string }; connections: number; since: string }> } }>(
@@ -108,7 +98,7 @@ describe('presence', () => {
   });
 
   it('treats `complete` of the subscription as leaving while the socket stays open', async () => {
-    const { app, alice, bob, roomId, observer } = await observedRoom();
+    const { app, alice, bob, roomId, observer } = await watchedRoom();
     const tab = await openTab(app, bob.token, roomId);
     await observer.waitFor((m) => m.id === 's' && m.payload?.data.roomEvents.__typename === 'MemberJoined' && m.payload.data.roomEvents.user.id === 'bob');
     tab.complete('s');
@@ -124,7 +114,7 @@ describe('presence', () => {
   });
 
   it('leaves no ghost presence when a subscription is completed, or its socket closed, before it went live', async () => {
-    const { app, alice, bob, roomId, observer } = await observedRoom();
+    const { app, alice, bob, roomId, observer } = await watchedRoom();
     const tab = await connectAuthed(app.wsUrl, bob.token);
     for (let i = 0; i < 5; i++) {
       tab.subscribe(`s${i}`, ROOM_EVENTS, { roomId, ...(i % 2 ? {} : { after: null }) });
@@ -144,7 +134,7 @@ describe('presence', () => {
   });
 
   it('reports MemberLeft when a socket is terminated without a close frame', async () => {
-    const { app, alice, bob, roomId, observer } = await observedRoom();
+    const { app, alice, bob, roomId, observer } = await watchedRoom();
     const tab = await openTab(app, bob.token, roomId);
     await observer.waitFor((m) => m.id === 's' && m.payload?.data.roomEvents.__typename === 'MemberJoined' && m.payload.data.roomEvents.user.id === 'bob');
     tab.socket.terminate();
@@ -155,7 +145,7 @@ describe('presence', () => {
   });
 
   it('counts two subscriptions to the same room on one socket as two connections', async () => {
-    const { app, alice, bob, roomId, observer } = await observedRoom();
+    const { app, alice, bob, roomId, observer } = await watchedRoom();
     const tab = await openTab(app, bob.token, roomId);
     tab.subscribe('s2', ROOM_EVENTS, { roomId });
     await waitFor(async () => (await bobConnections(app, alice.token, roomId)) === 2, 5_000, 'two subscriptions counted');

@@ -1,10 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { ROOM_EVENTS, createRoom, eventsOf, online, send, user, type RoomEventPayload, type SentMessage } from '../utils/chat.ts';
+import { ROOM_EVENTS, createRoom, eventsOf, online, send, user, watchedRoom, type RoomEventPayload, type SentMessage } from '../utils/chat.ts';
 import { startTestApp } from '../utils/test-app.ts';
 import { subscribeSse, type SseSubscription } from '../utils/sse-client.ts';
 import { signTestToken } from '../utils/tokens.ts';
 import { waitFor, within } from '../utils/wait.ts';
-import { connectAuthed } from '../utils/ws-client.ts';
 
 const roomEventsOf = (subscription: SseSubscription): RoomEventPayload[] =>
   subscription.nexts().map((payload: { data: { roomEvents: RoomEventPayload } }) => payload.data.roomEvents);
@@ -56,12 +55,7 @@ describe('roomEvents over SSE (Yoga, same /graphql path)', () => {
   });
 
   it('counts an SSE subscriber as present: MemberJoined when it opens, MemberLeft when the request is aborted', async () => {
-    const app = await startTestApp();
-    const [alice, bob] = await Promise.all([user('alice'), user('bob')]);
-    const roomId = await createRoom(app.graphqlUrl, alice.token);
-    const observer = await connectAuthed(app.wsUrl, alice.token);
-    observer.subscribe('s', ROOM_EVENTS, { roomId });
-    await observer.waitForNexts('s', 1);
+    const { app, alice, bob, roomId, observer } = await watchedRoom();
 
     const sse = await subscribeSse(app.graphqlUrl, ROOM_EVENTS, { roomId }, { token: bob.token });
     await observer.waitForNexts('s', 2);

@@ -1,7 +1,8 @@
 import { expect } from 'vitest';
 import { gql, type GraphQLResponse } from './http-client.ts';
+import { startTestApp } from './test-app.ts';
 import { signTestToken } from './tokens.ts';
-import type { RawClient } from './ws-client.ts';
+import { connectAuthed, type RawClient } from './ws-client.ts';
 
 /** What a client selects from `roomEvents`: enough to assert exact payloads of every event kind. */
 export const ROOM_EVENTS = /* GraphQL */ `
@@ -121,4 +122,15 @@ export async function metric(baseUrl: string, name: string): Promise<number> {
   const line = text.split('\n').find((l) => l.startsWith(`${name} `));
   if (!line) throw new Error(`metric ${name} not found`);
   return Number(line.slice(name.length + 1));
+}
+
+/** A fresh app and room, `alice` subscribed to it over WebSocket (operation id `s`) and live; `bob` a second user. */
+export async function watchedRoom() {
+  const app = await startTestApp();
+  const [alice, bob] = await Promise.all([user('alice'), user('bob')]);
+  const roomId = await createRoom(app.graphqlUrl, alice.token);
+  const observer = await connectAuthed(app.wsUrl, alice.token);
+  observer.subscribe('s', ROOM_EVENTS, { roomId });
+  await observer.waitForNexts('s', 1);
+  return { app, alice, bob, roomId, observer };
 }
