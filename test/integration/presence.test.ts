@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ROOM_EVENTS, eventsOf, metric, online, send, user, watchedRoom, type RoomEventPayload } from '../utils/chat.ts';
+import { ROOM_EVENTS, eventsOf, metric, online, send, watchedRoom, type RoomEventPayload } from '../utils/chat.ts';
 import { gql } from '../utils/http-client.ts';
 import { subscribeSse } from '../utils/sse-client.ts';
 import type { TestApp } from '../utils/test-app.ts';
