@@ -15,6 +15,16 @@ export interface EventQueueOptions {
 const DONE: IteratorResult<RoomEvent> = { value: undefined, done: true };
 
 /**
+ * A synchronous reader of a piped queue (see `EventQueue.pipe`). An object with methods rather than callbacks:
+ * one lives per subscription, and a class instance costs its fields where closures would cost a context each.
+ */
+export interface EventConsumer {
+  onEvent(event: RoomEvent): void;
+  /** The stream failed (`fail`): nothing follows. Not called when the reader itself ended it (`return`). */
+  onFailure(error: Error): void;
+}
+
+/**
  * A single-reader async queue of room events with a bound, shared by every transport. A class rather than a
  * closure-built object: one of these lives per subscription, and its methods are then shared, not copied.
  */
@@ -25,7 +35,7 @@ export class EventQueue implements AsyncIterableIterator<RoomEvent> {
   #reject: ((error: Error) => void) | null = null;
   #failure: Error | null = null;
   #closed = false;
-  #consumer: ((event: RoomEvent) => void) | null = null;
+  #consumer: EventConsumer | null = null;
   /** Replayed history still queued: room made for it above the bound, which is for live events only. */
   #replayed = 0;
   readonly #dropEphemeralAbove: number;
@@ -47,15 +57,16 @@ export class EventQueue implements AsyncIterableIterator<RoomEvent> {
    * Hands every event to `consumer` as it arrives instead of queueing it for `next()`: what is queued now first,
    * in order. `next()` then only reports the end (done on return, a rejection on failure). For a consumer that
    * writes synchronously to a transport that has its own bound (a socket's unsent bytes), this skips the
-   * per-event promise hops of the iterator.
+   * per-event promise hops of the iterator. A failure goes to `consumer.onFailure` as well.
    */
-  pipe(consumer: (event: RoomEvent) => void): void {
+  pipe(consumer: EventConsumer): void {
     this.#consumer = consumer;
     const queued = this.#buffer.slice(this.#head);
     this.#buffer = [];
     this.#head = 0;
     this.#replayed = 0;
-    for (const event of queued) consumer(event);
+    for (const event of queued) consumer.onEvent(event);
+    if (this.#failure) this.#failPiped(this.#failure);
   }
 
   push(event: RoomEvent): void {
@@ -83,7 +94,7 @@ export class EventQueue implements AsyncIterableIterator<RoomEvent> {
   #handedOver(event: RoomEvent): boolean {
     if (this.#closed || this.#failure) return true;
     if (this.#consumer) {
-      this.#consumer(event);
+      this.#consumer.onEvent(event);
       return true;
     }
     const resolve = this.#resolve;
@@ -97,6 +108,7 @@ export class EventQueue implements AsyncIterableIterator<RoomEvent> {
   fail(error: Error): void {
     if (this.#closed || this.#failure) return;
     this.#failure = error;
+    if (this.#consumer) return this.#failPiped(error);
     const reject = this.#reject;
     if (reject) {
       this.#resolve = this.#reject = null;
@@ -147,6 +159,12 @@ export class EventQueue implements AsyncIterableIterator<RoomEvent> {
 
   [Symbol.asyncIterator](): this {
     return this;
+  }
+
+  #failPiped(error: Error): void {
+    const consumer = this.#consumer;
+    this.#finish();
+    consumer?.onFailure(error);
   }
 
   #finish(): void {

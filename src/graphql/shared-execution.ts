@@ -9,7 +9,6 @@ import {
   type OperationDefinitionNode,
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { maskResult } from './errors.ts';
 
 /**
  * Execute-once delivery. graphql-js executes a subscription's selection set once per subscriber per event; here
@@ -28,9 +27,7 @@ const SHAREABLE_ROOT_FIELDS = new Set(['roomEvents']);
 const documentIds = new WeakMap<DocumentNode, number>();
 let nextDocumentId = 0;
 /** Per document and operation: the variable names read below the root field (null: not shareable). */
-const shapes = new WeakMap<DocumentNode, Map<string, readonly string[] | null>>();
-/** Per event: the results computed for it so far, by shape key. Gone with the event. */
-const resultsByEvent = new WeakMap<object, Map<string, ExecutionResult | Promise<ExecutionResult>>>();
+const selectionVariablesByDocument = new WeakMap<DocumentNode, Map<string, readonly string[] | null>>();
 
 function operationOf(document: DocumentNode, operationName: string | null | undefined): OperationDefinitionNode | undefined {
   const operations = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
@@ -39,8 +36,8 @@ function operationOf(document: DocumentNode, operationName: string | null | unde
 
 /** Variables read anywhere except in the root field's own arguments; null when the operation is not shareable. */
 function selectionVariables(document: DocumentNode, operationName: string | null | undefined): readonly string[] | null {
-  let byOperation = shapes.get(document);
-  if (!byOperation) shapes.set(document, (byOperation = new Map()));
+  let byOperation = selectionVariablesByDocument.get(document);
+  if (!byOperation) selectionVariablesByDocument.set(document, (byOperation = new Map()));
   const cacheKey = operationName ?? '';
   const cached = byOperation.get(cacheKey);
   if (cached !== undefined) return cached;
@@ -73,6 +70,58 @@ function shapeKey(args: ExecutionArgs, variableNames: readonly string[]): string
   return `${documentId}\u0000${args.operationName ?? ''}\u0000${used}`;
 }
 
+/**
+ * Whether a WebSocket operation can take the direct path: a subscription whose results may be shared. Decided
+ * from the document alone, before anything is subscribed.
+ */
+export function isShareableSubscription(document: DocumentNode, operationName: string | null | undefined): boolean {
+  return operationOf(document, operationName)?.operation === 'subscription' && selectionVariables(document, operationName) !== null;
+}
+
+/**
+ * One operation shape: what every subscriber of it shares. Executes each event once (remembered per event
+ * object, so subscribers still replaying history get theirs too) with the arguments of the subscriber that
+ * created it, which for a shareable shape give the same result as anyone's. Counted, and forgotten with its
+ * last subscriber.
+ */
+export class SharedShape {
+  #subscribers = 0;
+  readonly #results = new WeakMap<object, ExecutionResult | Promise<ExecutionResult>>();
+
+  constructor(
+    readonly key: string,
+    readonly args: ExecutionArgs,
+  ) {}
+
+  resultFor(event: unknown): ExecutionResult | Promise<ExecutionResult> {
+    if (typeof event !== 'object' || event === null) return execute({ ...this.args, rootValue: event });
+    let result = this.#results.get(event);
+    if (result === undefined) {
+      result = execute({ ...this.args, rootValue: event });
+      this.#results.set(event, result);
+    }
+    return result;
+  }
+
+  static acquire(args: ExecutionArgs, key: string): SharedShape {
+    let shape = liveShapes.get(key);
+    if (!shape) {
+      // Only what execution reads: not the transport's hooks of the subscriber who happened to come first.
+      const { directDelivery: _direct, ...contextValue } = (args.contextValue ?? {}) as DirectDelivery & Record<string, unknown>;
+      liveShapes.set(key, (shape = new SharedShape(key, { ...args, contextValue })));
+    }
+    shape.#subscribers += 1;
+    return shape;
+  }
+
+  release(): void {
+    this.#subscribers -= 1;
+    if (this.#subscribers === 0 && liveShapes.get(this.key) === this) liveShapes.delete(this.key);
+  }
+}
+
+const liveShapes = new Map<string, SharedShape>();
+
 const DONE: IteratorResult<ExecutionResult> = { value: undefined, done: true };
 const toStep = (value: ExecutionResult): IteratorResult<ExecutionResult> => ({ value, done: false });
 
@@ -82,26 +131,36 @@ const toStep = (value: ExecutionResult): IteratorResult<ExecutionResult> => ({ v
  * A class, since one lives per subscription.
  */
 class MappedEvents implements AsyncIterableIterator<ExecutionResult> {
+  #shape: SharedShape | null;
+
   constructor(
     private readonly source: AsyncIterator<unknown>,
-    private readonly map: (event: unknown) => ExecutionResult | Promise<ExecutionResult>,
-  ) {}
+    private readonly args: ExecutionArgs,
+    shape: SharedShape | null,
+  ) {
+    this.#shape = shape;
+  }
 
   // A `then` chain, not an async function: two fewer microtask hops per event per subscriber.
   next(): Promise<IteratorResult<ExecutionResult>> {
     return this.source.next().then((step) => {
-      if (step.done) return DONE;
-      const result = this.map(step.value);
+      if (step.done) {
+        this.#release();
+        return DONE;
+      }
+      const result = this.#shape ? this.#shape.resultFor(step.value) : execute({ ...this.args, rootValue: step.value });
       return result instanceof Promise ? result.then(toStep) : { value: result, done: false };
     });
   }
 
   async return(): Promise<IteratorResult<ExecutionResult>> {
+    this.#release();
     await this.source.return?.();
     return DONE;
   }
 
   async throw(error?: unknown): Promise<IteratorResult<ExecutionResult>> {
+    this.#release();
     await this.source.return?.();
     throw error;
   }
@@ -109,60 +168,42 @@ class MappedEvents implements AsyncIterableIterator<ExecutionResult> {
   [Symbol.asyncIterator](): this {
     return this;
   }
+
+  #release(): void {
+    this.#shape?.release();
+    this.#shape = null;
+  }
 }
 
-function sharedExecutor(args: ExecutionArgs, key: string) {
-  return (event: unknown): ExecutionResult | Promise<ExecutionResult> => {
-    if (typeof event !== 'object' || event === null) return execute({ ...args, rootValue: event });
-    let results = resultsByEvent.get(event);
-    if (!results) resultsByEvent.set(event, (results = new Map()));
-    let result = results.get(key);
-    if (result === undefined) {
-      result = execute({ ...args, rootValue: event });
-      results.set(key, result);
-    }
-    return result;
-  };
-}
-
-/**
- * Put in the context by a transport that can write a `next` for this operation itself, synchronously and with
- * its own bound on unsent data (the WebSocket edge). Results then go straight from the room hub to the socket.
- */
-export interface DirectDelivery {
-  directDelivery?: (result: ExecutionResult) => void;
-}
-
-/** A source stream that can hand events to a synchronous consumer (`EventQueue.pipe`). */
-interface Pipeable {
-  pipe(consumer: (event: unknown) => void): void;
+/** A source stream that hands events to a synchronous consumer (`EventQueue.pipe`). */
+export interface PipeableSource extends AsyncIterator<unknown> {
+  pipe(consumer: { onEvent(event: unknown): void; onFailure(error: Error): void }): void;
   fail(error: Error): void;
 }
-const isPipeable = (source: object): source is Pipeable => typeof (source as Partial<Pipeable>).pipe === 'function';
+const isPipeable = (source: object): source is PipeableSource => typeof (source as Partial<PipeableSource>).pipe === 'function';
 
 /**
- * Direct delivery: each event is executed once per shape (shared), masked once, and written by the transport;
- * the iterator handed back to graphql-ws only reports the end or a failure. Per subscriber and event this is a
- * map lookup and a socket write, not a chain of promises through every wrapper. Results that turn out to be
- * promises (an async resolver) keep their order through a per-subscriber chain.
+ * Put in the context by a transport that writes results itself, synchronously and with its own bound on unsent
+ * data (the WebSocket edge). A shareable subscription then hands it its source stream and shape instead of
+ * returning a result stream: events go from the room hub to the socket with no per-subscriber iterator, promise
+ * or wrapper in between. (The subscription's own result, when it is not a stream, is returned as usual.)
  */
-function deliverDirectly(source: AsyncIterator<unknown> & Pipeable, run: ReturnType<typeof sharedExecutor>, deliver: (result: ExecutionResult) => void) {
-  let tail: Promise<void> | null = null;
-  const fail = (error: unknown) => source.fail(error instanceof Error ? error : new Error(String(error)));
-  source.pipe((event) => {
-    try {
-      const result = run(event);
-      if (tail === null && !(result instanceof Promise)) return deliver(maskResult(result));
-      tail = (tail ?? Promise.resolve()).then(async () => deliver(maskResult(await result))).catch(fail);
-    } catch (error) {
-      // Ends this operation with the error (graphql-ws sends it), not the other subscribers' delivery.
-      fail(error);
-    }
-  });
-  return new MappedEvents(source, () => {
-    throw new Error('a piped stream yields no events');
-  });
+export interface DirectDeliveryTarget {
+  takeStream(source: PipeableSource, shape: SharedShape): void;
 }
+export interface DirectDelivery {
+  directDelivery?: DirectDeliveryTarget;
+}
+
+/** What a subscribe whose stream went to a `DirectDeliveryTarget` returns: nothing more comes through it. */
+export const HANDED_OVER: AsyncIterableIterator<ExecutionResult> = {
+  next: () => Promise.resolve(DONE),
+  return: () => Promise.resolve(DONE),
+  throw: (error?: unknown) => Promise.reject(error),
+  [Symbol.asyncIterator]() {
+    return this;
+  },
+};
 
 /** graphql-js `subscribe`, with per-event execution shared between subscribers of the same shape. */
 export async function subscribeSharingExecution(
@@ -172,14 +213,15 @@ export async function subscribeSharingExecution(
   const stream = await createSourceEventStream(args);
   if (!(Symbol.asyncIterator in stream)) return stream;
   const source = stream[Symbol.asyncIterator]();
-  if (variableNames === null) {
-    // Not shareable: the reference behaviour, one execution per subscriber and event.
-    return new MappedEvents(source, (event) => execute({ ...args, rootValue: event }));
+  // Not shareable: the reference behaviour, one execution per subscriber and event.
+  if (variableNames === null) return new MappedEvents(source, args, null);
+  const shape = SharedShape.acquire(args, shapeKey(args, variableNames));
+  const target = (args.contextValue as DirectDelivery | undefined)?.directDelivery;
+  if (target && isPipeable(source)) {
+    target.takeStream(source, shape);
+    return HANDED_OVER;
   }
-  const run = sharedExecutor(args, shapeKey(args, variableNames));
-  const deliver = (args.contextValue as DirectDelivery | undefined)?.directDelivery;
-  if (deliver && isPipeable(source)) return deliverDirectly(source, run, deliver);
-  return new MappedEvents(source, run);
+  return new MappedEvents(source, args, shape);
 }
 
 /** Makes Yoga (HTTP, SSE and WebSocket alike) subscribe through `subscribeSharingExecution`. */

@@ -11,7 +11,7 @@ import { createInitFailureLimiter } from './init-failures.ts';
 import { listen, sessionOf, SocketSession, type EdgeContext } from './socket-session.ts';
 import { clearTokenExpiry } from './token-expiry.ts';
 import { checkUpgrade, refuseUpgrade, type UpgradeRefusal } from './upgrade-checks.ts';
-import type { createGraphQLWsServer } from './graphql-ws-server.ts';
+import type { GraphQLWsServer } from './graphql-ws-server.ts';
 
 export interface WebSocketHooks {
   onOpen?(connection: Connection): void;
@@ -29,7 +29,7 @@ export interface WebSocketHooks {
 
 export interface AttachOptions {
   httpServer: HttpServer;
-  graphqlWs: ReturnType<typeof createGraphQLWsServer>;
+  graphqlWs: GraphQLWsServer;
   limits: Limits;
   logger: Logger;
   path?: string;
@@ -82,7 +82,7 @@ export function attachWebSocket({
   };
   httpServer.on('upgrade', onUpgrade);
 
-  const edge: EdgeContext = { limits, logger, hooks, initFailures };
+  const edge: EdgeContext = { limits, logger, hooks, initFailures, direct: graphqlWs.direct };
 
   // One close listener for every socket (the socket is `this`), like the others in `socket-session.ts`.
   function onSocketClose(this: WebSocket, code: number, reason: Buffer) {

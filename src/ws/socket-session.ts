@@ -7,6 +7,7 @@ import type { Connection } from './connection-registry.ts';
 import type { InitFailureLimiter } from './init-failures.ts';
 import { finishFrame, nextFrame, wasNextFrame } from './shared-frames.ts';
 import type { WebSocketHooks } from './attach.ts';
+import type { DirectSubscriptions, ProtocolContext } from './direct-subscriptions.ts';
 
 /** What every session of one edge shares: passed by reference, so a session costs its own fields only. */
 export interface EdgeContext {
@@ -14,6 +15,7 @@ export interface EdgeContext {
   logger: Logger;
   hooks: WebSocketHooks;
   initFailures: InitFailureLimiter;
+  direct: DirectSubscriptions;
 }
 
 const isUnexpectedMessageType = (error: unknown) =>
@@ -27,6 +29,8 @@ const isUnexpectedMessageType = (error: unknown) =>
 export class SocketSession implements GraphQLWsSocket {
   handle: ((data: string) => Promise<void>) | null = null;
   closed: ((code: number, reason: string) => Promise<void>) | null = null;
+  /** graphql-ws's state of this socket, once acknowledged (the direct path reads and writes its operations). */
+  protocolContext: ProtocolContext | null = null;
 
   constructor(
     readonly socket: WebSocket,
@@ -96,15 +100,22 @@ export class SocketSession implements GraphQLWsSocket {
       this.socket.close(CloseCode.BadRequest, 'Binary frames are not part of graphql-transport-ws');
       return;
     }
-    this.handle(String(data)).catch((error: unknown) => {
+    const text = String(data);
+    if (this.edge.direct.take(this, text)) return;
+    this.handle(text).catch((error: unknown) => {
       if (isUnexpectedMessageType(error)) {
         // Client-sent server-only messages: a bad request, not a server fault (graphql-ws says 4500).
         this.socket.close(CloseCode.BadRequest, 'Unexpected message type');
         return;
       }
-      this.edge.logger.error({ ...this.#ids(), err: error }, 'graphql-ws message handling failed');
-      this.socket.close(CloseCode.InternalServerError, 'Internal server error');
+      this.failInternally(error);
     });
+  }
+
+  /** What graphql-ws does with an error thrown while handling a frame, logged: 4500 for the whole socket. */
+  failInternally(error: unknown): void {
+    this.edge.logger.error({ ...this.#ids(), err: error }, 'graphql-ws message handling failed');
+    this.socket.close(CloseCode.InternalServerError, 'Internal server error');
   }
 
   /** Counts a frame (pings included); closes 1008 and answers true past FRAME_RATE a second. */

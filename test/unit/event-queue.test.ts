@@ -50,11 +50,41 @@ describe('EventQueue', () => {
     queue.pushReplayed(message(1));
     queue.push(message(2));
     const seen: number[] = [];
-    queue.pipe((event) => seen.push(event.kind === 'message' ? event.message.seq : 0));
+    queue.pipe({
+      onEvent: (event) => seen.push(event.kind === 'message' ? event.message.seq : 0),
+      onFailure: () => undefined,
+    });
     queue.push(message(3));
     expect(seen).toEqual([1, 2, 3]);
     const end = queue.next();
     await queue.return();
     expect(await end).toEqual({ value: undefined, done: true });
+  });
+
+  it('tells a piped consumer of a failure once, after the events queued before it, and ends the stream', async () => {
+    const queue = new EventQueue();
+    queue.push(message(1));
+    const seen: number[] = [];
+    const failures: string[] = [];
+    const consumer = {
+      onEvent: (event: RoomEvent) => seen.push(event.kind === 'message' ? event.message.seq : 0),
+      onFailure: (error: Error) => failures.push(error.message),
+    };
+    queue.pipe(consumer);
+    queue.fail(new Error('hub lost'));
+    queue.fail(new Error('again'));
+    queue.push(message(2));
+    expect(seen).toEqual([1]);
+    expect(failures).toEqual(['hub lost']);
+    expect(queue.closed).toBe(true);
+  });
+
+  it('hands a failure that came before the pipe to the consumer when it is piped', () => {
+    const queue = new EventQueue();
+    queue.push(message(1));
+    queue.fail(new Error('hub lost'));
+    const order: string[] = [];
+    queue.pipe({ onEvent: () => order.push('event'), onFailure: (error) => order.push(error.message) });
+    expect(order).toEqual(['event', 'hub lost']);
   });
 });

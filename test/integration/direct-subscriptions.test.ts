@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { ROOM_EVENTS, eventsOf, messageIds, metric, online, send, watchedRoom } from '../utils/chat.ts';
+import { waitFor } from '../utils/wait.ts';
+import { connectAuthed } from '../utils/ws-client.ts';
+
+// Shareable roomEvents subscriptions over WebSocket take the direct path (src/ws/direct-subscriptions.ts), outside
+// graphql-ws's per-operation state; these are the protocol cases that path handles itself.
+describe('WebSocket subscriptions on the direct path', () => {
+  it('a subscription completed while it is being set up delivers nothing after the complete and leaves no presence', async () => {
+    const { app, alice, bob, roomId, observer } = await watchedRoom();
+    const client = await connectAuthed(app.wsUrl, bob.token);
+    // Sent back to back: the complete usually arrives before the subscription is set up.
+    client.subscribe('x', ROOM_EVENTS, { roomId });
+    client.complete('x');
+
+    const sent = await send(app.graphqlUrl, alice.token, roomId, 'after the complete');
+    await waitFor(() => messageIds(eventsOf(observer, 's')).includes(sent.id), 5_000, 'the observer to get the message');
+    await waitFor(async () => !(await online(app.graphqlUrl, alice.token, roomId)).some((m) => m.user.id === bob.id), 5_000, 'bob to be gone');
+    expect(messageIds(eventsOf(client, 'x'))).toEqual([]);
+    expect(client.received.filter((m) => m.id === 'x' && m.type !== 'next')).toEqual([]);
+    expect(client.socket.readyState).toBe(WebSocket.OPEN);
+  });
+
+  it('takes an id again once its subscription is completed, and the new one gets each event once', async () => {
+    const { app, alice, roomId, observer } = await watchedRoom();
+    const before = await send(app.graphqlUrl, alice.token, roomId, 'before any y');
+    // Every y resumes from a message, so what is sent meanwhile arrives once whether y is live yet or not.
+    observer.subscribe('y', ROOM_EVENTS, { roomId, after: before.id });
+    const first = await send(app.graphqlUrl, alice.token, roomId, 'to the first y');
+    await waitFor(() => messageIds(eventsOf(observer, 's')).includes(first.id), 5_000, 's to get the first message');
+    await waitFor(() => messageIds(eventsOf(observer, 'y')).includes(first.id), 5_000, 'y to get the first message');
+    observer.complete('y');
+    observer.subscribe('y', ROOM_EVENTS, { roomId, after: first.id });
+    const second = await send(app.graphqlUrl, alice.token, roomId, 'to the second y');
+    await waitFor(() => messageIds(eventsOf(observer, 'y')).includes(second.id), 5_000, 'y to get the second message');
+    await waitFor(() => messageIds(eventsOf(observer, 's')).includes(second.id), 5_000, 's to get the second message');
+    expect(messageIds(eventsOf(observer, 'y'))).toEqual([first.id, second.id]);
+    expect(messageIds(eventsOf(observer, 's'))).toEqual([before.id, first.id, second.id]);
+  });
+
+  it('ends every direct subscription of a socket when it closes: presence left, subscription gauge back', async () => {
+    const { app, alice, bob, roomId } = await watchedRoom();
+    const client = await connectAuthed(app.wsUrl, bob.token);
+    for (const id of ['a', 'b', 'c']) client.subscribe(id, ROOM_EVENTS, { roomId });
+    await Promise.all(['a', 'b', 'c'].map((id) => client.waitForNexts(id, 1)));
+    expect((await online(app.graphqlUrl, alice.token, roomId)).find((m) => m.user.id === bob.id)?.connections).toBe(3);
+    expect(await metric(app.url, 'chat_subscriptions')).toBe(4);
+    await client.close();
+    await waitFor(async () => !(await online(app.graphqlUrl, alice.token, roomId)).some((m) => m.user.id === bob.id), 5_000, 'bob to be gone');
+    await waitFor(async () => (await metric(app.url, 'chat_subscriptions')) === 1, 5_000, 'chat_subscriptions back to 1');
+  });
+});
