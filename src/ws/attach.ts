@@ -8,8 +8,8 @@ import { CloseCode } from './close-codes.ts';
 import { createConnectionRegistry, type Connection } from './connection-registry.ts';
 import { startHeartbeat } from './heartbeat.ts';
 import { createInitFailureLimiter } from './init-failures.ts';
+import { SocketDeadlines } from './socket-deadlines.ts';
 import { listen, sessionOf, SocketSession, type EdgeContext } from './socket-session.ts';
-import { clearTokenExpiry } from './token-expiry.ts';
 import { checkUpgrade, refuseUpgrade, type UpgradeRefusal } from './upgrade-checks.ts';
 import type { GraphQLWsServer } from './graphql-ws-server.ts';
 
@@ -40,7 +40,7 @@ export interface AttachOptions {
 
 /**
  * The WebSocket edge: upgrade checks before the switch, one heartbeat sweep, frame-rate and slow-consumer
- * cut-offs, token expiry, and the graphql-ws protocol on top. Knows nothing of chat.
+ * cut-offs, token expiry on one shared timer, and the graphql-ws protocol on top. Knows nothing of chat.
  */
 export function attachWebSocket({
   httpServer,
@@ -82,7 +82,8 @@ export function attachWebSocket({
   };
   httpServer.on('upgrade', onUpgrade);
 
-  const edge: EdgeContext = { limits, logger, hooks, initFailures, direct: graphqlWs.direct };
+  const deadlines = new SocketDeadlines();
+  const edge: EdgeContext = { limits, logger, hooks, initFailures, deadlines, direct: graphqlWs.direct };
 
   // One close listener for every socket (the socket is `this`), like the others in `socket-session.ts`.
   function onSocketClose(this: WebSocket, code: number, reason: Buffer) {
@@ -90,7 +91,7 @@ export function attachWebSocket({
     if (!session) return;
     const { connection } = session;
     registry.remove(this);
-    clearTokenExpiry(connection);
+    deadlines.closed(connection);
     hooks.onClose?.(connection, code);
     logger.info(
       { connectionId: connection.id, userId: connection.viewer?.id, code, reason: reason.toString(), seconds: (Date.now() - connection.connectedAt) / 1000 },
@@ -124,6 +125,7 @@ export function attachWebSocket({
     async close(code: number = CloseCode.GoingAway, reason = 'Server shutting down', timeoutMs = 5_000): Promise<void> {
       accepting = false;
       heartbeat.stop();
+      deadlines.stop();
       const sockets = [...registry.values()].map((c) => c.socket);
       await Promise.race([
         Promise.all(

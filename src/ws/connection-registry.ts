@@ -13,8 +13,11 @@ export interface Connection {
   lastPongAt: number;
   frameWindowStart: number;
   framesInWindow: number;
-  /** Pending close at token expiry (re-armed past Node's 24.8-day timer limit). */
-  expiryTimer: NodeJS.Timeout | null;
+  /** The socket's one pending deadline on the edge's shared timer (`socket-deadlines.ts`), null when none. */
+  deadlineFor: 'token-expiry' | null;
+  deadlineAt: number;
+  /** Its place in the scheduler's heap, -1 when not scheduled. */
+  deadlineIndex: number;
 }
 
 export function createConnectionRegistry() {
@@ -33,7 +36,9 @@ export function createConnectionRegistry() {
         lastPongAt: now,
         frameWindowStart: now,
         framesInWindow: 0,
-        expiryTimer: null,
+        deadlineFor: null,
+        deadlineAt: 0,
+        deadlineIndex: -1,
       };
       connections.set(socket, connection);
       return connection;

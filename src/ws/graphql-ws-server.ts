@@ -9,7 +9,6 @@ import { DirectSubscriptions } from './direct-subscriptions.ts';
 import { operationArgs, parseOperation, type EnvelopedArgs } from './operation-args.ts';
 import { sharedPayloadReplacer } from './shared-frames.ts';
 import type { SocketSession } from './socket-session.ts';
-import { armTokenExpiry } from './token-expiry.ts';
 
 /** Only the connection: the upgrade's IncomingMessage (headers and all) is not kept for a socket's lifetime. */
 export interface SocketExtra {
@@ -40,7 +39,7 @@ export function createGraphQLWsServer({
     connectionInitWaitTimeout: connectionInitTimeoutMs,
 
     async onConnect(ctx) {
-      const { connection } = ctx.extra;
+      const { connection, session } = ctx.extra;
       // graphql-ws's init timeout stops at connection_init; a hung key fetch (JWKS) must be bounded too.
       let timer: NodeJS.Timeout | undefined;
       const timedOut = new Promise<'timeout'>((resolve) => {
@@ -57,10 +56,10 @@ export function createGraphQLWsServer({
         return false;
       }
       connection.viewer = result.viewer;
-      ctx.extra.session.protocolContext = ctx;
+      session.protocolContext = ctx;
       // The token string stays in graphql-ws's context for the socket's life otherwise; the viewer has what it says.
       (ctx as { connectionParams?: unknown }).connectionParams = undefined;
-      armTokenExpiry(connection, result.viewer.expiresAt);
+      session.edge.deadlines.expireAt(connection, result.viewer.expiresAt);
       logger.debug({ connectionId: connection.id, userId: result.viewer.id }, 'connection acknowledged');
       return true;
     },

@@ -6,6 +6,7 @@ import { CloseCode } from './close-codes.ts';
 import type { Connection } from './connection-registry.ts';
 import type { InitFailureLimiter } from './init-failures.ts';
 import { finishFrame, nextFrame, wasNextFrame } from './shared-frames.ts';
+import type { SocketDeadlines } from './socket-deadlines.ts';
 import type { WebSocketHooks } from './attach.ts';
 import type { DirectSubscriptions, ProtocolContext } from './direct-subscriptions.ts';
 
@@ -15,6 +16,8 @@ export interface EdgeContext {
   logger: Logger;
   hooks: WebSocketHooks;
   initFailures: InitFailureLimiter;
+  /** Token expiry, one timer for every socket. */
+  deadlines: SocketDeadlines;
   direct: DirectSubscriptions;
 }
 
