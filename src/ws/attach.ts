@@ -40,7 +40,8 @@ export interface AttachOptions {
 
 /**
  * The WebSocket edge: upgrade checks before the switch, one heartbeat sweep, frame-rate and slow-consumer
- * cut-offs, token expiry on one shared timer, and the graphql-ws protocol on top. Knows nothing of chat.
+ * cut-offs, the connection_init timeout and token expiry on one shared timer, and the graphql-ws protocol on top.
+ * Knows nothing of chat.
  */
 export function attachWebSocket({
   httpServer,
@@ -82,7 +83,7 @@ export function attachWebSocket({
   };
   httpServer.on('upgrade', onUpgrade);
 
-  const deadlines = new SocketDeadlines();
+  const deadlines = new SocketDeadlines(limits.connectionInitTimeoutMs);
   const edge: EdgeContext = { limits, logger, hooks, initFailures, deadlines, direct: graphqlWs.direct };
 
   // One close listener for every socket (the socket is `this`), like the others in `socket-session.ts`.
@@ -107,6 +108,7 @@ export function attachWebSocket({
     hooks.onOpen?.(connection);
     const session = new SocketSession(socket, connection, edge);
     listen(session, onSocketClose);
+    deadlines.opened(connection);
     session.closed = graphqlWs.opened(session, { connection, session });
   }
 

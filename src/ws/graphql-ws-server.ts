@@ -36,10 +36,12 @@ export function createGraphQLWsServer({
   maxSubscriptionsPerConnection,
 }: GraphQLWsServerOptions) {
   const options: ServerOptions<Record<string, unknown>, SocketExtra> = {
-    connectionInitWaitTimeout: connectionInitTimeoutMs,
+    // Enforced by the edge on one shared timer (`socket-deadlines.ts`): graphql-ws would arm one per socket.
+    connectionInitWaitTimeout: Infinity,
 
     async onConnect(ctx) {
       const { connection, session } = ctx.extra;
+      session.edge.deadlines.initReceived(connection);
       // graphql-ws's init timeout stops at connection_init; a hung key fetch (JWKS) must be bounded too.
       let timer: NodeJS.Timeout | undefined;
       const timedOut = new Promise<'timeout'>((resolve) => {

@@ -4,11 +4,32 @@ import { DeadlineScheduler } from './deadline-scheduler.ts';
 
 /**
  * The edge's per-socket deadlines, all on one timer (`deadline-scheduler.ts`) instead of a Timeout per socket:
+ * - `connection-init`: no connection_init within `initTimeoutMs` of the upgrade closes 4408, exactly as graphql-ws's
+ *   own `connectionInitWaitTimeout` would (that one is disabled in `graphql-ws-server.ts`: it arms a timer per socket
+ *   and keeps it referenced for the socket's whole life);
  * - `token-expiry`: an acknowledged socket is closed 4403 when its token expires, so the client refreshes the token
  *   and reconnects.
+ * A socket has one at a time: the first ends when connection_init arrives, before any token is known.
  */
 export class SocketDeadlines {
   readonly #scheduler = new DeadlineScheduler<Connection>((connection) => this.#due(connection));
+
+  constructor(readonly initTimeoutMs: number) {}
+
+  /** Starts the connection_init wait; graphql-ws disables it for a non-finite or non-positive value, and so do we. */
+  opened(connection: Connection): void {
+    if (this.initTimeoutMs > 0 && Number.isFinite(this.initTimeoutMs)) {
+      this.#set(connection, 'connection-init', connection.connectedAt + this.initTimeoutMs);
+    }
+  }
+
+  /**
+   * connection_init arrived (graphql-ws's `ctx.connectionInitReceived`, set right before it calls `onConnect`): no
+   * 4408 from here on, even while `onConnect` is still checking the token.
+   */
+  initReceived(connection: Connection): void {
+    if (connection.deadlineFor === 'connection-init') this.#clear(connection);
+  }
 
   /** Closes the socket 4403 at `expiresAt` (epoch ms), or now if that has passed. */
   expireAt(connection: Connection, expiresAt: number): void {
@@ -49,7 +70,12 @@ export class SocketDeadlines {
     const what = connection.deadlineFor;
     connection.deadlineFor = null;
     if (!isOpen(connection)) return;
-    if (what === 'token-expiry') closeExpired(connection);
+    if (what === 'connection-init') {
+      // graphql-ws's code and reason, word for word (server.ts `connectionInitWait`).
+      connection.socket.close(CloseCode.ConnectionInitialisationTimeout, 'Connection initialisation timeout');
+    } else if (what === 'token-expiry') {
+      closeExpired(connection);
+    }
   }
 }
 

@@ -16,7 +16,7 @@ export interface EdgeContext {
   logger: Logger;
   hooks: WebSocketHooks;
   initFailures: InitFailureLimiter;
-  /** Token expiry, one timer for every socket. */
+  /** connection_init timeout and token expiry, one timer for every socket. */
   deadlines: SocketDeadlines;
   direct: DirectSubscriptions;
 }

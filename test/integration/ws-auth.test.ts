@@ -91,4 +91,17 @@ describe('connection_init authentication', () => {
     const client = await connectRaw(app.wsUrl);
     expect((await within(client.closed)).code).toBe(4408);
   });
+
+  it('closes 4408 with graphql-ws reason the socket without connection_init, and only that one', async () => {
+    const app = await startTestApp({ CONNECTION_INIT_TIMEOUT_MS: '500' });
+    const token = await signTestToken({ sub: 'u1' });
+    const authed = await connectRaw(app.wsUrl);
+    await authed.init(token);
+    // Opened later, so its deadline is the later one: once it is closed, the authed socket's has passed too.
+    const idle = await connectRaw(app.wsUrl);
+    expect(await within(idle.closed, 5_000, '4408')).toEqual({ code: 4408, reason: 'Connection initialisation timeout' });
+    authed.subscribe('q1', '{ me { id } }');
+    expect(await authed.waitForNexts('q1', 1)).toEqual([{ data: { me: { id: 'u1' } } }]);
+    expect(authed.socket.readyState).toBe(authed.socket.OPEN);
+  });
 });
