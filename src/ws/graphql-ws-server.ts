@@ -42,7 +42,7 @@ export function createGraphQLWsServer({
     async onConnect(ctx) {
       const { connection, session } = ctx.extra;
       session.edge.deadlines.initReceived(connection);
-      // graphql-ws's init timeout stops at connection_init; a hung key fetch (JWKS) must be bounded too.
+      // The init timeout stops at connection_init (above); a hung key fetch (JWKS) must be bounded too.
       let timer: NodeJS.Timeout | undefined;
       const timedOut = new Promise<'timeout'>((resolve) => {
         timer = setTimeout(() => resolve('timeout'), connectionInitTimeoutMs);
