@@ -2,6 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus } from 'node:os';
+import { join } from 'node:path';
 
 const TICKS_PER_SECOND = 100;
 
@@ -103,4 +104,28 @@ export function cpuMs(pid: number): number | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * The live JS heap of a server started with the heap probe (`heap-probe.mjs`), in KiB, after a full GC: what its
+ * objects hold, without the young generation and allocator slack that RSS also counts. Null if it does not answer.
+ */
+export async function liveHeapKiB(pid: number, probeDir: string, timeoutMs = 10_000): Promise<number | null> {
+  const file = join(probeDir, `heap-${pid}.json`);
+  const asked = Date.now();
+  try {
+    process.kill(pid, 'SIGUSR2');
+  } catch {
+    return null;
+  }
+  while (Date.now() - asked < timeoutMs) {
+    try {
+      const probe = JSON.parse(readFileSync(file, 'utf8')) as { at: number; heapUsed: number };
+      if (probe.at >= asked) return probe.heapUsed / 1024;
+    } catch {
+      // not written yet, or written half-way
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return null;
 }

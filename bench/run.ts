@@ -39,7 +39,7 @@ for (const scenario of options.scenarios) {
       const figures = record.error
         ? `FAILED: ${record.error.split('\n')[0]}`
         : record.case.mode === 'idle'
-          ? `${m.rssPerSocketKiB?.toFixed(1) ?? '?'} KiB/socket`
+          ? `RSS ${m.rssPerSocketKiB?.toFixed(1) ?? '?'} KiB/socket, live heap ${m.heapPerSocketKiB?.toFixed(1) ?? '?'} KiB/socket`
           : `${Math.round(m.deliveriesPerSec ?? 0)} deliveries/s, p99 ${m.p99Ms?.toFixed(1)} ms, lost ${m.lost}, dup ${m.duplicates}${m.catchUpMs !== null ? `, catch-up ${Math.round(m.catchUpMs)} ms` : ''}`;
       console.log(figures);
     }

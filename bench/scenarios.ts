@@ -1,9 +1,9 @@
 import type { PhaseResult } from './generator/generator.ts';
 import { createGraphqlHttp, createRoom } from './generator/publisher.ts';
 import { spawnGenerator } from './generator/remote.ts';
-import { cpuMs, rssKiB } from './processes.ts';
+import { cpuMs, liveHeapKiB, rssKiB } from './processes.ts';
 import { startRedis, type RedisHandle } from './redis.ts';
-import { startServer, type ServerHandle, type ServerKind } from './servers.ts';
+import { HEAP_PROBE_DIR, startServer, type ServerHandle, type ServerKind } from './servers.ts';
 import { signToken } from './tokens.ts';
 
 export type ScenarioId = 'S1' | 'S2' | 'S3' | 'S4' | 'S5';
@@ -41,6 +41,8 @@ export interface RunRecord {
   rssBeforeKiB: number | null;
   rssAfterKiB: number | null;
   rssPerSocketKiB: number | null;
+  /** S3: live JS heap after a full GC, per socket (what the sockets' objects hold, without GC slack). */
+  heapPerSocketKiB: number | null;
 }
 
 const sumOrNull = (values: Array<number | null>): number | null =>
@@ -51,7 +53,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 /** Runs one case against one server kind; every process it starts is stopped by PID before it returns. */
 export async function runCase(benchCase: BenchCase, kind: ServerKind, options: CaseOptions): Promise<RunRecord> {
   const instances = kind === 'raw' ? 1 : benchCase.instances;
-  const record: RunRecord = { case: benchCase, server: kind, instances, phase: null, error: null, setup: null, serverCpuMs: null, rssBeforeKiB: null, rssAfterKiB: null, rssPerSocketKiB: null };
+  const record: RunRecord = { case: benchCase, server: kind, instances, phase: null, error: null, setup: null, serverCpuMs: null, rssBeforeKiB: null, rssAfterKiB: null, rssPerSocketKiB: null, heapPerSocketKiB: null };
   let redis: RedisHandle | null = null;
   const servers: ServerHandle[] = [];
   const generator = spawnGenerator(options.generatorCore);
@@ -76,6 +78,8 @@ export async function runCase(benchCase: BenchCase, kind: ServerKind, options: C
     const pids = servers.map((s) => s.pid);
     const rss = (): number | null => sumOrNull(pids.map(rssKiB));
     const cpu = (): number | null => sumOrNull(pids.map(cpuMs));
+    const heap = async (): Promise<number | null> => sumOrNull(await Promise.all(pids.map((pid) => liveHeapKiB(pid, HEAP_PROBE_DIR))));
+    const heapBefore = benchCase.mode === 'idle' ? await heap() : null;
     record.rssBeforeKiB = rss();
     const openBudget = 60_000 + subscribers * 20;
     const opened = await generator.call('open', { groups: groups.filter((g) => g.count > 0), secret: options.secret, users: options.users, concurrency: options.openConcurrency, timeoutMs: 30_000 }, openBudget);
@@ -99,6 +103,9 @@ export async function runCase(benchCase: BenchCase, kind: ServerKind, options: C
       if (record.rssBeforeKiB !== null && record.rssAfterKiB !== null && opened.opened > 0) {
         record.rssPerSocketKiB = (record.rssAfterKiB - record.rssBeforeKiB) / opened.opened;
       }
+      // After the RSS reading, which the collection would change.
+      const heapAfter = await heap();
+      if (heapBefore !== null && heapAfter !== null && opened.opened > 0) record.heapPerSocketKiB = (heapAfter - heapBefore) / opened.opened;
     } else if (benchCase.mode === 'run') {
       record.phase = await generator.call('run', publishRequest, phaseBudget);
     } else {

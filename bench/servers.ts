@@ -1,4 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, spawnNode, stopProcess, waitHealthy } from './processes.ts';
 
@@ -31,11 +34,14 @@ export interface StartServerOptions {
 }
 
 /** Limits opened wide: the bench measures fan-out, not the rate limiter or connection caps. */
+export const HEAP_PROBE_DIR = join(tmpdir(), 'chat-bench-heap');
+
 /**
  * The node flags of `npm start`, given to every server alike: a larger young generation keeps fan-out's short-lived
- * objects out of the old generation (fewer, shorter GC pauses in the latency tail).
+ * objects out of the old generation (fewer, shorter GC pauses in the latency tail). Then the heap probe
+ * (`heap-probe.mjs`, idle until S3 signals it), for every server alike too.
  */
-const SERVER_NODE_ARGS = ['--max-semi-space-size=32'];
+const SERVER_NODE_ARGS = ['--max-semi-space-size=32', '--expose-gc', '--import', fileURLToPath(new URL('./heap-probe.mjs', import.meta.url))];
 
 function serverEnv(port: number, options: StartServerOptions): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {
@@ -51,6 +57,7 @@ function serverEnv(port: number, options: StartServerOptions): NodeJS.ProcessEnv
     LOG_LEVEL: 'warn',
     // Measured as deployed: production mode (no GraphiQL assets loaded, errors masked) for every server alike.
     NODE_ENV: 'production',
+    BENCH_HEAP_PROBE_DIR: HEAP_PROBE_DIR,
   };
   if (options.redisUrl) env.REDIS_URL = options.redisUrl;
   return env;
@@ -58,6 +65,7 @@ function serverEnv(port: number, options: StartServerOptions): NodeJS.ProcessEnv
 
 export async function startServer(kind: ServerKind, options: StartServerOptions): Promise<ServerHandle> {
   const port = await freePort();
+  mkdirSync(HEAP_PROBE_DIR, { recursive: true });
   const child: ChildProcess = spawnNode({
     script: SCRIPTS[kind],
     cwd: REPO_ROOT,

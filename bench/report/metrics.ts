@@ -17,6 +17,7 @@ export interface Metrics {
   generatorCpuPct: number | null;
   serverCpuPct: number | null;
   rssPerSocketKiB: number | null;
+  heapPerSocketKiB: number | null;
   catchUpMs: number | null;
   slowConsumerCloses: number | null;
 }
@@ -35,6 +36,7 @@ export const METRIC_LABELS: Record<keyof Metrics, string> = {
   generatorCpuPct: 'gen CPU %',
   serverCpuPct: 'server CPU %',
   rssPerSocketKiB: 'RSS KiB/socket',
+  heapPerSocketKiB: 'live heap KiB/socket',
   catchUpMs: 'catch-up ms',
   slowConsumerCloses: '1013 closes',
 };
@@ -60,6 +62,7 @@ export function metricsOf(record: RunRecord): Metrics {
     generatorCpuPct: pct(p ? p.generatorCpuMs.user + p.generatorCpuMs.system : null),
     serverCpuPct: record.case.mode === 'idle' ? null : pct(record.serverCpuMs),
     rssPerSocketKiB: record.rssPerSocketKiB,
+    heapPerSocketKiB: record.heapPerSocketKiB,
     catchUpMs: p?.catchUpMs ?? null,
     slowConsumerCloses: p ? (p.closes['1013'] ?? 0) : null,
   };
