@@ -134,7 +134,9 @@ export function createGenerator() {
   }
 
   async function connect(sub: Sub, timeoutMs: number): Promise<void> {
-    const socket = await openSubscriber(
+    // Still null if the socket closes before its connection_ack: that close rejects `openSubscriber` instead.
+    let socket: WebSocket | null = null;
+    socket = await openSubscriber(
       { url: sub.url, roomId: sub.roomId, token: sub.token, after: sub.lastId, timeoutMs },
       {
         decode,
@@ -145,7 +147,7 @@ export function createGenerator() {
         },
         // Our own drops set sub.socket to null first, so only server-side closes are counted.
         onClose: (code) => {
-          if (sub.socket !== socket) return;
+          if (socket === null || sub.socket !== socket) return;
           counters.closes[code] = (counters.closes[code] ?? 0) + 1;
           sub.socket = null;
         },

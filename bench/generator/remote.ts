@@ -34,6 +34,8 @@ export function spawnGenerator(core: number | null): RemoteGenerator {
     if (reply.ok) waiter.resolve(reply.result);
     else waiter.reject(new Error(`generator: ${reply.error}`));
   });
+  // A send after the generator died emits this instead of throwing; the calls are failed by 'exit' below.
+  child.on('error', (error) => process.stderr.write(`[generator] ${error.message}\n`));
   child.once('exit', (code) => {
     for (const waiter of pending.values()) waiter.reject(new Error(`generator exited (${code})`));
     pending.clear();
@@ -42,6 +44,7 @@ export function spawnGenerator(core: number | null): RemoteGenerator {
     pid: child.pid ?? -1,
     call: (method, params, timeoutMs) =>
       new Promise((resolve, reject) => {
+        if (!child.connected) return reject(new Error(`generator is gone; cannot call ${method}`));
         const id = ++nextId;
         const timer = setTimeout(() => {
           pending.delete(id);
