@@ -34,7 +34,6 @@ class DirectSubscription implements DirectDeliveryTarget, AsyncIterableIterator<
     readonly session: SocketSession,
     readonly context: ProtocolContext,
     readonly id: string,
-    readonly edge: DirectSubscriptions,
   ) {}
 
   get live(): boolean {
@@ -74,13 +73,13 @@ class DirectSubscription implements DirectDeliveryTarget, AsyncIterableIterator<
     this.#end();
     // As graphql-ws sends a failed stream: one `error` message with the masked error, and the id forgotten.
     const masked = maskError(error, 'Unexpected error.') as GraphQLError;
-    this.edge.logOperation(this, 'operation failed', [masked.extensions.code]);
+    this.session.edge.direct.logOperation(this, 'operation failed', [masked.extensions.code]);
     this.session.send(stringifyMessage({ id: this.id, type: MessageType.Error, payload: [masked.toJSON()] }));
   }
 
   /** graphql-ws calls this on the client's `complete` and when the socket closes. */
   return(): Promise<IteratorResult<never>> {
-    if (this.stream) this.edge.logOperation(this, 'operation complete');
+    if (this.stream) this.session.edge.direct.logOperation(this, 'operation complete');
     this.#end();
     return Promise.resolve(DONE);
   }
@@ -103,7 +102,7 @@ class DirectSubscription implements DirectDeliveryTarget, AsyncIterableIterator<
     if (!(this.id in this.context.subscriptions)) return;
     delete this.context.subscriptions[this.id];
     this.#send(result);
-    this.edge.logOperation(this, 'operation complete');
+    this.session.edge.direct.logOperation(this, 'operation complete');
     this.session.send(stringifyMessage({ id: this.id, type: MessageType.Complete }));
   }
 
@@ -161,8 +160,14 @@ export class DirectSubscriptions {
     }
     const { id, payload } = message;
     if (id in context.subscriptions || Object.keys(context.subscriptions).length >= this.#maxPerConnection) return false;
-    const subscription = new DirectSubscription(session, context, id, this);
-    const operation = parseOperation(this.#yoga, session.connection.viewer, payload, subscription);
+    const subscription = new DirectSubscription(session, context, id);
+    let operation: ReturnType<typeof parseOperation>;
+    try {
+      operation = parseOperation(this.#yoga, session.connection.viewer, payload, subscription);
+    } catch {
+      // Thrown here it would escape the socket's listener; graphql-ws meets it again and answers 4500.
+      return false;
+    }
     if (!('enveloped' in operation) || !isShareableSubscription(operation.document, payload.operationName)) return false;
 
     // From here on as graphql-ws does it: the id is taken at once, so a `complete` or a duplicate meanwhile is seen.
