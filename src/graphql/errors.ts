@@ -32,7 +32,7 @@ const maskedResults = new WeakMap<ExecutionResult, ExecutionResult>();
 
 /**
  * The result with its errors masked as Yoga would mask them, computed once per result object: for results that
- * bypass Yoga's per-subscriber result hooks (the WebSocket direct delivery of `shared-execution.ts`).
+ * bypass Yoga's per-subscriber result hooks (the WebSocket direct path, `ws/direct-subscriptions.ts`).
  */
 export function maskResult(result: ExecutionResult): ExecutionResult {
   if (!result.errors?.length) return result;

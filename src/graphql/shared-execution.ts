@@ -143,14 +143,21 @@ class MappedEvents implements AsyncIterableIterator<ExecutionResult> {
 
   // A `then` chain, not an async function: two fewer microtask hops per event per subscriber.
   next(): Promise<IteratorResult<ExecutionResult>> {
-    return this.source.next().then((step) => {
-      if (step.done) {
+    return this.source.next().then(
+      (step) => {
+        if (step.done) {
+          this.#release();
+          return DONE;
+        }
+        const result = this.#shape ? this.#shape.resultFor(step.value) : execute({ ...this.args, rootValue: step.value });
+        return result instanceof Promise ? result.then(toStep) : { value: result, done: false };
+      },
+      // A failed stream is not returned by its reader (`for await` does not call `return()` after a throw).
+      (error: unknown) => {
         this.#release();
-        return DONE;
-      }
-      const result = this.#shape ? this.#shape.resultFor(step.value) : execute({ ...this.args, rootValue: step.value });
-      return result instanceof Promise ? result.then(toStep) : { value: result, done: false };
-    });
+        throw error;
+      },
+    );
   }
 
   async return(): Promise<IteratorResult<ExecutionResult>> {
@@ -196,7 +203,7 @@ export interface DirectDelivery {
 }
 
 /** What a subscribe whose stream went to a `DirectDeliveryTarget` returns: nothing more comes through it. */
-export const HANDED_OVER: AsyncIterableIterator<ExecutionResult> = {
+const HANDED_OVER: AsyncIterableIterator<ExecutionResult> = {
   next: () => Promise.resolve(DONE),
   return: () => Promise.resolve(DONE),
   throw: (error?: unknown) => Promise.reject(error),

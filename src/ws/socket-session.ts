@@ -70,7 +70,7 @@ export class SocketSession implements GraphQLWsSocket {
   }
 
   /**
-   * A `next` written directly (the direct delivery of `graphql/shared-execution.ts`); `framePrefix` is the
+   * A `next` written directly (the direct path, `direct-subscriptions.ts`); `framePrefix` is the
    * operation's, from `nextFramePrefix`.
    */
   sendNext(framePrefix: string, result: object): void {
