@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ROOM_EVENTS, createRoom, eventsOf, metric, online, send, user } from '../utils/chat.ts';
+import { ROOM_EVENTS, createRoom, eventsOf, metric, online, send, user, watchedRoom } from '../utils/chat.ts';
 import { subscribeSse } from '../utils/sse-client.ts';
 import { startTestApp } from '../utils/test-app.ts';
 import { signTestToken } from '../utils/tokens.ts';
@@ -53,12 +53,7 @@ describe('connection lifecycle', () => {
   });
 
   it('counts messages in and deliveries out in /metrics', async () => {
-    const app = await startTestApp();
-    const alice = await user('alice');
-    const roomId = await createRoom(app.graphqlUrl, alice.token);
-    const client = await connectAuthed(app.wsUrl, alice.token);
-    client.subscribe('s', ROOM_EVENTS, { roomId });
-    await client.waitForNexts('s', 1);
+    const { app, alice, roomId, observer: client } = await watchedRoom();
     const before = await metric(app.url, 'chat_messages_in_total');
     await send(app.graphqlUrl, alice.token, roomId, 'counted');
     await client.waitForNexts('s', 2);
@@ -67,12 +62,7 @@ describe('connection lifecycle', () => {
   });
 
   it('reports MemberLeft when the server closes a socket whose token expired (4403)', async () => {
-    const app = await startTestApp();
-    const alice = await user('alice');
-    const roomId = await createRoom(app.graphqlUrl, alice.token);
-    const observer = await connectAuthed(app.wsUrl, alice.token);
-    observer.subscribe('s', ROOM_EVENTS, { roomId });
-    await observer.waitForNexts('s', 1);
+    const { app, roomId, observer } = await watchedRoom();
     const shortLived = await signTestToken({ sub: 'bob', name: 'Bob' }, { expiresIn: Math.floor(Date.now() / 1000) + 2 });
     const client = await connectAuthed(app.wsUrl, shortLived);
     client.subscribe('s', ROOM_EVENTS, { roomId });
@@ -86,12 +76,7 @@ describe('connection lifecycle', () => {
   });
 
   it('closes sockets with 1001 when the server stops, and refuses new ones', async () => {
-    const app = await startTestApp();
-    const alice = await user('alice');
-    const roomId = await createRoom(app.graphqlUrl, alice.token);
-    const client = await connectAuthed(app.wsUrl, alice.token);
-    client.subscribe('s', ROOM_EVENTS, { roomId });
-    await client.waitForNexts('s', 1);
+    const { app, alice, observer: client } = await watchedRoom();
     const stopped = app.stop();
     expect((await within(client.closed, 5_000, 'shutdown close')).code).toBe(1001);
     await within(stopped, 10_000, 'stop');

@@ -1,15 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { ROOM_EVENTS, createRoom, user } from '../utils/chat.ts';
+import { ROOM_EVENTS, user, watchedRoom } from '../utils/chat.ts';
 import { startTestApp } from '../utils/test-app.ts';
 import { within } from '../utils/wait.ts';
 import { connectAuthed, connectRaw } from '../utils/ws-client.ts';
 
+/** A fresh app with alice's socket acknowledged. */
+async function aliceConnected() {
+  const app = await startTestApp();
+  const alice = await user('alice');
+  return { alice, client: await connectAuthed(app.wsUrl, alice.token) };
+}
+
 describe('graphql-transport-ws protocol errors', () => {
   it('answers a syntax error with an `error` message for that operation and keeps the socket open', async () => {
-    const app = await startTestApp();
-    const alice = await user('alice');
-    const client = await connectAuthed(app.wsUrl, alice.token);
+    const { client } = await aliceConnected();
     client.subscribe('bad', '{ me { id ');
     const error = await client.waitFor((m) => m.id === 'bad');
     expect(error.type).toBe('error');
@@ -22,9 +27,7 @@ describe('graphql-transport-ws protocol errors', () => {
   });
 
   it('answers a validation error with an `error` message for that operation and keeps the socket open', async () => {
-    const app = await startTestApp();
-    const alice = await user('alice');
-    const client = await connectAuthed(app.wsUrl, alice.token);
+    const { client } = await aliceConnected();
     client.subscribe('bad', '{ me { id favouriteColour } }');
     const error = await client.waitFor((m) => m.id === 'bad');
     expect(error.type).toBe('error');
@@ -41,12 +44,7 @@ describe('graphql-transport-ws protocol errors', () => {
   });
 
   it('closes 4409 on a second subscribe with an id already in use', async () => {
-    const app = await startTestApp();
-    const alice = await user('alice');
-    const roomId = await createRoom(app.graphqlUrl, alice.token);
-    const client = await connectAuthed(app.wsUrl, alice.token);
-    client.subscribe('s', ROOM_EVENTS, { roomId });
-    await client.waitForNexts('s', 1);
+    const { roomId, observer: client } = await watchedRoom();
     client.subscribe('s', ROOM_EVENTS, { roomId });
     expect((await within(client.closed)).code).toBe(4409);
   });
@@ -60,41 +58,31 @@ describe('graphql-transport-ws protocol errors', () => {
   });
 
   it('closes 4429 on a second connection_init', async () => {
-    const app = await startTestApp();
-    const alice = await user('alice');
-    const client = await connectAuthed(app.wsUrl, alice.token);
+    const { client, alice } = await aliceConnected();
     client.send({ type: 'connection_init', payload: { authorization: `Bearer ${alice.token}` } });
     expect((await within(client.closed)).code).toBe(4429);
   });
 
   it('closes 4400 on a frame that is not JSON', async () => {
-    const app = await startTestApp();
-    const alice = await user('alice');
-    const client = await connectAuthed(app.wsUrl, alice.token);
+    const { client } = await aliceConnected();
     client.send('{ this is not json');
     expect((await within(client.closed)).code).toBe(4400);
   });
 
   it('closes 4400 on a message that is not a graphql-ws message', async () => {
-    const app = await startTestApp();
-    const alice = await user('alice');
-    const client = await connectAuthed(app.wsUrl, alice.token);
+    const { client } = await aliceConnected();
     client.send({ type: 'start', id: '1', payload: { query: '{ me { id } }' } });
     expect((await within(client.closed)).code).toBe(4400);
   });
 
   it('closes 4400 (not 4500) when the client sends a server-only `next` message', async () => {
-    const app = await startTestApp();
-    const alice = await user('alice');
-    const client = await connectAuthed(app.wsUrl, alice.token);
+    const { client } = await aliceConnected();
     client.send({ id: 'x', type: 'next', payload: { data: {} } });
     expect((await within(client.closed)).code).toBe(4400);
   });
 
   it('closes 4400 when the client sends a server-only `connection_ack`', async () => {
-    const app = await startTestApp();
-    const alice = await user('alice');
-    const client = await connectAuthed(app.wsUrl, alice.token);
+    const { client } = await aliceConnected();
     client.send({ type: 'connection_ack' });
     expect((await within(client.closed)).code).toBe(4400);
   });
@@ -110,9 +98,7 @@ describe('graphql-transport-ws protocol errors', () => {
   });
 
   it('ignores a `complete` for an operation id that is not running', async () => {
-    const app = await startTestApp();
-    const alice = await user('alice');
-    const client = await connectAuthed(app.wsUrl, alice.token);
+    const { client } = await aliceConnected();
     client.complete('never-started');
     client.subscribe('q', '{ me { id } }');
     expect((await client.waitForNexts('q', 1))[0]).toEqual({ data: { me: { id: 'alice' } } });
@@ -120,9 +106,7 @@ describe('graphql-transport-ws protocol errors', () => {
   });
 
   it('answers a ping with a pong and keeps going', async () => {
-    const app = await startTestApp();
-    const alice = await user('alice');
-    const client = await connectAuthed(app.wsUrl, alice.token);
+    const { client } = await aliceConnected();
     client.send({ type: 'ping', payload: { n: 1 } });
     expect(await client.waitFor((m) => m.type === 'pong')).toMatchObject({ type: 'pong' });
     client.subscribe('q', '{ me { id } }');

@@ -1,19 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { ROOM_EVENTS, SET_TYPING, createRoom, eventsOf, send, user } from '../utils/chat.ts';
+import { SET_TYPING, eventsOf, send, watchedRoom } from '../utils/chat.ts';
 import { gql } from '../utils/http-client.ts';
-import { startTestApp, type TestApp } from '../utils/test-app.ts';
+import type { TestApp } from '../utils/test-app.ts';
 import { connectAuthed, type RawClient } from '../utils/ws-client.ts';
 
 async function typingRoom(env: Record<string, string> = {}) {
-  const app = await startTestApp(env);
-  const [alice, bob] = await Promise.all([user('alice'), user('bob')]);
-  const roomId = await createRoom(app.graphqlUrl, alice.token);
-  const observer = await connectAuthed(app.wsUrl, alice.token);
-  observer.subscribe('s', ROOM_EVENTS, { roomId });
-  await observer.waitForNexts('s', 1);
+  const room = await watchedRoom(env);
   const setTyping = async (typing: boolean) =>
-    expect(await gql(app.graphqlUrl, SET_TYPING, { roomId, typing }, bob.token)).toEqual({ data: { setTyping: true } });
-  return { app, alice, bob, roomId, observer, setTyping };
+    expect(await gql(room.app.graphqlUrl, SET_TYPING, { roomId: room.roomId, typing }, room.bob.token)).toEqual({ data: { setTyping: true } });
+  return { ...room, setTyping };
 }
 
 const typingOf = (observer: RawClient) =>

@@ -125,8 +125,8 @@ export async function metric(baseUrl: string, name: string): Promise<number> {
 }
 
 /** A fresh app and room, `alice` subscribed to it over WebSocket (operation id `s`) and live; `bob` a second user. */
-export async function watchedRoom() {
-  const app = await startTestApp();
+export async function watchedRoom(env: Record<string, string> = {}) {
+  const app = await startTestApp(env);
   const [alice, bob] = await Promise.all([user('alice'), user('bob')]);
   const roomId = await createRoom(app.graphqlUrl, alice.token);
   const observer = await connectAuthed(app.wsUrl, alice.token);
