@@ -71,6 +71,15 @@ function shapeKey(args: ExecutionArgs, variableNames: readonly string[]): string
 }
 
 /**
+ * False when `text` (a query, or a frame carrying one) cannot hold a shareable operation: no shareable root field
+ * is named in it. Lets a transport skip the parse for everything else (names in GraphQL cannot be escaped).
+ */
+export function mayBeShareable(text: string): boolean {
+  for (const field of SHAREABLE_ROOT_FIELDS) if (text.includes(field)) return true;
+  return false;
+}
+
+/**
  * Whether a WebSocket operation can take the direct path: a subscription whose results may be shared. Decided
  * from the document alone, before anything is subscribed.
  */

@@ -2,7 +2,7 @@ import type { ExecutionResult, GraphQLError } from 'graphql';
 import { MessageType, parseMessage, stringifyMessage, type Context, type SubscribeMessage } from 'graphql-ws';
 import type { Logger } from '../chat/logger.ts';
 import { maskError, maskResult } from '../graphql/errors.ts';
-import { isShareableSubscription, type DirectDeliveryTarget, type PipeableSource, type SharedShape } from '../graphql/shared-execution.ts';
+import { isShareableSubscription, mayBeShareable, type DirectDeliveryTarget, type PipeableSource, type SharedShape } from '../graphql/shared-execution.ts';
 import type { YogaServer } from '../graphql/yoga.ts';
 import { operationArgs, parseOperation, type ParsedOperation } from './operation-args.ts';
 import { nextFramePrefix } from './shared-frames.ts';
@@ -50,8 +50,9 @@ class DirectSubscription implements DirectDeliveryTarget, AsyncIterableIterator<
     source.pipe(this);
   }
 
+  // No `live` check per event: graphql-ws calls `return()` (which unpipes) in the same tick as it forgets the id.
   onEvent(event: unknown): void {
-    if (!this.live || !this.shape) return;
+    if (!this.shape) return;
     try {
       const result = this.shape.resultFor(event);
       if (this.#tail === null && !(result instanceof Promise)) return this.#send(maskResult(result));
@@ -149,7 +150,8 @@ export class DirectSubscriptions {
   /** Whether it took the frame; if not, graphql-ws gets it. */
   take(session: SocketSession, data: string): boolean {
     const context = session.protocolContext;
-    if (!context?.acknowledged || !data.includes('"subscribe"')) return false;
+    // Frames that cannot be a shareable subscribe go to graphql-ws unparsed, so they are not parsed twice.
+    if (!context?.acknowledged || !data.includes('"subscribe"') || !mayBeShareable(data)) return false;
     let message: SubscribeMessage;
     try {
       const parsed = parseMessage(data);
