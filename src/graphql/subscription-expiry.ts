@@ -1,6 +1,6 @@
 import { GraphQLError, type ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { nextHopMs } from '../timer-hops.ts';
+import { DeadlineScheduler, type Scheduled } from '../deadline-scheduler.ts';
 import type { GraphQLContext } from './context.ts';
 
 /**
@@ -9,6 +9,7 @@ import type { GraphQLContext } from './context.ts';
  * token and `after`). WebSocket operations are skipped here: their socket already carries the expiry.
  */
 export function useSubscriptionTokenExpiry(): Plugin<GraphQLContext> {
+  const expiries = new DeadlineScheduler<Expiry>((expiry) => expiry.wake());
   return {
     onSubscribe({ args }) {
       const context = args.contextValue as GraphQLContext & { transport?: 'ws' };
@@ -17,7 +18,7 @@ export function useSubscriptionTokenExpiry(): Plugin<GraphQLContext> {
       return {
         onSubscribeResult({ result, setResult }) {
           if (!(Symbol.asyncIterator in result)) return;
-          setResult(endAt(result[Symbol.asyncIterator](), viewer.expiresAt));
+          setResult(endAt(result[Symbol.asyncIterator](), viewer.expiresAt, expiries));
         },
       };
     },
@@ -30,32 +31,35 @@ const expiredResult = (): ExecutionResult => ({
   ],
 });
 
-function endAt(source: AsyncIterator<ExecutionResult>, expiresAt: number): AsyncIterableIterator<ExecutionResult> {
-  let timer: NodeJS.Timeout | undefined;
+/** One subscription's expiry, kept on the plugin's one timer (`src/deadline-scheduler.ts`), not a Timeout each. */
+interface Expiry extends Scheduled {
+  wake(): void;
+}
+
+function endAt(
+  source: AsyncIterator<ExecutionResult>,
+  expiresAt: number,
+  expiries: DeadlineScheduler<Expiry>,
+): AsyncIterableIterator<ExecutionResult> {
   let state: 'live' | 'expired' | 'done' = 'live';
-  let wake: (() => void) | undefined;
-  const expiry = new Promise<'expired'>((resolve) => {
-    wake = () => resolve('expired');
+  const expiry: Expiry = { deadlineAt: expiresAt, deadlineIndex: -1, wake: () => undefined };
+  const expired = new Promise<'expired'>((resolve) => {
+    expiry.wake = () => resolve('expired');
   });
-  const arm = () => {
-    const delay = nextHopMs(expiresAt);
-    if (delay === null) return wake?.();
-    timer = setTimeout(arm, delay);
-    timer.unref();
-  };
-  arm();
+  if (expiresAt <= Date.now()) expiry.wake();
+  else expiries.schedule(expiry, expiresAt);
   const finish = async (): Promise<IteratorResult<ExecutionResult>> => {
     state = 'done';
-    clearTimeout(timer);
+    expiries.cancel(expiry);
     await source.return?.();
     return { value: undefined, done: true };
   };
   return {
     async next() {
       if (state !== 'live') return finish();
-      const step = await Promise.race([source.next(), expiry]);
+      const step = await Promise.race([source.next(), expired]);
       if (step !== 'expired') {
-        if (step.done) clearTimeout(timer);
+        if (step.done) expiries.cancel(expiry);
         return step;
       }
       state = 'expired';

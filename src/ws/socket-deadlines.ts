@@ -1,9 +1,9 @@
 import { CloseCode } from './close-codes.ts';
 import type { Connection } from './connection-registry.ts';
-import { DeadlineScheduler } from './deadline-scheduler.ts';
+import { DeadlineScheduler } from '../deadline-scheduler.ts';
 
 /**
- * The edge's per-socket deadlines, all on one timer (`deadline-scheduler.ts`) instead of a Timeout per socket:
+ * The edge's per-socket deadlines, all on one timer (`src/deadline-scheduler.ts`) instead of a Timeout per socket:
  * - `connection-init`: no connection_init within `initTimeoutMs` of the upgrade closes 4408, exactly as graphql-ws's
  *   own `connectionInitWaitTimeout` would (that one is disabled in `graphql-ws-server.ts`: it arms a timer per socket
  *   and keeps it referenced for the socket's whole life);

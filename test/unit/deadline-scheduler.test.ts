@@ -1,5 +1,5 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { DeadlineScheduler } from '../../src/ws/deadline-scheduler.ts';
+import { DeadlineScheduler } from '../../src/deadline-scheduler.ts';
 import { waitFor, within } from '../utils/wait.ts';
 
 interface Item {

@@ -1,4 +1,4 @@
-import { nextHopMs } from '../timer-hops.ts';
+import { nextHopMs } from './timer-hops.ts';
 
 /** An item with at most one pending deadline; the fields live on the item so scheduling allocates nothing. */
 export interface Scheduled {
@@ -9,8 +9,9 @@ export interface Scheduled {
 }
 
 /**
- * Deadlines for any number of items on one timer (the issue: "lean sockets: no per-socket timers"): a min-heap by
- * `deadlineAt` and one unref'd `setTimeout` armed for the earliest, so 10,000 sockets cost one Timeout, not 10,000.
+ * Deadlines for any number of items on one timer (sockets' init timeouts and token expiries, SSE subscriptions'
+ * token expiries): a min-heap by `deadlineAt` and one unref'd `setTimeout` armed for the earliest, so 10,000 sockets
+ * cost one Timeout, not 10,000.
  * Adding or cancelling is O(log n). A cancelled head leaves the timer armed: it wakes, finds nothing due and re-arms
  * for the new head, which is cheaper than a clearTimeout per closing socket.
  */
