@@ -76,21 +76,30 @@ export function createRoomHubs({ bus, store, logger, counters, pageSize = 500, f
     }
   }
 
+  /**
+   * Passes on what needs no history: anything but a message, or the next message in order (a message already
+   * passed on is dropped). False when history must be read first.
+   */
+  function passOn(hub: Hub, item: RoomEvent): boolean {
+    if (item.kind !== 'message') {
+      dispatch(hub, item);
+      return true;
+    }
+    const { seq } = item.message;
+    if (seq <= hub.lastSeq) return true;
+    if (seq !== hub.lastSeq + 1) return false;
+    hub.lastSeq = seq;
+    dispatch(hub, item);
+    return true;
+  }
+
   /** Handles what can be handled synchronously; hands off to `drain` only when history must be read. */
   function accept(hub: Hub, item: RoomEvent | 'gap') {
     if (hub.draining) {
       hub.backlog.push(item);
       return;
     }
-    if (item !== 'gap') {
-      if (item.kind !== 'message') return dispatch(hub, item);
-      const { seq } = item.message;
-      if (seq <= hub.lastSeq) return;
-      if (seq === hub.lastSeq + 1) {
-        hub.lastSeq = seq;
-        return dispatch(hub, item);
-      }
-    }
+    if (item !== 'gap' && passOn(hub, item)) return;
     hub.backlog.push(item);
     void drain(hub);
   }
@@ -102,9 +111,7 @@ export function createRoomHubs({ bus, store, logger, counters, pageSize = 500, f
         const item = hub.backlog.shift() as RoomEvent | 'gap';
         if (item === 'gap') {
           await fill(hub, Number.MAX_SAFE_INTEGER);
-        } else if (item.kind !== 'message') {
-          dispatch(hub, item);
-        } else if (item.message.seq > hub.lastSeq) {
+        } else if (!passOn(hub, item) && item.kind === 'message') {
           // Read through the message itself and pass on the stored copy: history is the authority. A message
           // that history does not hold (a well-formed but forged PUBLISH on the room channel) would otherwise
           // move lastSeq past every real message to come and silence the room.
