@@ -18,6 +18,11 @@ export function createPresenceService({ store, bus, logger }: PresenceServiceOpt
       logger.warn({ roomId, userId: user.id, err: error }, 'MemberLeft for an expired connection not published'),
     );
   });
+  store.onRejoined((roomId, user, at) => {
+    bus.publish({ kind: 'joined', roomId, user, at }).catch((error: unknown) =>
+      logger.warn({ roomId, userId: user.id, err: error }, 'MemberJoined for a re-registered connection not published'),
+    );
+  });
 
   return {
     async join(roomId: string, user: User, connectionId: string): Promise<void> {

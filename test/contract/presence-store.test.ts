@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { silentLogger } from '../../src/chat/logger.ts';
+import { createPresenceService } from '../../src/chat/presence.ts';
 import type { User } from '../../src/chat/types.ts';
 import { waitFor, within } from '../utils/wait.ts';
 import { privateRedisServer, redisCluster, useBackends } from './backends.ts';
@@ -78,6 +80,8 @@ describe('PresenceStore over Redis: instances that die or freeze', () => {
       presenceReapIntervalMs: 60_000,
     });
     const [survivor] = await redisCluster(server, 1, { prefix, presenceTtlMs: 200, presenceReapIntervalMs: 20 });
+    // The store reports the re-registration (`onRejoined`); the presence service turns it into MemberJoined.
+    createPresenceService({ store: frozen!.presence, bus: frozen!.bus, logger: silentLogger });
     const report = collect();
     survivor!.presence.onExpired(report.handler);
     const room = uniqueRoomId();

@@ -39,6 +39,7 @@ export function createMemoryPresenceStore(): PresenceStore {
       );
     },
     onExpired() {},
+    onRejoined() {},
     async close() {
       rooms.clear();
     },

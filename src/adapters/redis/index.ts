@@ -69,11 +69,6 @@ export async function createRedisAdapters(options: RedisAdapterOptions): Promise
     ttlMs: options.presenceTtlMs,
     ...(options.presenceRefreshIntervalMs === undefined ? {} : { refreshIntervalMs: options.presenceRefreshIntervalMs }),
     ...(options.presenceReapIntervalMs === undefined ? {} : { reapIntervalMs: options.presenceReapIntervalMs }),
-    onRejoined(roomId, user, at) {
-      bus.publish({ kind: 'joined', roomId, user, at }).catch((error: unknown) =>
-        logger.warn({ roomId, userId: user.id, err: error }, 'MemberJoined for a re-registered connection not published'),
-      );
-    },
   });
 
   const ready = await Promise.all([waitReady(command, connectTimeoutMs), waitReady(subscriber, connectTimeoutMs)]);

@@ -19,11 +19,6 @@ export interface RedisPresenceStoreOptions {
   reapIntervalMs?: number;
   /** Expired entries claimed per script run (the reaper loops while batches are full). @default 500 */
   reapBatch?: number;
-  /**
-   * A connection of this instance had been reaped (the instance was frozen or cut off from Redis) and was
-   * registered again, as the user's first in the room: the caller publishes MemberJoined.
-   */
-  onRejoined?: (roomId: string, user: User, at: string) => void;
 }
 
 interface LocalConnection {
@@ -48,7 +43,7 @@ export interface RedisPresenceStore extends PresenceStore {
  * each user whose last connection expired.
  */
 export function createRedisPresenceStore(options: RedisPresenceStoreOptions): RedisPresenceStore {
-  const { client, keys, logger, ttlMs, onRejoined } = options;
+  const { client, keys, logger, ttlMs } = options;
   const { refreshIntervalMs = Math.max(10, Math.floor(ttlMs / 3)), reapIntervalMs = Math.max(10, Math.floor(ttlMs / 2)) } = options;
   const { reapBatch = 500 } = options;
   const scripts = {
@@ -58,6 +53,7 @@ export function createRedisPresenceStore(options: RedisPresenceStoreOptions): Re
     reap: loadLuaScript(client, 'presence-reap'),
   };
   const handlers = new Set<(roomId: string, user: User) => void>();
+  const rejoinedHandlers = new Set<(roomId: string, user: User, at: string) => void>();
   /** This instance's connections by expiry member. */
   const local = new Map<string, LocalConnection>();
   let closed = false;
@@ -91,7 +87,7 @@ export function createRedisPresenceStore(options: RedisPresenceStoreOptions): Re
         const at = new Date().toISOString();
         const first = await register(connection, at);
         logger.warn({ roomId: connection.roomId, userId: connection.user.id, first }, 'presence entry had been reaped; registered again');
-        if (first && local.has(member)) onRejoined?.(connection.roomId, connection.user, at);
+        if (first && local.has(member)) for (const handler of rejoinedHandlers) handler(connection.roomId, connection.user, at);
       }
     }
   }
@@ -166,6 +162,10 @@ export function createRedisPresenceStore(options: RedisPresenceStoreOptions): Re
       handlers.add(handler);
     },
 
+    onRejoined(handler) {
+      rejoinedHandlers.add(handler);
+    },
+
     refresh,
     reap,
 
@@ -175,6 +175,7 @@ export function createRedisPresenceStore(options: RedisPresenceStoreOptions): Re
       closed = true;
       for (const timer of timers) clearInterval(timer);
       handlers.clear();
+      rejoinedHandlers.clear();
       local.clear();
     },
   };

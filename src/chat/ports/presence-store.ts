@@ -15,5 +15,11 @@ export interface PresenceStore {
    * by exactly one surviving instance. Stores that cannot lose instances never call it.
    */
   onExpired(handler: (roomId: string, user: User) => void): void;
+  /**
+   * Called when a connection of this instance had been taken for gone (reaped while the instance was frozen or
+   * cut off) and was registered again as the user's first in the room, at `at`. Stores that cannot lose
+   * connections never call it.
+   */
+  onRejoined(handler: (roomId: string, user: User, at: string) => void): void;
   close(): Promise<void>;
 }
