@@ -1,6 +1,7 @@
 import { formatMessageId } from '../../chat/message-id.ts';
 import type { MessageStore, RoomEventBus } from '../../chat/ports/index.ts';
 import type { Message } from '../../chat/types.ts';
+import { clientMessageKey } from '../client-message-key.ts';
 
 interface RoomLog {
   /** Oldest first; trimmed from the front past the history limit. */
@@ -32,7 +33,7 @@ export function createMemoryMessageStore(bus: RoomEventBus, historyLimit: number
   return {
     async append({ roomId, author, body, sentAt, clientMessageId }) {
       const log = logOf(roomId);
-      const idempotencyKey = clientMessageId === null ? null : `${author.id}\u0000${clientMessageId}`;
+      const idempotencyKey = clientMessageId === null ? null : clientMessageKey(author.id, clientMessageId);
       const stored = idempotencyKey === null ? undefined : log.byClientId.get(idempotencyKey);
       if (stored) return { message: stored, created: false };
 
@@ -44,7 +45,7 @@ export function createMemoryMessageStore(bus: RoomEventBus, historyLimit: number
       if (log.messages.length > historyLimit) {
         const dropped = log.messages.splice(0, log.messages.length - historyLimit);
         for (const old of dropped) {
-          if (old.clientMessageId !== null) log.byClientId.delete(`${old.author.id}\u0000${old.clientMessageId}`);
+          if (old.clientMessageId !== null) log.byClientId.delete(clientMessageKey(old.author.id, old.clientMessageId));
         }
       }
       // No await between numbering and publishing: that is what keeps publish order equal to seq order here.
@@ -52,7 +53,7 @@ export function createMemoryMessageStore(bus: RoomEventBus, historyLimit: number
       return { message, created: true };
     },
     async findByClientId(roomId, authorId, clientMessageId) {
-      return logs.get(roomId)?.byClientId.get(`${authorId}\u0000${clientMessageId}`) ?? null;
+      return logs.get(roomId)?.byClientId.get(clientMessageKey(authorId, clientMessageId)) ?? null;
     },
     async latest(roomId, limit, beforeSeq) {
       const messages = logs.get(roomId)?.messages ?? [];

@@ -4,6 +4,7 @@ import { ChatError } from '../../chat/errors.ts';
 import type { Logger } from '../../chat/logger.ts';
 import type { AppendResult, MessageStore } from '../../chat/ports/index.ts';
 import type { Message } from '../../chat/types.ts';
+import { clientMessageKey } from '../client-message-key.ts';
 import { decodeStoredMessage, encodeMessageTemplate } from './codec.ts';
 import type { RedisClock } from './connections.ts';
 import { orUnavailable } from './errors.ts';
@@ -45,6 +46,8 @@ export function createRedisMessageStore(options: RedisMessageStoreOptions): Mess
     }
     return messages;
   };
+  const messageAt = async (roomId: string, seq: string): Promise<Message | null> =>
+    decodeAll(roomId, await client.zrangebyscore(keys.messages(roomId), seq, seq))[0] ?? null;
 
   /**
    * The append was sent but its reply never came: it may have run (and been fsynced) before Redis died or froze.
@@ -59,8 +62,7 @@ export function createRedisMessageStore(options: RedisMessageStoreOptions): Mess
       try {
         const seq = await client.hget(keys.idempotency(roomId), field);
         if (seq !== null) {
-          const raws = await client.zrangebyscore(keys.messages(roomId), seq, seq);
-          const message = raws[0] === undefined ? null : decodeStoredMessage(roomId, raws[0]);
+          const message = await messageAt(roomId, seq);
           if (message) {
             logger.warn({ roomId, seq: message.seq }, 'append reply was lost; the message is stored');
             return { message, created: true };
@@ -81,10 +83,9 @@ export function createRedisMessageStore(options: RedisMessageStoreOptions): Mess
     async append(input) {
       const { roomId, author, clientMessageId } = input;
       const { head, tail } = encodeMessageTemplate(input);
-      // NUL cannot occur in a user id from a JWT `sub`, so author and clientMessageId never run together. Without a
-      // clientMessageId the append still gets a token of its own (SOH-prefixed, never a retry key): it is how a lost
-      // reply is settled below.
-      const field = clientMessageId === null ? `\u0001${randomBytes(9).toString('base64url')}` : `${author.id}\u0000${clientMessageId}`;
+      // Without a clientMessageId the append still gets a token of its own (SOH-prefixed, never a retry key): it is
+      // how a lost reply is settled below.
+      const field = clientMessageId === null ? `\u0001${randomBytes(9).toString('base64url')}` : clientMessageKey(author.id, clientMessageId);
       const deadline = Math.floor(clock.now() + commandTimeoutMs / 2);
       let reply: unknown;
       try {
@@ -112,13 +113,9 @@ export function createRedisMessageStore(options: RedisMessageStoreOptions): Mess
 
     async findByClientId(roomId, authorId, clientMessageId) {
       const seq = await orUnavailable('findByClientId', () =>
-        client.hget(keys.idempotency(roomId), `${authorId}\u0000${clientMessageId}`),
+        client.hget(keys.idempotency(roomId), clientMessageKey(authorId, clientMessageId)),
       );
-      if (seq === null) return null;
-      const raws = await orUnavailable('findByClientId', () =>
-        client.zrangebyscore(keys.messages(roomId), seq, seq),
-      );
-      return decodeAll(roomId, raws)[0] ?? null;
+      return seq === null ? null : orUnavailable('findByClientId', () => messageAt(roomId, seq));
     },
 
     async latest(roomId, limit, beforeSeq) {
