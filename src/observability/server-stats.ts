@@ -2,13 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from '../chat/logger.ts';
 import type { ServerStatsSnapshot } from '../graphql/mappers.ts';
 import type { InstanceDirectory, InstanceFigures } from './instance-directory.ts';
+import type { MetricSources } from './metrics.ts';
 
-export interface StatsSources {
-  connections(): number;
-  subscriptions(): number;
-  messagesIn(): number;
-  deliveries(): number;
-}
+export type StatsSources = Pick<MetricSources, 'connections' | 'subscriptions' | 'messagesIn' | 'deliveries'>;
 
 export interface ServerStatsOptions {
   sources: StatsSources;

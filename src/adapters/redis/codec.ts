@@ -10,7 +10,16 @@ import type { Message, RoomEvent, User } from '../../chat/types.ts';
 
 type Json = Record<string, unknown>;
 
-const isRecord = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
+export const isRecord = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** The parsed JSON, or undefined for text that is not JSON (never throws: the text may come from anyone). */
+export function parseJson(raw: string): unknown {
+  try {
+    return JSON.parse(raw) as unknown;
+  } catch {
+    return undefined;
+  }
+}
 const isString = (value: unknown): value is string => typeof value === 'string';
 
 function decodeUser(value: unknown): User | null {
@@ -58,12 +67,7 @@ function decodeMessage(roomId: string, value: unknown): Message | null {
 
 /** The event, or null for anything that is not a well-formed room event (never throws). */
 export function decodeRoomEvent(raw: string): RoomEvent | null {
-  let value: unknown;
-  try {
-    value = JSON.parse(raw);
-  } catch {
-    return null;
-  }
+  const value = parseJson(raw);
   if (!isRecord(value) || !isString(value.roomId)) return null;
   const { roomId } = value;
   switch (value.kind) {
@@ -97,12 +101,7 @@ export function encodePresenceUser(user: User, since: string): string {
 }
 
 export function decodePresenceUser(raw: string): { user: User; since: string } | null {
-  let value: unknown;
-  try {
-    value = JSON.parse(raw);
-  } catch {
-    return null;
-  }
+  const value = parseJson(raw);
   const user = decodeUser(value);
   return user && isRecord(value) && isString(value.since) ? { user, since: value.since } : null;
 }

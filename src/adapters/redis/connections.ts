@@ -22,6 +22,10 @@ export type RedisRole = 'command' | 'subscriber';
  * - `autoResubscribe: false`: the event target resubscribes itself, so it knows when a gap is possible (PITFALLS 3, 5).
  * - `error` is always handled: an outage is logged once per streak, never an "Unhandled error event".
  */
+/** 50 ms x 2^attempt (the exponent capped at `maxDoublings`), never above `maxMs`. */
+export const backoffMs = (attempt: number, maxDoublings: number, maxMs: number): number =>
+  Math.min(50 * 2 ** Math.min(attempt, maxDoublings), maxMs);
+
 export function createRedisConnection(role: RedisRole, options: RedisConnectionOptions): Redis {
   const { url, logger, commandTimeoutMs = 2_000, maxReconnectDelayMs = 2_000 } = options;
   const client = new Redis(url, {
@@ -32,7 +36,7 @@ export function createRedisConnection(role: RedisRole, options: RedisConnectionO
     autoResubscribe: false,
     commandTimeout: commandTimeoutMs,
     connectTimeout: Math.max(commandTimeoutMs, 1_000),
-    retryStrategy: (attempt) => Math.min(50 * 2 ** Math.min(attempt, 8), maxReconnectDelayMs),
+    retryStrategy: (attempt) => backoffMs(attempt, 8, maxReconnectDelayMs),
   });
   let failing = false;
   client.on('error', (error: unknown) => {

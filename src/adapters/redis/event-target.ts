@@ -2,6 +2,7 @@ import type { createRedisEventTarget as createStockRedisEventTarget } from '@gra
 import type { Redis } from 'ioredis';
 import { ChatError } from '../../chat/errors.ts';
 import type { Logger } from '../../chat/logger.ts';
+import { backoffMs } from './connections.ts';
 
 /** The interface of the stock `@graphql-yoga/redis-event-target` (what Yoga's `createPubSub` accepts). */
 export type StockRedisEventTarget<TEvent extends CustomEvent> = ReturnType<typeof createStockRedisEventTarget<TEvent>>;
@@ -120,7 +121,7 @@ export function createHardenedRedisEventTarget<TEvent extends CustomEvent>(
   function scheduleRetry() {
     if (closed || retryTimer) return;
     failures++;
-    const delay = Math.min(50 * 2 ** Math.min(failures, 6), maxRetryDelayMs);
+    const delay = backoffMs(failures, 6, maxRetryDelayMs);
     retryTimer = setTimeout(() => {
       retryTimer = undefined;
       void reconcile();

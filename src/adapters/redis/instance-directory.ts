@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { InstanceDirectory, InstanceReport } from '../../observability/instance-directory.ts';
+import { isRecord, parseJson } from './codec.ts';
 import type { Keys } from './keys.ts';
 
 export interface RedisInstanceDirectoryOptions {
@@ -12,14 +13,8 @@ export interface RedisInstanceDirectoryOptions {
 const FIGURES = ['connections', 'subscriptions', 'messagesPerSecond', 'deliveriesPerSecond'] as const;
 
 function decodeReport(instanceId: string, raw: string): InstanceReport | null {
-  let value: unknown;
-  try {
-    value = JSON.parse(raw);
-  } catch {
-    return null;
-  }
-  if (typeof value !== 'object' || value === null) return null;
-  const record = value as Record<string, unknown>;
+  const record = parseJson(raw);
+  if (!isRecord(record)) return null;
   const report: InstanceReport = { instanceId, connections: 0, subscriptions: 0, messagesPerSecond: 0, deliveriesPerSecond: 0 };
   for (const name of FIGURES) {
     const figure = record[name];

@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from '../../chat/logger.ts';
 import type { RoomStore } from '../../chat/ports/index.ts';
 import type { Room } from '../../chat/types.ts';
+import { parseJson } from './codec.ts';
 import { orUnavailable } from './errors.ts';
 import type { Keys } from './keys.ts';
 import { loadLuaScript } from './scripts.ts';
@@ -9,12 +10,7 @@ import { loadLuaScript } from './scripts.ts';
 function decodeRoom(hash: Record<string, string>): Room | null {
   const { id, name, createdAt, createdBy } = hash;
   if (id === undefined || name === undefined || createdAt === undefined || createdBy === undefined) return null;
-  let members: unknown;
-  try {
-    members = JSON.parse(hash.members ?? '[]');
-  } catch {
-    return null;
-  }
+  const members = parseJson(hash.members ?? '[]');
   if (!Array.isArray(members) || !members.every((member) => typeof member === 'string')) return null;
   return { id, name, private: hash.private === '1', createdAt, createdBy, members: members as string[] };
 }
