@@ -30,6 +30,22 @@ export function createServerStats({ sources, directory, logger, instanceId = ran
   const report = () =>
     directory.report(instanceId, local()).catch((error: unknown) => logger.debug({ err: error }, 'serverStats report failed'));
 
+  // The others report once per interval, so one read of the directory per interval serves every dashboard subscriber.
+  let others: { readAt: number; reports: Promise<InstanceFigures[]> } | null = null;
+  const otherInstances = (): Promise<InstanceFigures[]> => {
+    const now = Date.now();
+    if (others && now - others.readAt < sampleIntervalMs) return others.reports;
+    const reports = directory.list().then(
+      (entries) => entries.filter((entry) => entry.instanceId !== instanceId),
+      (error: unknown) => {
+        logger.debug({ err: error }, 'serverStats: instance directory unreadable; showing this instance only');
+        return [];
+      },
+    );
+    others = { readAt: now, reports };
+    return reports;
+  };
+
   const sampler = setInterval(() => {
     const now = { at: Date.now(), messages: sources.messagesIn(), deliveries: sources.deliveries() };
     const seconds = Math.max(0.001, (now.at - last.at) / 1000);
@@ -46,14 +62,7 @@ export function createServerStats({ sources, directory, logger, instanceId = ran
   return {
     instanceId,
     async snapshot(): Promise<ServerStatsSnapshot> {
-      const others = await directory.list().then(
-        (reports) => reports.filter((entry) => entry.instanceId !== instanceId),
-        (error: unknown) => {
-          logger.debug({ err: error }, 'serverStats: instance directory unreadable; showing this instance only');
-          return [];
-        },
-      );
-      const all = [local(), ...others];
+      const all = [local(), ...(await otherInstances())];
       const sum = (pick: (figures: InstanceFigures) => number) => all.reduce((total, figures) => total + pick(figures), 0);
       return {
         at: new Date().toISOString(),
