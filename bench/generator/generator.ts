@@ -1,5 +1,4 @@
 import type WebSocket from 'ws';
-import { nowMs } from '../protocol.ts';
 import { signToken } from '../tokens.ts';
 import { createFrameDecoder, type DecodedNext } from './frames.ts';
 import { createHistogram, recordLatency, type Histogram } from './histogram.ts';
@@ -129,14 +128,13 @@ export function createGenerator() {
     sub.measured += 1;
     counters.deliveries += 1;
     counters.messageBytes += bytes;
-    counters.lastDeliveryAt = performance.now();
-    recordLatency(counters.latency, nowMs() - event.body.t);
+    const now = performance.now();
+    counters.lastDeliveryAt = now;
+    recordLatency(counters.latency, performance.timeOrigin + now - event.body.t);
   }
 
   async function connect(sub: Sub, timeoutMs: number): Promise<void> {
-    // Still null if the socket closes before its connection_ack: that close rejects `openSubscriber` instead.
-    let socket: WebSocket | null = null;
-    socket = await openSubscriber(
+    const socket = await openSubscriber(
       { url: sub.url, roomId: sub.roomId, token: sub.token, after: sub.lastId, timeoutMs },
       {
         decode,
@@ -146,8 +144,8 @@ export function createGenerator() {
           counters.otherFrames[type] = (counters.otherFrames[type] ?? 0) + 1;
         },
         // Our own drops set sub.socket to null first, so only server-side closes are counted.
-        onClose: (code) => {
-          if (socket === null || sub.socket !== socket) return;
+        onClose: (code, closed) => {
+          if (sub.socket !== closed) return;
           counters.closes[code] = (counters.closes[code] ?? 0) + 1;
           sub.socket = null;
         },
@@ -156,12 +154,24 @@ export function createGenerator() {
     sub.socket = socket;
   }
 
-  async function waitDrained(expected: () => number, drainTimeoutMs: number, idleTimeoutMs: number): Promise<boolean> {
+  /** Deliveries the acknowledged messages owe: each one once to every subscriber of its room. */
+  const expectedDeliveries = (outcome: PublishOutcome): number =>
+    subs.reduce((n, sub) => n + (outcome.acked.get(sub.roomId)?.length ?? 0), 0);
+
+  function dropAll(): void {
+    for (const sub of subs) {
+      const socket = sub.socket;
+      sub.socket = null;
+      socket?.terminate();
+    }
+  }
+
+  async function waitDrained(expected: number, drainTimeoutMs: number, idleTimeoutMs: number): Promise<boolean> {
     const deadline = performance.now() + drainTimeoutMs;
     let lastCount = -1;
     let lastChange = performance.now();
     while (performance.now() < deadline) {
-      if (counters.deliveries >= expected()) return true;
+      if (counters.deliveries >= expected) return true;
       if (counters.deliveries !== lastCount) {
         lastCount = counters.deliveries;
         lastChange = performance.now();
@@ -173,17 +183,12 @@ export function createGenerator() {
 
   function result(outcome: PublishOutcome, cpu0: NodeJS.CpuUsage, wall0: number, drained: boolean, reconnectFailures: number): PhaseResult {
     const cpu = process.cpuUsage(cpu0);
-    let expectedDeliveries = 0;
     let lost = 0;
-    for (const sub of subs) {
-      const expected = outcome.acked.get(sub.roomId)?.length ?? 0;
-      expectedDeliveries += expected;
-      lost += Math.max(0, expected - sub.measured);
-    }
+    for (const sub of subs) lost += Math.max(0, (outcome.acked.get(sub.roomId)?.length ?? 0) - sub.measured);
     const messagesSent = [...outcome.acked.values()].reduce((n, ids) => n + ids.length, 0);
     return {
       subscribers: subs.length, messagesSent, publishErrors: outcome.errors, publishErrorSample: outcome.errorSample,
-      expectedDeliveries, deliveries: counters.deliveries, lost, duplicates: counters.duplicates,
+      expectedDeliveries: expectedDeliveries(outcome), deliveries: counters.deliveries, lost, duplicates: counters.duplicates,
       outOfOrder: counters.outOfOrder, misrouted: counters.misrouted, bytesReceived: counters.bytes,
       messageBytes: counters.messageBytes,
       durationMs: Math.max(0, (counters.lastDeliveryAt || outcome.endedAt) - outcome.startedAt),
@@ -251,8 +256,7 @@ export function createGenerator() {
       const http = createGraphqlHttp(req.url, await token(req.secret, 'bench-publisher'), req.inflight);
       try {
         const outcome = await publish(http, rooms(), req.messages, req.inflight, 'm');
-        const total = subs.reduce((n, s) => n + (outcome.acked.get(s.roomId)?.length ?? 0), 0);
-        const drained = await waitDrained(() => total, req.drainTimeoutMs, req.idleTimeoutMs);
+        const drained = await waitDrained(expectedDeliveries(outcome), req.drainTimeoutMs, req.idleTimeoutMs);
         return result(outcome, cpu0, wall0, drained, 0);
       } finally {
         http.close();
@@ -267,19 +271,14 @@ export function createGenerator() {
       const { cpu0, wall0 } = startPhase();
       const http = createGraphqlHttp(req.url, await token(req.secret, 'bench-publisher'), req.inflight);
       try {
-        for (const sub of subs) {
-          const socket = sub.socket;
-          sub.socket = null;
-          socket?.terminate();
-        }
+        dropAll();
         let reconnectFailures = 0;
         const publishing = publish(http, rooms(), req.messages, req.inflight, 'm');
         await pool(subs, req.openConcurrency, async (sub) => {
           await connect(sub, req.openTimeoutMs).catch(() => (reconnectFailures += 1));
         });
         const outcome = await publishing;
-        const total = subs.reduce((n, s) => n + (outcome.acked.get(s.roomId)?.length ?? 0), 0);
-        const drained = await waitDrained(() => total, req.drainTimeoutMs, req.idleTimeoutMs);
+        const drained = await waitDrained(expectedDeliveries(outcome), req.drainTimeoutMs, req.idleTimeoutMs);
         const phase = result(outcome, cpu0, wall0, drained, reconnectFailures);
         return { ...phase, catchUpMs: Math.max(0, counters.lastDeliveryAt - wall0) };
       } finally {
@@ -290,11 +289,7 @@ export function createGenerator() {
     subscriberCount: (): number => subs.filter((s) => s.socket).length,
 
     async close(): Promise<void> {
-      for (const sub of subs) {
-        const socket = sub.socket;
-        sub.socket = null;
-        socket?.terminate();
-      }
+      dropAll();
       subs.length = 0;
     },
   };

@@ -8,7 +8,8 @@ export interface SubscriberHooks {
   decode: (text: string) => DecodedNext | null;
   onMessage: (event: DecodedNext, bytes: number) => void;
   onOtherFrame: (type: string, bytes: number) => void;
-  onClose: (code: number) => void;
+  /** A close after the ack (one before it rejects `openSubscriber` instead), with the socket that closed. */
+  onClose: (code: number, socket: WebSocket) => void;
 }
 
 export interface SubscribeTarget {
@@ -27,6 +28,7 @@ export function openSubscriber(target: SubscribeTarget, hooks: SubscriberHooks):
   return new Promise((resolve, reject) => {
     const socket = new WebSocket(target.url, SUBPROTOCOL, { perMessageDeflate: false, handshakeTimeout: target.timeoutMs, skipUTF8Validation: true });
     let settled = false;
+    let acked = false;
     const timer = setTimeout(() => fail(new Error(`no connection_ack within ${target.timeoutMs} ms`)), target.timeoutMs);
     function fail(error: Error): void {
       if (settled) return;
@@ -38,8 +40,8 @@ export function openSubscriber(target: SubscribeTarget, hooks: SubscriberHooks):
     socket.on('open', () => socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${target.token}` } })));
     socket.on('error', (error) => fail(error));
     socket.on('close', (code) => {
-      fail(new Error(`closed ${code} before connection_ack`));
-      hooks.onClose(code);
+      if (acked) hooks.onClose(code, socket);
+      else fail(new Error(`closed ${code} before connection_ack`));
     });
     socket.on('message', (data: Buffer) => {
       try {
@@ -60,7 +62,7 @@ export function openSubscriber(target: SubscribeTarget, hooks: SubscriberHooks):
       if (type === 'ping') socket.send('{"type":"pong"}');
       if (type === 'connection_ack' && !settled) {
         socket.send(JSON.stringify({ id: OP_ID, type: 'subscribe', payload: { query: ROOM_EVENTS_SUBSCRIPTION, variables: { r: target.roomId, after: target.after } } }));
-        settled = true;
+        settled = acked = true;
         clearTimeout(timer);
         resolve(socket);
       }
