@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import { gql } from '../utils/http-client.ts';
+import { createRoom as createRoomAs, send, sendHttp } from '../utils/chat.ts';
 import type { TestApp } from '../utils/test-app.ts';
 import { signTestToken } from '../utils/tokens.ts';
 import { connectAuthed, type RawClient } from '../utils/ws-client.ts';
@@ -17,23 +17,11 @@ export const ROOM_EVENTS = `subscription Watch($roomId: ID!, $after: ID) {
 export const token = (sub: string, claims: Record<string, unknown> = {}) => signTestToken({ sub, name: sub, ...claims });
 
 export async function createRoom(app: TestApp, owner: string, name = 'limits'): Promise<string> {
-  const result = await gql<{ createRoom: { id: string } }>(
-    app.graphqlUrl,
-    'mutation($name: String!) { createRoom(name: $name) { id } }',
-    { name },
-    await token(owner),
-  );
-  expect(result.errors).toBeUndefined();
-  return result.data!.createRoom.id;
+  return createRoomAs(app.graphqlUrl, await token(owner), { name });
 }
 
 export async function sendMessage(app: TestApp, sender: string, roomId: string, body: string) {
-  return gql<{ sendMessage: { id: string } }>(
-    app.graphqlUrl,
-    'mutation($roomId: ID!, $body: String!) { sendMessage(roomId: $roomId, body: $body) { id } }',
-    { roomId, body },
-    await token(sender),
-  );
+  return sendHttp(app.graphqlUrl, await token(sender), roomId, body);
 }
 
 export const eventsOf = (client: RawClient, id = 'room') => client.nexts(id).map((payload) => payload.data?.roomEvents);
@@ -65,8 +53,7 @@ export async function startBystander(app: TestApp, roomId?: string) {
     client,
     async proveAlive() {
       const body = `still here ${++proofs}`;
-      const sent = await sendMessage(app, 'bystander', room, body);
-      expect(sent.errors).toBeUndefined();
+      await send(app.graphqlUrl, await token('bystander'), room, body);
       await client.waitFor((m) => m.id === 'bystander' && m.type === 'next' && m.payload.data?.roomEvents?.message?.body === body);
       expect(client.socket.readyState).toBe(client.socket.OPEN);
     },
