@@ -1,9 +1,9 @@
-import { afterAll, beforeAll, onTestFinished } from 'vitest';
+import { onTestFinished } from 'vitest';
 import { createMemoryAdapters } from '../../src/adapters/memory/index.ts';
 import { createRedisAdapters, type RedisAdapterOptions } from '../../src/adapters/redis/index.ts';
 import { silentLogger } from '../../src/chat/logger.ts';
 import type { ChatAdapters } from '../../src/chat/ports/index.ts';
-import { type RedisServer, startRedisServer } from '../utils/redis-server.ts';
+import { type RedisServer, startRedisServer, useRedis } from '../utils/redis-server.ts';
 
 export interface NodeOptions {
   historyLimit?: number;
@@ -27,17 +27,7 @@ const defaults = { historyLimit: 100, messageRate: 0.01, messageBurst: 1_000 };
  * Every Redis cluster gets a fresh key prefix, deleted when its test ends.
  */
 export function useBackends(): Backend[] {
-  let server: RedisServer | undefined;
-  beforeAll(async () => {
-    server = await startRedisServer();
-  });
-  afterAll(async () => {
-    await server?.stop();
-  });
-  const redisServer = () => {
-    if (!server) throw new Error('redis-server not started');
-    return server;
-  };
+  const redisServer = useRedis();
   return [
     {
       name: 'memory',

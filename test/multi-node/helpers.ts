@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, onTestFinished } from 'vitest';
 import { ROOM_EVENTS, eventsOf, history, messageIds, sendHttp, type RoomEventPayload, type SentMessage } from '../utils/chat.ts';
 import { type Instance, startInstance } from '../utils/instance.ts';
-import { type RedisServer, type RedisServerOptions, startRedisServer } from '../utils/redis-server.ts';
+import { type RedisServer, type RedisServerOptions, useRedis } from '../utils/redis-server.ts';
 import { waitFor } from '../utils/wait.ts';
 import { connectAuthed, type RawClient } from '../utils/ws-client.ts';
 
@@ -17,22 +17,6 @@ export const FAST_ENV: Record<string, string> = {
   SHUTDOWN_TIMEOUT_MS: '4000',
 };
 
-/** One redis-server for the whole file (tests isolate themselves by key prefix). */
-export function useRedis(options: RedisServerOptions = {}): () => RedisServer {
-  let server: RedisServer | undefined;
-  beforeAll(async () => {
-    server = await startRedisServer(options);
-  });
-  afterAll(async () => {
-    server?.resume();
-    await server?.stop();
-  });
-  return () => {
-    if (!server) throw new Error('redis-server not started');
-    return server;
-  };
-}
-
 export interface Cluster {
   prefix: string;
   nodes: Instance[];
@@ -43,27 +27,36 @@ export interface SharedCluster extends Cluster {
   redis: RedisServer;
 }
 
+/** What every instance of a cluster on `redis` under `prefix` is started with. */
+const clusterEnv = (redis: RedisServer, prefix: string, env: Record<string, string>): Record<string, string> => ({
+  ...FAST_ENV,
+  REDIS_URL: redis.url,
+  REDIS_PREFIX: prefix,
+  ...env,
+});
+
 /**
  * One redis-server and `count` instances for the whole file, started in `beforeAll` and killed in `afterAll`:
  * starting processes is most of a multi-node test's cost, so tests share them and isolate themselves by room.
  */
 export function useCluster(count: number, env: Record<string, string> = {}, redisOptions: RedisServerOptions = {}): () => SharedCluster {
   let shared: SharedCluster | undefined;
-  let redis: RedisServer | undefined;
+  // Registered first, so its afterAll runs last (vitest runs after-hooks as a stack): instances die before Redis.
+  const useServer = useRedis(redisOptions);
   const nodes: Instance[] = [];
   beforeAll(async () => {
-    redis = await startRedisServer(redisOptions);
+    const redis = useServer();
     const prefix = redis.newPrefix();
-    const clusterEnv = { ...FAST_ENV, REDIS_URL: redis.url, REDIS_PREFIX: prefix, ...env };
+    const instanceEnv = clusterEnv(redis, prefix, env);
     await Promise.all(
-      Array.from({ length: count }, async () => nodes.push(await startInstance({ env: clusterEnv, disposeAfterTest: false }))),
+      Array.from({ length: count }, async () => nodes.push(await startInstance({ env: instanceEnv, disposeAfterTest: false }))),
     );
-    shared = { redis, prefix, nodes, env: clusterEnv };
+    shared = { redis, prefix, nodes, env: instanceEnv };
   });
   afterAll(async () => {
-    redis?.resume();
+    // A test may leave Redis frozen; the instances' shutdown needs it answering.
+    useServer().resume();
     await Promise.all(nodes.map((node) => node.dispose()));
-    await redis?.stop();
   });
   return () => {
     if (!shared) throw new Error('cluster not started');
@@ -86,10 +79,10 @@ export async function startCluster(redis: RedisServer, count: number, env: Recor
     redis.resume();
     await redis.deleteKeys(prefix).catch(() => undefined);
   });
-  const clusterEnv = { ...FAST_ENV, REDIS_URL: redis.url, REDIS_PREFIX: prefix, ...env };
-  const nodes = await Promise.all(Array.from({ length: count }, () => startInstance({ env: clusterEnv })));
+  const instanceEnv = clusterEnv(redis, prefix, env);
+  const nodes = await Promise.all(Array.from({ length: count }, () => startInstance({ env: instanceEnv })));
   printOutputOnFailure(nodes);
-  return { prefix, nodes, env: clusterEnv };
+  return { prefix, nodes, env: instanceEnv };
 }
 
 /**

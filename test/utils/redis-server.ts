@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { afterAll, beforeAll } from 'vitest';
 import { freePort } from './free-port.ts';
 import { killOnExit } from './kill-on-exit.ts';
 
@@ -32,18 +33,20 @@ export interface RedisServer {
 }
 
 
-async function answersPing(port: number): Promise<boolean> {
+/** One short-lived connection of its own, closed whatever happens. */
+async function withClient<T>(port: number, use: (client: Redis) => Promise<T>): Promise<T> {
   const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
   client.on('error', () => undefined);
   try {
     await client.connect();
-    return (await client.ping()) === 'PONG';
-  } catch {
-    return false;
+    return await use(client);
   } finally {
     client.disconnect();
   }
 }
+
+const answersPing = (port: number): Promise<boolean> =>
+  withClient(port, async (client) => (await client.ping()) === 'PONG').catch(() => false);
 
 export interface RedisServerOptions {
   startTimeoutMs?: number;
@@ -94,16 +97,9 @@ export async function startRedisServer({ startTimeoutMs = 5_000, durable = false
     await exited;
   }
 
-  async function command(...args: Array<string | number>): Promise<unknown> {
-    const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
-    client.on('error', () => undefined);
-    try {
-      await client.connect();
-      const [name, ...rest] = args;
-      return await client.call(String(name), ...rest);
-    } finally {
-      client.disconnect();
-    }
+  function command(...args: Array<string | number>): Promise<unknown> {
+    const [name, ...rest] = args;
+    return withClient(port, (client) => client.call(String(name), ...rest));
   }
 
   await start();
@@ -113,19 +109,14 @@ export async function startRedisServer({ startTimeoutMs = 5_000, durable = false
     newPrefix: () => `test-${randomBytes(6).toString('hex')}:`,
     async deleteKeys(prefix) {
       if (!child || child.exitCode !== null || child.signalCode !== null) return;
-      const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
-      client.on('error', () => undefined);
-      try {
-        await client.connect();
+      await withClient(port, async (client) => {
         let cursor = '0';
         do {
           const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1_000);
           cursor = next;
           if (keys.length > 0) await client.del(...keys);
         } while (cursor !== '0');
-      } finally {
-        client.disconnect();
-      }
+      });
     },
     command,
     stop,
@@ -139,5 +130,21 @@ export async function startRedisServer({ startTimeoutMs = 5_000, durable = false
     resume() {
       child?.kill('SIGCONT');
     },
+  };
+}
+
+/** One redis-server for the whole file (tests isolate themselves by key prefix), stopped after its last test. */
+export function useRedis(options: RedisServerOptions = {}): () => RedisServer {
+  let server: RedisServer | undefined;
+  beforeAll(async () => {
+    server = await startRedisServer(options);
+  });
+  afterAll(async () => {
+    server?.resume();
+    await server?.stop();
+  });
+  return () => {
+    if (!server) throw new Error('redis-server not started');
+    return server;
   };
 }
