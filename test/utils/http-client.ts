@@ -20,3 +20,12 @@ export async function gql<T = Record<string, any>>(
 }
 
 export const errorCodes = (response: GraphQLResponse) => (response.errors ?? []).map((e) => e.extensions?.code);
+
+/** Whether `GET <baseUrl>/health` answers 200 within half a second (false on any failure): for polling a start. */
+export async function answersHealth(baseUrl: string): Promise<boolean> {
+  try {
+    return (await fetch(`${baseUrl}/health`, { signal: AbortSignal.timeout(500) })).ok;
+  } catch {
+    return false;
+  }
+}

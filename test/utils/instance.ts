@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { onTestFinished } from 'vitest';
+import { answersHealth } from './http-client.ts';
 import { TEST_SECRET } from './tokens.ts';
 import { waitFor } from './wait.ts';
 import { freePort } from './free-port.ts';
@@ -76,16 +77,10 @@ export async function startInstance({ env = {}, port, startTimeoutMs = 20_000, d
   if (disposeAfterTest) onTestFinished(dispose);
 
   const url = `http://127.0.0.1:${chosenPort}`;
-  let gone = false;
-  void exited.then(() => (gone = true));
   await waitFor(
     async () => {
-      if (gone) throw new Error(`instance exited during start:\n${output}`);
-      try {
-        return (await fetch(`${url}/health`, { signal: AbortSignal.timeout(500) })).ok;
-      } catch {
-        return false;
-      }
+      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`instance exited during start:\n${output}`);
+      return answersHealth(url);
     },
     startTimeoutMs,
     `instance on port ${chosenPort} to answer /health`,

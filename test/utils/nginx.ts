@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { onTestFinished } from 'vitest';
 import { freePort } from './free-port.ts';
+import { answersHealth } from './http-client.ts';
 import { waitFor } from './wait.ts';
 
 export interface Nginx {
@@ -54,8 +55,7 @@ export async function startNginx(upstreamPorts: number[]): Promise<Nginx> {
   const workDir = mkdtempSync(join(tmpdir(), 'chat-nginx-'));
   const configPath = join(workDir, 'nginx.conf');
   writeFileSync(configPath, nginxConfig(port, upstreamPorts, workDir));
-  const binary = ['/usr/sbin/nginx', 'nginx'].find((b) => b.startsWith('/')) as string;
-  const child = spawn(binary, ['-c', configPath, '-p', workDir, '-e', join(workDir, 'error.log')], { stdio: 'ignore' });
+  const child = spawn('/usr/sbin/nginx', ['-c', configPath, '-p', workDir, '-e', join(workDir, 'error.log')], { stdio: 'ignore' });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   onTestFinished(async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
@@ -64,13 +64,7 @@ export async function startNginx(upstreamPorts: number[]): Promise<Nginx> {
   });
   const url = `http://127.0.0.1:${port}`;
   await waitFor(
-    async () => {
-      try {
-        return (await fetch(`${url}/health`, { signal: AbortSignal.timeout(500) })).ok;
-      } catch {
-        return false;
-      }
-    },
+    () => answersHealth(url),
     10_000,
     'nginx to proxy /health',
   );
