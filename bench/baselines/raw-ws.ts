@@ -6,7 +6,7 @@
 import { createServer } from 'node:http';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { SUBPROTOCOL, formatMessageId, type WireMessage } from '../protocol.ts';
-import { exitOnSignals, readBaselineEnv, readJson, sendJson, verifyBearer, type Author } from './shared.ts';
+import { closeOnSignals, readBaselineEnv, readJson, sendJson, verifyBearer, type Author } from './shared.ts';
 
 const HISTORY_LIMIT = 10_000;
 
@@ -128,11 +128,4 @@ wss.on('connection', (socket) => {
 });
 
 http.listen(env.port, env.host);
-exitOnSignals(
-  () =>
-    new Promise<void>((resolve) => {
-      for (const client of wss.clients) client.terminate();
-      wss.close();
-      http.close(() => resolve());
-    }),
-);
+closeOnSignals(http, wss);

@@ -1,4 +1,5 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
+import type { WebSocketServer } from 'ws';
 import { jwtVerify } from 'jose';
 
 /**
@@ -57,8 +58,18 @@ export function sendJson(res: ServerResponse, status: number, value: unknown): v
   res.end(body);
 }
 
-/** Stops on SIGTERM/SIGINT within a bound, so a harness kill never leaves a port taken. */
-export function exitOnSignals(close: () => Promise<void>): void {
+/**
+ * Stops on SIGTERM/SIGINT within a bound, so a harness kill never leaves a port taken: every socket terminated,
+ * `alsoClose` run (e.g. Redis clients), the HTTP server closed.
+ */
+export function closeOnSignals(http: HttpServer, wss: WebSocketServer, alsoClose: () => void = () => undefined): void {
+  const close = () =>
+    new Promise<void>((resolve) => {
+      for (const client of wss.clients) client.terminate();
+      wss.close();
+      alsoClose();
+      http.close(() => resolve());
+    });
   const stop = (): void => {
     setTimeout(() => process.exit(0), 2_000).unref();
     void close().finally(() => process.exit(0));

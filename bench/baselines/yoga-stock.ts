@@ -11,7 +11,7 @@ import { createPubSub, createSchema, createYoga, type PubSubEventTarget, type Yo
 import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import { Redis } from 'ioredis';
 import { formatMessageId, type WireMessage } from '../protocol.ts';
-import { exitOnSignals, readBaselineEnv, verifyBearer, type Author } from './shared.ts';
+import { closeOnSignals, readBaselineEnv, verifyBearer, type Author } from './shared.ts';
 
 const HISTORY_LIMIT = 10_000;
 const env = readBaselineEnv(process.env);
@@ -151,12 +151,6 @@ useServer(
 );
 
 http.listen(env.port, env.host);
-exitOnSignals(
-  () =>
-    new Promise<void>((resolve) => {
-      for (const client of wss.clients) client.terminate();
-      wss.close();
-      for (const client of redisClients) client.disconnect();
-      http.close(() => resolve());
-    }),
-);
+closeOnSignals(http, wss, () => {
+  for (const client of redisClients) client.disconnect();
+});
