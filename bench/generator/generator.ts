@@ -3,6 +3,7 @@ import { signToken } from '../tokens.ts';
 import { createFrameDecoder, type DecodedNext } from './frames.ts';
 import { createHistogram, recordLatency, type Histogram } from './histogram.ts';
 import { createGraphqlHttp, publish, type PublishOutcome } from './publisher.ts';
+import { pool } from './pool.ts';
 import { openSubscriber } from './subscriber.ts';
 
 export interface OpenRequest {
@@ -85,17 +86,6 @@ const freshCounters = (): Counters => ({
 });
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function pool<T>(items: readonly T[], concurrency: number, job: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const lane = async (): Promise<void> => {
-    while (next < items.length) {
-      const item = items[next++] as T;
-      await job(item);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, items.length)) }, lane));
-}
 
 /** The load generator: many cheap raw-ws subscribers plus one HTTP publisher, with every delivery checked. */
 export function createGenerator() {

@@ -1,5 +1,6 @@
 import { Agent, request } from 'node:http';
 import { CREATE_ROOM_MUTATION, SEND_MESSAGE_MUTATION, encodeBody, type BenchBody } from '../protocol.ts';
+import { pool } from './pool.ts';
 
 /** GraphQL over HTTP with a keep-alive pool: one TCP connection per request in flight, reused. */
 export interface GraphqlHttp {
@@ -69,26 +70,21 @@ export interface PublishOutcome {
 export async function publish(http: GraphqlHttp, rooms: readonly string[], count: number, inflight: number, kind: BenchBody['k']): Promise<PublishOutcome> {
   const acked = new Map<string, string[]>(rooms.map((r) => [r, []]));
   const outcome: PublishOutcome = { acked, errors: 0, errorSample: null, startedAt: performance.now(), endedAt: 0 };
-  let next = 0;
-  const lane = async (): Promise<void> => {
-    while (next < count) {
-      const roomId = rooms[next % rooms.length] ?? '';
-      next += 1;
-      try {
-        const result = await http.post(SEND_MESSAGE_MUTATION, { r: roomId, b: encodeBody(kind) });
-        const id = result.data?.sendMessage?.id;
-        if (id) acked.get(roomId)?.push(id);
-        else {
-          outcome.errors += 1;
-          outcome.errorSample ??= JSON.stringify(result.errors ?? result).slice(0, 300);
-        }
-      } catch (error) {
+  const targets = Array.from({ length: count }, (_, i) => rooms[i % rooms.length] ?? '');
+  await pool(targets, inflight, async (roomId) => {
+    try {
+      const result = await http.post(SEND_MESSAGE_MUTATION, { r: roomId, b: encodeBody(kind) });
+      const id = result.data?.sendMessage?.id;
+      if (id) acked.get(roomId)?.push(id);
+      else {
         outcome.errors += 1;
-        outcome.errorSample ??= String(error).slice(0, 300);
+        outcome.errorSample ??= JSON.stringify(result.errors ?? result).slice(0, 300);
       }
+    } catch (error) {
+      outcome.errors += 1;
+      outcome.errorSample ??= String(error).slice(0, 300);
     }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(inflight, count)) }, lane));
+  });
   outcome.endedAt = performance.now();
   return outcome;
 }
