@@ -2,13 +2,12 @@ import { EnvelopArmor } from '@escape.tech/graphql-armor';
 import type { GraphQLArmorRejectCallback } from '@escape.tech/graphql-armor-types';
 import { GraphQLError, NoSchemaIntrospectionCustomRule } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import type { Limits } from '../config.ts';
 
-export interface GraphQLLimitOptions {
-  maxDepth: number;
-  maxAliases: number;
-  maxTokens: number;
-  maxDirectives: number;
-  maxCost: number;
+/** Depth, aliases, tokens, directives and cost, as configured (`config.ts` documents each). */
+type GraphQLShapeLimits = Limits['graphql'];
+
+export interface GraphQLLimitOptions extends GraphQLShapeLimits {
   /** false: `__schema` / `__type` fail validation, and "Did you mean" suggestions are masked (they leak the schema too). */
   introspection: boolean;
 }

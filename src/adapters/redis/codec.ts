@@ -1,4 +1,5 @@
 import { formatMessageId } from '../../chat/message-id.ts';
+import type { AppendMessageInput } from '../../chat/ports/index.ts';
 import type { Message, RoomEvent, User } from '../../chat/types.ts';
 
 /**
@@ -29,16 +30,8 @@ function decodeUser(value: unknown): User | null {
 
 const userJson = (user: User) => JSON.stringify({ id: user.id, name: user.name });
 
-export interface MessageTemplateInput {
-  roomId: string;
-  author: User;
-  body: string;
-  sentAt: string;
-  clientMessageId: string | null;
-}
-
 /** `head + seq + tail` is the encoded `message` event of that seq. */
-export function encodeMessageTemplate(input: MessageTemplateInput): { head: string; tail: string } {
+export function encodeMessageTemplate(input: AppendMessageInput): { head: string; tail: string } {
   return {
     head: `{"kind":"message","roomId":${JSON.stringify(input.roomId)},"message":{"seq":`,
     tail:
