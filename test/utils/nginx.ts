@@ -16,8 +16,9 @@ export interface Nginx {
 
 /** The upstream and location blocks of deploy/nginx.conf, for ports chosen by the test. */
 export function nginxConfig(listenPort: number, upstreamPorts: number[], workDir: string): string {
+  // One process (no master): teardown kills it by PID with SIGKILL, which would leave a master's worker orphaned.
   return `
-worker_processes 1;
+master_process off;
 daemon off;
 pid ${workDir}/nginx.pid;
 error_log ${workDir}/error.log warn;
