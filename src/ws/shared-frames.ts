@@ -29,9 +29,26 @@ export function nextFramePrefix(id: string): string {
   return `{"id":${JSON.stringify(id)},"type":"next","payload":`;
 }
 
+/**
+ * Encoded frames per shared result, by operation prefix. Subscribers that use the same operation id (a generated
+ * client's first subscription is "1", many apps pick a fixed id) then share one Buffer: no string concatenation and
+ * no UTF-8 encoding per socket. A few prefixes per result at most, so clients with random ids (graphql-ws's default
+ * UUIDs) cost a failed lookup, not a map entry each.
+ */
+const encodedFrames = new WeakMap<object, Map<string, Buffer>>();
+const MAX_SHARED_PREFIXES = 4;
+
 /** A graphql-transport-ws `next` frame, as graphql-ws would write it, from its operation's prefix. */
-export function nextFrame(prefix: string, payload: object): string {
-  return `${prefix}${serializeOnce(payload)}}`;
+export function nextFrame(prefix: string, payload: object): Buffer | string {
+  let byPrefix = encodedFrames.get(payload);
+  const encoded = byPrefix?.get(prefix);
+  if (encoded) return encoded;
+  const frame = `${prefix}${serializeOnce(payload)}}`;
+  if (!byPrefix) encodedFrames.set(payload, (byPrefix = new Map()));
+  if (byPrefix.size >= MAX_SHARED_PREFIXES) return frame;
+  const buffer = Buffer.from(frame);
+  byPrefix.set(prefix, buffer);
+  return buffer;
 }
 
 export function sharedPayloadReplacer(this: unknown, key: string, value: unknown): unknown {

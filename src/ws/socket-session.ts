@@ -21,6 +21,9 @@ export interface EdgeContext {
   direct: DirectSubscriptions;
 }
 
+/** A Buffer is sent as a binary frame unless told otherwise; graphql-transport-ws frames are text. */
+const TEXT_FRAME = { binary: false } as const;
+
 const isUnexpectedMessageType = (error: unknown) =>
   error instanceof Error && error.message.startsWith('Unexpected message of type');
 
@@ -76,7 +79,7 @@ export class SocketSession implements GraphQLWsSocket {
   sendNext(framePrefix: string, result: object): void {
     const { socket } = this;
     if (socket.readyState !== socket.OPEN) return;
-    socket.send(nextFrame(framePrefix, result));
+    socket.send(nextFrame(framePrefix, result), TEXT_FRAME);
     this.edge.hooks.onDelivery?.();
     this.#cutOffIfSlow();
   }

@@ -50,4 +50,19 @@ describe('WebSocket subscriptions on the direct path', () => {
     await waitFor(async () => !(await online(app.graphqlUrl, alice.token, roomId)).some((m) => m.user.id === bob.id), 5_000, 'bob to be gone');
     await waitFor(async () => (await metric(app.url, 'chat_subscriptions')) === 1, 5_000, 'chat_subscriptions back to 1');
   });
+
+  it('gives subscribers with different operation ids the same event, each under its own id, as text frames', async () => {
+    const { app, alice, roomId } = await watchedRoom();
+    const ids = ['a', 'b', 'c', 'd', 'e', 'f', 'g'];
+    const readers = await Promise.all(ids.map(async (id) => ({ id, client: await connectAuthed(app.wsUrl, alice.token) })));
+    // Resumed from a message, so the next one arrives once whether or not a reader is live yet.
+    const before = await send(app.graphqlUrl, alice.token, roomId, 'before the readers');
+    for (const { id, client } of readers) client.subscribe(id, ROOM_EVENTS, { roomId, after: before.id });
+    const sent = await send(app.graphqlUrl, alice.token, roomId, 'to every id');
+    for (const { id, client } of readers) {
+      await waitFor(() => messageIds(eventsOf(client, id)).includes(sent.id), 5_000, `reader ${id}`);
+      expect(client.received.filter((m) => m.type === 'binary frame')).toEqual([]);
+      expect(eventsOf(client, id).find((e) => e.message?.id === sent.id)).toEqual(eventsOf(readers[0]!.client, 'a').find((e) => e.message?.id === sent.id));
+    }
+  });
 });

@@ -47,8 +47,9 @@ export async function connectRaw(
       for (const listener of listeners) listener();
     });
   });
-  socket.on('message', (data) => {
-    const message = JSON.parse(String(data)) as ServerMessage;
+  socket.on('message', (data, isBinary) => {
+    // graphql-transport-ws is text only: a browser would hand a binary frame over as a Blob, not a message.
+    const message: ServerMessage = isBinary ? { type: 'binary frame' } : (JSON.parse(String(data)) as ServerMessage);
     if (message.type === 'connection_ack') acked = true;
     if (message.type === 'ping') socket.send(JSON.stringify({ type: 'pong' }));
     received.push(message);
