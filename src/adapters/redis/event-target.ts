@@ -53,6 +53,10 @@ interface Channel {
   waiters: Set<() => void>;
 }
 
+/**
+ * The client sees this message (as UNAVAILABLE): it names no key or channel, which are internal; the caller
+ * logs the topic beside it.
+ */
 const unavailable = (message: string, cause: unknown) => new ChatError('UNAVAILABLE', message, { cause });
 
 /**
@@ -223,7 +227,8 @@ export function createHardenedRedisEventTarget<TEvent extends CustomEvent>(
     current.waiters.delete(wake);
     if (confirmed && !closed) return release;
     await release();
-    throw unavailable(`SUBSCRIBE ${topic} not confirmed within ${subscribeTimeoutMs} ms`, undefined);
+    logger.warn({ topic, subscribeTimeoutMs }, 'SUBSCRIBE not confirmed in time');
+    throw unavailable('Redis unavailable: subscription not confirmed', undefined);
   }
 
   async function publish(topic: string, detail: unknown): Promise<void> {
@@ -231,7 +236,8 @@ export function createHardenedRedisEventTarget<TEvent extends CustomEvent>(
     try {
       await publishClient.publish(topic, payload);
     } catch (error) {
-      throw unavailable(`PUBLISH ${topic} failed`, error);
+      logger.warn({ topic, err: error }, 'PUBLISH failed');
+      throw unavailable('Redis unavailable: event not published', error);
     }
   }
 
