@@ -21,7 +21,7 @@ export function createChat({ adapters, logger, typingTtlMs }: ChatOptions) {
   const rooms = createRoomService({ store: adapters.rooms });
   const typing = createTypingService({ bus: adapters.bus, rooms, logger, ...(typingTtlMs ? { ttlMs: typingTtlMs } : {}) });
   const messages = createMessageService({ store: adapters.messages, rooms, typing, limiter: adapters.messageRate, counters });
-  const presence = createPresenceService({ store: adapters.presence, bus: adapters.bus, logger });
+  const presence = createPresenceService({ store: adapters.presence, logger });
   const hubs = createRoomHubs({ bus: adapters.bus, store: adapters.messages, logger, counters });
   const roomEvents = createRoomEventService({ rooms, store: adapters.messages, hubs, presence, logger });
 

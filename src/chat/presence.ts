@@ -1,39 +1,32 @@
 import type { Logger } from './logger.ts';
-import type { PresenceStore, RoomEventBus } from './ports/index.ts';
+import type { PresenceStore } from './ports/index.ts';
 import type { Presence, User } from './types.ts';
 
 export interface PresenceServiceOptions {
   store: PresenceStore;
-  bus: RoomEventBus;
   logger: Logger;
 }
 
-/** Turns connection counts into MemberJoined / MemberLeft, once per transition for the whole cluster. */
-export function createPresenceService({ store, bus, logger }: PresenceServiceOptions) {
-  const publishLeft = (roomId: string, user: User) =>
-    bus.publish({ kind: 'left', roomId, user, at: new Date().toISOString() });
-
-  store.onExpired((roomId, user) => {
-    publishLeft(roomId, user).catch((error: unknown) =>
-      logger.warn({ roomId, userId: user.id, err: error }, 'MemberLeft for an expired connection not published'),
-    );
-  });
-  store.onRejoined((roomId, user, at) => {
-    bus.publish({ kind: 'joined', roomId, user, at }).catch((error: unknown) =>
-      logger.warn({ roomId, userId: user.id, err: error }, 'MemberJoined for a re-registered connection not published'),
-    );
-  });
+/**
+ * Counts a user present in a room while one of their subscriptions is open. The store records each transition
+ * and announces it (MemberJoined / MemberLeft) in one step: publishing here, after the store answered, would let
+ * a MemberLeft overtake the MemberJoined that followed it on another instance, and a failed publish would leave
+ * a recorded connection that nobody knows to release.
+ */
+export function createPresenceService({ store, logger }: PresenceServiceOptions) {
+  store.onExpired((roomId, user) => logger.info({ roomId, userId: user.id }, 'member of a dead instance reaped; MemberLeft published'));
+  store.onRejoined((roomId, user) =>
+    logger.info({ roomId, userId: user.id }, 'connection taken for gone was registered again; MemberJoined published'),
+  );
 
   return {
+    /** Resolves once the connection is recorded (and announced if first); rejects with nothing recorded. */
     async join(roomId: string, user: User, connectionId: string): Promise<void> {
-      const at = new Date().toISOString();
-      const { first } = await store.join(roomId, user, connectionId, at);
-      if (first) await bus.publish({ kind: 'joined', roomId, user, at });
+      await store.join(roomId, user, connectionId, new Date().toISOString());
     },
 
     async leave(roomId: string, user: User, connectionId: string): Promise<void> {
-      const { last } = await store.leave(roomId, user.id, connectionId);
-      if (last) await publishLeft(roomId, user);
+      await store.leave(roomId, user, connectionId, new Date().toISOString());
     },
 
     online(roomId: string): Promise<Presence[]> {

@@ -63,17 +63,26 @@ class RoomEventStream extends EventQueue implements HubSink {
     else if (event.kind !== 'message' || event.message.seq > this.replayedUpTo) this.push(event);
   }
 
+  /** The store recorded this connection: a stream that ended while the join was on its way leaves at once. */
+  markJoined(): void {
+    this.joined = true;
+    if (this.closed) this.leave();
+  }
+
   protected override onClosed(): void {
-    const { hubs, presence, logger, closed, leaving } = this.shared;
+    const { hubs, closed } = this.shared;
     closed();
     if (this.attached) hubs.detach(this.roomId, this);
-    if (this.joined) {
-      const leave = presence
-        .leave(this.roomId, this.user, this.connectionId)
-        .catch((error: unknown) => logger.warn({ roomId: this.roomId, userId: this.user.id, err: error }, 'presence leave failed'))
-        .finally(() => leaving.delete(leave));
-      leaving.add(leave);
-    }
+    if (this.joined) this.leave();
+  }
+
+  private leave(): void {
+    const { presence, logger, leaving } = this.shared;
+    const leave = presence
+      .leave(this.roomId, this.user, this.connectionId)
+      .catch((error: unknown) => logger.warn({ roomId: this.roomId, userId: this.user.id, err: error }, 'presence leave failed'))
+      .finally(() => leaving.delete(leave));
+    leaving.add(leave);
   }
 }
 
@@ -133,7 +142,7 @@ export function createRoomEventService({
           throw new ChatError('BAD_USER_INPUT', `"${after}" is newer than the newest message of room ${roomId}`);
         }
         await presence.join(roomId, stream.user, stream.connectionId);
-        stream.joined = true;
+        stream.markJoined();
         if (afterSeq !== null) {
           stream.replayedUpTo = afterSeq;
           for (;;) {

@@ -20,10 +20,10 @@ describe.each(backends)('PresenceStore contract: $name', (backend) => {
       { user: alice, connections: 2, since: at(1) },
       { user: bob, connections: 1, since: at(3) },
     ]);
-    expect(await a!.presence.leave(room, alice.id, 'c1')).toEqual({ last: false });
-    expect(await a!.presence.leave(room, alice.id, 'c1')).toEqual({ last: false });
-    expect(await b!.presence.leave(room, alice.id, 'c2')).toEqual({ last: true });
-    expect(await a!.presence.leave(room, alice.id, 'never-joined')).toEqual({ last: false });
+    expect(await a!.presence.leave(room, alice, 'c1', at(9))).toEqual({ last: false });
+    expect(await a!.presence.leave(room, alice, 'c1', at(9))).toEqual({ last: false });
+    expect(await b!.presence.leave(room, alice, 'c2', at(9))).toEqual({ last: true });
+    expect(await a!.presence.leave(room, alice, 'never-joined', at(9))).toEqual({ last: false });
     expect(await b!.presence.list(room)).toEqual([{ user: bob, connections: 1, since: at(3) }]);
     expect(await b!.presence.list(uniqueRoomId())).toEqual([]);
   });
@@ -34,9 +34,49 @@ describe.each(backends)('PresenceStore contract: $name', (backend) => {
     const ids = Array.from({ length: 12 }, (_, n) => `c${n}`);
     const joins = await Promise.all(ids.map((id, n) => nodes[n % 3]!.presence.join(room, alice, id, at(n))));
     expect(joins.filter((j) => j.first)).toHaveLength(1);
-    const leaves = await Promise.all(ids.map((id, n) => nodes[(n + 1) % 3]!.presence.leave(room, alice.id, id)));
+    const leaves = await Promise.all(ids.map((id, n) => nodes[(n + 1) % 3]!.presence.leave(room, alice, id, at(20 + n))));
     expect(leaves.filter((l) => l.last)).toHaveLength(1);
     expect(await nodes[0]!.presence.list(room)).toEqual([]);
+  });
+
+  it('announces each transition on the room bus, in transition order, with the join or leave that made it', async () => {
+    const nodes = await backend.cluster(3);
+    const room = uniqueRoomId();
+    const events = createRecorder();
+    await nodes[2]!.bus.subscribe(room, events);
+    const presenceEvents = () => events.events.filter((e) => e.kind === 'joined' || e.kind === 'left');
+
+    await nodes[0]!.presence.join(room, alice, 'c1', at(1));
+    await nodes[1]!.presence.join(room, alice, 'c2', at(2));
+    await nodes[1]!.presence.leave(room, alice, 'c1', at(3));
+    await nodes[0]!.presence.leave(room, alice, 'c2', at(4));
+    await waitFor(() => presenceEvents().length >= 2, 5_000, 'MemberJoined and MemberLeft');
+    expect(presenceEvents()).toEqual([
+      { kind: 'joined', roomId: room, user: alice, at: at(1) },
+      { kind: 'left', roomId: room, user: alice, at: at(4) },
+    ]);
+
+    // One user joining and leaving concurrently through every node: whatever order the store ran them in, what
+    // subscribers see alternates Joined/Left, one event per reported transition, and ends in the stored state.
+    const ops: Array<Promise<{ first?: boolean; last?: boolean }>> = [];
+    for (let n = 0; n < 30; n++) {
+      const id = `x${n}`;
+      ops.push(nodes[n % 3]!.presence.join(room, alice, id, at(10 + n)));
+      ops.push(nodes[(n + 1) % 3]!.presence.leave(room, alice, id, at(10 + n)));
+    }
+    const results = await Promise.all(ops);
+    const firsts = results.filter((r) => r.first).length;
+    const lasts = results.filter((r) => r.last).length;
+    await waitFor(() => presenceEvents().length >= 2 + firsts + lasts, 5_000, 'one event per transition');
+    await nodes[2]!.presence.join(room, bob, 'marker', at(99)); // whatever was published before it has arrived
+    await waitFor(() => events.events.some((e) => e.kind === 'joined' && e.user.id === 'bob'), 5_000, 'marker');
+    const kinds = presenceEvents()
+      .filter((e) => e.user.id === 'alice')
+      .map((e) => e.kind);
+    expect(kinds).toHaveLength(2 + firsts + lasts);
+    kinds.forEach((kind, n) => expect(kind, `event ${n} of ${kinds.join(',')}`).toBe(n % 2 === 0 ? 'joined' : 'left'));
+    const stillPresent = (await nodes[0]!.presence.list(room)).some((p) => p.user.id === 'alice');
+    expect(kinds.at(-1)).toBe(stillPresent ? 'joined' : 'left');
   });
 });
 
@@ -54,6 +94,8 @@ describe('PresenceStore over Redis: instances that die or freeze', () => {
     const reports = survivors.map(() => collect());
     survivors.forEach((node, n) => node.presence.onExpired(reports[n]!.handler));
     const [room, busy] = [uniqueRoomId(), uniqueRoomId()];
+    const events = createRecorder();
+    await survivors[1]!.bus.subscribe(room, events);
     await dead!.presence.join(room, alice, 'a1', at(1));
     await dead!.presence.join(room, alice, 'a2', at(2));
     await dead!.presence.join(busy, bob, 'b1', at(3));
@@ -65,6 +107,12 @@ describe('PresenceStore over Redis: instances that die or freeze', () => {
     await waitFor(async () => (await server.command('ZCARD', `${prefix}presence-expiry`)) === 1, 5_000, 'dead entries reaped');
     await Promise.all(survivors.map((node) => node.presence.reap())); // one more pass each: nothing left to claim
     expect(all()).toEqual([[room, alice]]);
+    // The reaper announced it from its script: the stored name, one MemberLeft after the MemberJoined.
+    await waitFor(() => events.events.length >= 2, 5_000, 'MemberLeft from the reaper');
+    expect(events.events.map((e) => [e.kind, e.kind === 'message' ? null : e.user])).toEqual([
+      ['joined', alice],
+      ['left', alice],
+    ]);
     expect(await survivors[1]!.presence.list(room)).toEqual([]);
     expect(await survivors[1]!.presence.list(busy)).toEqual([{ user: bob, connections: 1, since: at(3) }]);
   });
@@ -80,8 +128,8 @@ describe('PresenceStore over Redis: instances that die or freeze', () => {
       presenceReapIntervalMs: 60_000,
     });
     const [survivor] = await redisCluster(server, 1, { prefix, presenceTtlMs: 200, presenceReapIntervalMs: 20 });
-    // The store reports the re-registration (`onRejoined`); the presence service turns it into MemberJoined.
-    createPresenceService({ store: frozen!.presence, bus: frozen!.bus, logger: silentLogger });
+    // The store announces the re-registration itself (from the join script) and reports it (`onRejoined`).
+    createPresenceService({ store: frozen!.presence, logger: silentLogger });
     const report = collect();
     survivor!.presence.onExpired(report.handler);
     const room = uniqueRoomId();
@@ -91,11 +139,16 @@ describe('PresenceStore over Redis: instances that die or freeze', () => {
     await waitFor(() => report.expired.length === 1, 5_000, 'reaped');
 
     await frozen!.presence.refresh(); // the instance thaws
-    await waitFor(() => events.events.some((e) => e.kind === 'joined'), 5_000, 'MemberJoined');
-    expect(events.events.map((e) => [e.kind, e.kind === 'joined' ? e.user : null])).toEqual([['joined', alice]]);
+    // Joined at the join, Left from the survivor's reaper, Joined again from the thawed instance's refresh.
+    await waitFor(() => events.events.length >= 3, 5_000, 'MemberJoined, MemberLeft, MemberJoined');
+    expect(events.events.map((e) => [e.kind, e.kind === 'message' ? null : e.user])).toEqual([
+      ['joined', alice],
+      ['left', alice],
+      ['joined', alice],
+    ]);
     expect((await survivor!.presence.list(room)).map((p) => [p.user, p.connections])).toEqual([[alice, 1]]);
     await frozen!.presence.refresh(); // a second refresh finds everything in place: no second MemberJoined
-    expect(await frozen!.presence.leave(room, alice.id, 'a1')).toEqual({ last: true });
+    expect(await frozen!.presence.leave(room, alice, 'a1', at(9))).toEqual({ last: true });
     expect(report.expired).toEqual([[room, alice]]);
   });
 

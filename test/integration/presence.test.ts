@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { ROOM_EVENTS, eventsOf, metric, online, send, watchedRoom, type RoomEventPayload } from '../utils/chat.ts';
+import { ROOM_EVENTS, createRoom, eventsOf, metric, online, send, user, watchedRoom, type RoomEventPayload } from '../utils/chat.ts';
 import { gql } from '../utils/http-client.ts';
 import { subscribeSse } from '../utils/sse-client.ts';
-import type { TestApp } from '../utils/test-app.ts';
+import { privateRedisServer } from '../contract/backends.ts';
+import { startTestApp, type TestApp } from '../utils/test-app.ts';
 import { waitFor } from '../utils/wait.ts';
 import { connectAuthed, type RawClient } from '../utils/ws-client.ts';
 
@@ -155,5 +156,33 @@ describe('presence', () => {
     expect(presenceOf(eventsOf(observer, 's'))).toEqual(['MemberJoined:alice', 'MemberJoined:bob']);
     await tab.close();
     await observer.waitFor((m) => m.id === 's' && m.payload?.data.roomEvents.__typename === 'MemberLeft');
+  });
+});
+
+describe('presence over Redis when Redis refuses PUBLISH', () => {
+  it('records no ghost: the subscription gets UNAVAILABLE (naming no key or channel) and room.online stays empty', async () => {
+    const redis = await privateRedisServer();
+    const prefix = redis.newPrefix();
+    const ttlMs = 300;
+    const app = await startTestApp({ REDIS_URL: redis.url, REDIS_PREFIX: prefix, PRESENCE_TTL_MS: String(ttlMs) });
+    const alice = await user('alice');
+    const roomId = await createRoom(app.graphqlUrl, alice.token);
+    // Everything else still works (SUBSCRIBE, scripts, reads): only the MemberJoined cannot be published.
+    await redis.command('ACL', 'SETUSER', 'default', '-publish');
+
+    const tab = await connectAuthed(app.wsUrl, alice.token);
+    tab.subscribe('s', ROOM_EVENTS, { roomId });
+    // A subscribe that fails at its source is answered as graphql-ws does it: one `next` holding the errors.
+    const failure = await tab.waitFor((m) => m.id === 's' && m.type === 'next', 10_000);
+    const [error] = (failure.payload as { errors?: Array<{ message: string; extensions?: { code?: string } }> }).errors ?? [];
+    expect(error!.extensions?.code).toBe('UNAVAILABLE');
+    expect(error!.message).not.toContain(prefix);
+    expect(error!.message).not.toMatch(/room-events|presence-|PUBLISH/);
+
+    expect(await online(app.graphqlUrl, alice.token, roomId)).toEqual([]);
+    // Nothing to await for "stays empty": give this instance's refresh (ttl/3) and reaper (ttl/2) several turns.
+    await new Promise((resolve) => setTimeout(resolve, 3 * ttlMs));
+    expect(await online(app.graphqlUrl, alice.token, roomId)).toEqual([]);
+    expect(await redis.command('ZCARD', `${prefix}presence-expiry`)).toBe(0);
   });
 });

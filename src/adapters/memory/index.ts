@@ -15,7 +15,7 @@ export interface MemoryAdapterOptions {
 
 export function createMemoryAdapters(options: MemoryAdapterOptions): ChatAdapters {
   const bus = createMemoryEventBus(options.logger);
-  const presence = createMemoryPresenceStore();
+  const presence = createMemoryPresenceStore(bus);
   return {
     bus,
     messages: createMemoryMessageStore(bus, options.historyLimit),

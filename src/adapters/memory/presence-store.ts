@@ -1,5 +1,5 @@
-import type { PresenceStore } from '../../chat/ports/index.ts';
-import type { Presence, User } from '../../chat/types.ts';
+import type { PresenceStore, RoomEventBus } from '../../chat/ports/index.ts';
+import type { Presence, RoomEvent, User } from '../../chat/types.ts';
 
 interface Member {
   user: User;
@@ -7,28 +7,51 @@ interface Member {
   connections: Set<string>;
 }
 
-/** One process holds every connection, so nothing can expire behind its back: `onExpired` never fires. */
-export function createMemoryPresenceStore(): PresenceStore {
+/**
+ * One process holds every connection, so nothing can expire behind its back: `onExpired` never fires. Each
+ * transition is announced on the in-process bus (synchronous) before `join`/`leave` return, so presence events
+ * keep the order of the transitions, as the Redis store's scripts guarantee across instances.
+ */
+export function createMemoryPresenceStore(bus: RoomEventBus): PresenceStore {
   const rooms = new Map<string, Map<string, Member>>();
+
+  /** Removes one connection; true when it was the user's last in the room. */
+  const forget = (roomId: string, userId: string, connectionId: string): boolean => {
+    const members = rooms.get(roomId);
+    const member = members?.get(userId);
+    if (!members || !member || !member.connections.delete(connectionId) || member.connections.size > 0) return false;
+    members.delete(userId);
+    if (members.size === 0) rooms.delete(roomId);
+    return true;
+  };
+
+  const announce = async (event: RoomEvent, undo: () => void) => {
+    try {
+      await bus.publish(event);
+    } catch (error) {
+      undo();
+      throw error;
+    }
+  };
+
   return {
     async join(roomId, user, connectionId, at) {
       let members = rooms.get(roomId);
-      if (!members) rooms.set(roomId, (members = new Map()));
-      const member = members.get(user.id);
+      const member = members?.get(user.id);
       if (member) {
         member.connections.add(connectionId);
         return { first: false };
       }
+      if (!members) rooms.set(roomId, (members = new Map()));
       members.set(user.id, { user, since: at, connections: new Set([connectionId]) });
+      // The bus dispatches synchronously inside this call, so events keep the order of the transitions.
+      await announce({ kind: 'joined', roomId, user, at }, () => void forget(roomId, user.id, connectionId));
       return { first: true };
     },
-    async leave(roomId, userId, connectionId) {
-      const members = rooms.get(roomId);
-      const member = members?.get(userId);
-      if (!members || !member || !member.connections.delete(connectionId)) return { last: false };
-      if (member.connections.size > 0) return { last: false };
-      members.delete(userId);
-      if (members.size === 0) rooms.delete(roomId);
+    async leave(roomId, user, connectionId, at) {
+      if (!forget(roomId, user.id, connectionId)) return { last: false };
+      // Forgotten whatever the bus says: a lost MemberLeft is better than a user who never leaves.
+      await announce({ kind: 'left', roomId, user, at }, () => undefined);
       return { last: true };
     },
     async list(roomId) {

@@ -25,6 +25,8 @@ export function createKeys(prefix: string) {
     presenceExpiry: `${prefix}presence-expiry`,
     rate: (key: string) => `${prefix}rate:${key}`,
     roomChannel: (roomId: string) => `${prefix}room-events:${roomId}`,
+    /** What the presence reaper puts in front of a room id it reads from an expired entry to publish MemberLeft. */
+    roomChannelPrefix: `${prefix}room-events:`,
     /** serverStats: one expiring key per live instance, and the set naming them. */
     instance: (instanceId: string) => `${prefix}instance:${instanceId}`,
     instances: `${prefix}instances`,

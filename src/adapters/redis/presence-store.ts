@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from '../../chat/logger.ts';
 import type { PresenceStore } from '../../chat/ports/index.ts';
 import type { Presence, User } from '../../chat/types.ts';
-import { decodePresenceUser, encodePresenceUser } from './codec.ts';
+import { decodePresenceUser, encodePresenceUser, encodeRoomEvent } from './codec.ts';
 import { orUnavailable } from './errors.ts';
 import type { Keys } from './keys.ts';
 import { loadLuaScript } from './scripts.ts';
@@ -37,6 +37,10 @@ export interface RedisPresenceStore extends PresenceStore {
 }
 
 /**
+ * Presence is announced from inside the join, leave and reap scripts (PUBLISH on the room channel, as the
+ * message append does), so the MemberJoined / MemberLeft of a user reach every instance in transition order
+ * and a transition is never recorded without its announcement being attempted in the same step.
+ *
  * Per room: connections hash (connection -> user), counts hash (user -> connections), users hash (user -> name,
  * since). One global zset holds every connection's expiry, refreshed by its instance with one timer for all
  * its connections, and scanned by a reaper on every instance: the Lua claim makes exactly one of them report
@@ -74,6 +78,8 @@ export function createRedisPresenceStore(options: RedisPresenceStoreOptions): Re
       encodePresenceUser(user, at),
       ttlMs,
       expiryMember(roomId, connectionId),
+      keys.roomChannel(roomId),
+      encodeRoomEvent({ kind: 'joined', roomId, user, at }),
     ])) === 1;
 
   async function refresh(): Promise<void> {
@@ -96,7 +102,14 @@ export function createRedisPresenceStore(options: RedisPresenceStoreOptions): Re
     for (;;) {
       const gone = (await scripts.reap.run(
         [keys.presenceExpiry],
-        [keys.presenceConnectionsPrefix, keys.presenceCountsPrefix, keys.presenceUsersPrefix, reapBatch],
+        [
+          keys.presenceConnectionsPrefix,
+          keys.presenceCountsPrefix,
+          keys.presenceUsersPrefix,
+          reapBatch,
+          keys.roomChannelPrefix,
+          new Date().toISOString(),
+        ],
       )) as string[];
       for (let i = 0; i + 2 < gone.length; i += 3) {
         const roomId = gone[i] as string;
@@ -137,12 +150,16 @@ export function createRedisPresenceStore(options: RedisPresenceStoreOptions): Re
       return { first };
     },
 
-    async leave(roomId, _userId, connectionId) {
+    async leave(roomId, user, connectionId, at) {
       const member = expiryMember(roomId, connectionId);
       // Forgotten first, so a refresh running meanwhile cannot register it again.
       local.delete(member);
-      const last = await orUnavailable('presence leave', () => scripts.leave.run(roomKeys(roomId), [connectionId, member]));
-      return { last: last === 1 };
+      const left = encodeRoomEvent({ kind: 'left', roomId, user, at });
+      const last = await orUnavailable('presence leave', () =>
+        scripts.leave.run(roomKeys(roomId), [connectionId, member, keys.roomChannel(roomId), left]),
+      );
+      if (last === 2) logger.warn({ roomId, userId: user.id }, 'left the room, but Redis refused to publish MemberLeft');
+      return { last: last === 1 || last === 2 };
     },
 
     async list(roomId) {
