@@ -41,6 +41,10 @@ export interface Limits {
   messageRate: number;
   /** Bucket size for MESSAGE_RATE. @default 2 x MESSAGE_RATE */
   messageBurst: number;
+  /** createRoom per user per minute (bucket size and refill per minute); more gets RATE_LIMITED. @default 30 */
+  roomRate: number;
+  /** setTyping per user per second (bucket size and refill per second); more gets RATE_LIMITED. @default 5 */
+  typingRate: number;
   /** Frames per socket per second, pings included; more closes 1008. @default 100 */
   frameRate: number;
   /** @default 100 */
@@ -134,6 +138,8 @@ export function loadConfig(env: Env): Readonly<Config> {
       maxPayloadBytes: int('MAX_PAYLOAD_BYTES', 65_536, 256),
       messageRate,
       messageBurst: int('MESSAGE_BURST', messageRate * 2, 1),
+      roomRate: int('ROOM_RATE', 30, 1),
+      typingRate: int('TYPING_RATE', 5, 1),
       frameRate: int('FRAME_RATE', 100, 1),
       maxSubscriptionsPerConnection: int('MAX_SUBSCRIPTIONS_PER_CONNECTION', 100, 1),
       heartbeatIntervalMs,

@@ -16,6 +16,8 @@ export async function createAdapters(config: Config, logger: Logger): Promise<Ad
     historyLimit: config.historyLimit,
     messageRate: config.limits.messageRate,
     messageBurst: config.limits.messageBurst,
+    roomRate: config.limits.roomRate,
+    typingRate: config.limits.typingRate,
   };
   if (config.redisUrl) {
     const { createRedisAdapters } = await import('./redis/index.ts');

@@ -18,8 +18,8 @@ export interface ChatOptions {
 /** The domain, wired over one set of adapters. */
 export function createChat({ adapters, logger, typingTtlMs }: ChatOptions) {
   const counters = createChatCounters();
-  const rooms = createRoomService({ store: adapters.rooms });
-  const typing = createTypingService({ bus: adapters.bus, rooms, logger, ...(typingTtlMs ? { ttlMs: typingTtlMs } : {}) });
+  const rooms = createRoomService({ store: adapters.rooms, limiter: adapters.roomRate });
+  const typing = createTypingService({ bus: adapters.bus, rooms, limiter: adapters.typingRate, logger, ...(typingTtlMs ? { ttlMs: typingTtlMs } : {}) });
   const messages = createMessageService({ store: adapters.messages, rooms, typing, limiter: adapters.messageRate, counters });
   const presence = createPresenceService({ store: adapters.presence, logger });
   const hubs = createRoomHubs({ bus: adapters.bus, store: adapters.messages, logger, counters });

@@ -1,11 +1,14 @@
 import type { Logger } from './logger.ts';
-import type { RoomEventBus } from './ports/index.ts';
+import { ChatError } from './errors.ts';
+import type { RateLimiter, RoomEventBus } from './ports/index.ts';
 import type { RoomService } from './rooms.ts';
 import type { Viewer } from './types.ts';
 
 export interface TypingServiceOptions {
   bus: RoomEventBus;
   rooms: RoomService;
+  /** setTyping per user (TYPING_RATE): each call fans out to every subscriber of the room. */
+  limiter: RateLimiter;
   logger: Logger;
   /** typing:true without renewal ends (TypingChanged typing:false) after this. @default 5_000 */
   ttlMs?: number;
@@ -13,9 +16,10 @@ export interface TypingServiceOptions {
 
 /**
  * Typing state lives on the instance that received the last setTyping for that user and room: it is ephemeral,
- * so a lost expiry is only a stale indicator for a few seconds, never lost data.
+ * so a lost expiry is only a stale indicator for a few seconds, never lost data. `active` holds one timer per
+ * (readable room, user) with typing on: the rate limit and the TTL bound it to TYPING_RATE x TTL entries a user.
  */
-export function createTypingService({ bus, rooms, logger, ttlMs = 5_000 }: TypingServiceOptions) {
+export function createTypingService({ bus, rooms, limiter, logger, ttlMs = 5_000 }: TypingServiceOptions) {
   const active = new Map<string, NodeJS.Timeout>();
   const keyOf = (roomId: string, userId: string) => `${roomId}\u0000${userId}`;
 
@@ -39,6 +43,8 @@ export function createTypingService({ bus, rooms, logger, ttlMs = 5_000 }: Typin
 
   return {
     async set(viewer: Viewer, roomId: string, typing: boolean): Promise<boolean> {
+      // Before the room lookup: a flood costs one token check each, not a store read.
+      if (!(await limiter.take(viewer.id))) throw new ChatError('RATE_LIMITED', 'too many typing updates; slow down');
       await rooms.require(viewer, roomId);
       if (!typing) {
         await stop(roomId, viewer);

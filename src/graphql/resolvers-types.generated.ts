@@ -49,10 +49,14 @@ export type MessageSent = {
 
 export type Mutation = {
   __typename?: 'Mutation';
+  /**
+   * Over ROOM_RATE a minute -> RATE_LIMITED. `members` (private rooms): at most 1000 ids, you included, each of
+   * 1..128 characters, else BAD_USER_INPUT and nothing stored; duplicates are dropped.
+   */
   createRoom: Room;
   /** Idempotent per author and room when `clientMessageId` is given: a retry returns the stored message. */
   sendMessage: Message;
-  /** typing: true expires by itself after a few seconds without renewal. */
+  /** typing: true expires by itself after a few seconds without renewal. Over TYPING_RATE a second -> RATE_LIMITED. */
   setTyping: Scalars['Boolean']['output'];
 };
 
@@ -90,13 +94,22 @@ export type Query = {
   me: User;
   /** A room by id; null when it does not exist, FORBIDDEN when it is private and the viewer is not a member. */
   room?: Maybe<Room>;
-  /** Public rooms and the private rooms the viewer belongs to. */
+  /**
+   * Public rooms and the private rooms the viewer belongs to, newest first, one page: at most `first` rooms
+   * (0..500, else BAD_USER_INPUT), created before room `after` (an id from the previous page) when given.
+   */
   rooms: Array<Room>;
 };
 
 
 export type QueryRoomArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+export type QueryRoomsArgs = {
+  after?: InputMaybe<Scalars['ID']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 export type Room = {
@@ -321,7 +334,7 @@ export type PresenceResolvers<ContextType = GraphQLContext, ParentType extends R
 export type QueryResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
   me?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
   room?: Resolver<Maybe<ResolversTypes['Room']>, ParentType, ContextType, RequireFields<QueryRoomArgs, 'id'>>;
-  rooms?: Resolver<Array<ResolversTypes['Room']>, ParentType, ContextType>;
+  rooms?: Resolver<Array<ResolversTypes['Room']>, ParentType, ContextType, RequireFields<QueryRoomsArgs, 'first'>>;
 };
 
 export type RoomResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Room'] = ResolversParentTypes['Room']> = {

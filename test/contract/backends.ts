@@ -9,6 +9,8 @@ export interface NodeOptions {
   historyLimit?: number;
   messageRate?: number;
   messageBurst?: number;
+  roomRate?: number;
+  typingRate?: number;
 }
 
 export interface Backend {

@@ -23,6 +23,21 @@ describe.each(backends)('RateLimiter contract: $name', (backend) => {
     expect(takes.filter(Boolean)).toHaveLength(4);
   });
 
+  it('keeps one bucket per limit: ROOM_RATE (a minute), TYPING_RATE and MESSAGE_RATE never share one', async () => {
+    const [node] = await backend.cluster(1, { messageRate: 0.01, messageBurst: 1, roomRate: 2, typingRate: 3 });
+    const key = uniqueRoomId();
+    const drain = async (limiter: { take(key: string): Promise<boolean> }) => {
+      const takes = [];
+      for (let n = 0; n < 5; n++) takes.push(await limiter.take(key));
+      return takes.filter(Boolean).length;
+    };
+    expect(await drain(node!.messageRate)).toBe(1);
+    // ROOM_RATE 2: a bucket of 2 refilled at 2 a minute, so none comes back while the test runs.
+    expect(await drain(node!.roomRate)).toBe(2);
+    expect(await drain(node!.typingRate)).toBeGreaterThanOrEqual(3);
+    expect(await drain(node!.typingRate)).toBeLessThanOrEqual(1);
+  });
+
   it('refills at the configured rate', async () => {
     const [node] = await backend.cluster(1, { messageRate: 20, messageBurst: 1 });
     const key = uniqueRoomId();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ROOM_EVENTS, SET_TYPING, createRoom, eventsOf, history, messageIds, send, sendHttp, user } from '../utils/chat.ts';
+import { CREATE_ROOM, ROOM_EVENTS, SET_TYPING, createRoom, eventsOf, history, messageIds, send, sendHttp, user } from '../utils/chat.ts';
 import { errorCodes, gql, type GraphQLResponse } from '../utils/http-client.ts';
 import { subscribeSse } from '../utils/sse-client.ts';
 import { startTestApp } from '../utils/test-app.ts';
@@ -83,5 +83,70 @@ describe('private rooms', () => {
     // The message ends bob's typing; which of the two frames comes first is not part of the contract.
     expect(seen.slice(2).sort()).toEqual(['MessageSent:bob:', 'TypingChanged:bob:false']);
     expect((await history(app.graphqlUrl, alice.token, roomId)).map((m) => m.body)).toEqual(['for members only', 'member here']);
+  });
+
+  it('bounds a private room\'s member list: 1000 ids (creator included), each 1..128 characters, else BAD_USER_INPUT and nothing stored', async () => {
+    const app = await startTestApp({ ROOM_RATE: '1000' });
+    const alice = await user('alice');
+    const ids = (count: number, tag: string) => Array.from({ length: count }, (_, n) => `${tag}${n}`);
+    const create = (members: string[]) => gql<{ createRoom: { id: string } }>(app.graphqlUrl, CREATE_ROOM, { name: 'big', private: true, members }, alice.token);
+    const rooms = async () => (await gql<{ rooms: Array<{ id: string }> }>(app.graphqlUrl, '{ rooms(first: 500) { id } }', {}, alice.token)).data!.rooms.length;
+
+    const refused = [
+      ids(1_001, 'u'), // too many ids
+      ids(1_000, 'u'), // 1,000 others plus the creator
+      ['bob', 'x'.repeat(129)], // an id past 128 characters
+      ['bob', ''], // an empty id
+    ];
+    for (const members of refused) expect(errorCodes(await create(members))).toEqual(['BAD_USER_INPUT']);
+    expect(await rooms()).toBe(0);
+
+    // At the limits: 999 others and the creator, duplicates dropped (the creator listed too), ids of exactly 128
+    // characters (code points: 128 emoji are 256 UTF-16 units).
+    const accepted = [...ids(997, 'u'), 'x'.repeat(128), '🎉'.repeat(128), 'alice', 'u1', 'u2'];
+    const created = await create(accepted);
+    expect(created.errors).toBeUndefined();
+    expect(await rooms()).toBe(1);
+    const member = await user('u996');
+    const seen = await gql(app.graphqlUrl, ROOM, { id: created.data!.createRoom.id }, member.token);
+    expect(seen.errors).toBeUndefined();
+  });
+
+  it('pages rooms newest first (first 0..500, after = an id of the previous page), never showing or accepting others\' private rooms', async () => {
+    const app = await startTestApp({ ROOM_RATE: '1000' });
+    const [alice, bob, mallory] = await Promise.all([user('alice'), user('bob'), user('mallory')]);
+    const visibleToBob: string[] = [];
+    let hidden = '';
+    for (let n = 0; n < 9; n++) {
+      if (n % 3 === 2) {
+        hidden = await createRoom(app.graphqlUrl, mallory.token, { name: `hidden${n}`, private: true });
+      } else {
+        const priv = n % 3 === 1;
+        visibleToBob.unshift(await createRoom(app.graphqlUrl, alice.token, { name: `r${n}`, private: priv, members: priv ? ['bob'] : [] }));
+      }
+    }
+    const page = (variables: Record<string, unknown>, token = bob.token) =>
+      gql<{ rooms: Array<{ id: string }> }>(app.graphqlUrl, 'query($first: Int, $after: ID) { rooms(first: $first, after: $after) { id } }', variables, token);
+
+    const seen: string[] = [];
+    let after: string | null = null;
+    for (let guard = 0; guard < 10; guard++) {
+      const response = await page({ first: 4, after });
+      expect(response.errors).toBeUndefined();
+      const got = response.data!.rooms.map((r) => r.id);
+      if (got.length === 0) break;
+      seen.push(...got);
+      after = got.at(-1)!;
+    }
+    expect(seen).toEqual(visibleToBob);
+    expect((await page({})).data!.rooms.map((r) => r.id)).toEqual(visibleToBob); // default first: 100
+    expect((await page({ first: null })).data!.rooms.map((r) => r.id)).toEqual(visibleToBob);
+    expect((await page({ first: 0 })).data!.rooms).toEqual([]);
+    expect((await page({ first: 500 })).errors).toBeUndefined();
+    for (const variables of [{ first: 501 }, { first: -1 }, { first: 2, after: hidden }, { first: 2, after: 'r_unknown' }]) {
+      expect(errorCodes(await page(variables)), JSON.stringify(variables)).toEqual(['BAD_USER_INPUT']);
+    }
+    // The hidden room is a cursor for its owner.
+    expect(errorCodes(await page({ first: 2, after: hidden }, mallory.token))).toEqual([]);
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { gql } from '../utils/http-client.ts';
+import { CREATE_ROOM, SET_TYPING } from '../utils/chat.ts';
+import { errorCodes, gql } from '../utils/http-client.ts';
 import { startTestApp } from '../utils/test-app.ts';
 import { within } from '../utils/wait.ts';
 import { connectAuthed } from '../utils/ws-client.ts';
@@ -86,5 +87,38 @@ describe('rates', () => {
     client.complete('b');
     client.subscribe('d', '{ me { id } }');
     expect((await client.waitForNexts('d', 1))[0]).toEqual({ data: { me: { id: 'alice' } } });
+  });
+
+  it('ROOM_RATE (per user per minute): createRoom past it gets RATE_LIMITED and stores nothing; others unaffected', async () => {
+    const app = await startTestApp({ ROOM_RATE: '3' });
+    const [alice, bob] = [await token('alice'), await token('bob')];
+    const outcomes: string[] = [];
+    for (let n = 0; n < 6; n++) {
+      const response = await gql<{ createRoom: { id: string } }>(app.graphqlUrl, CREATE_ROOM, { name: `r${n}`, private: true }, alice);
+      outcomes.push(response.data?.createRoom ? 'created' : String(errorCodes(response)));
+    }
+    // 3 a minute: the bucket holds 3, and one more token takes 20 s to come.
+    expect(outcomes).toEqual(['created', 'created', 'created', 'RATE_LIMITED', 'RATE_LIMITED', 'RATE_LIMITED']);
+    const listed = await gql<{ rooms: Array<{ name: string }> }>(app.graphqlUrl, '{ rooms(first: 500) { name } }', {}, alice);
+    expect(listed.data!.rooms.map((r) => r.name)).toEqual(['r2', 'r1', 'r0']);
+    expect(errorCodes(await gql(app.graphqlUrl, CREATE_ROOM, { name: 'bob' }, bob))).toEqual([]);
+  });
+
+  it('TYPING_RATE (per user per second): setTyping past it gets RATE_LIMITED; the socket stays open', async () => {
+    const app = await startTestApp({ TYPING_RATE: '2' });
+    const roomId = await createRoom(app, 'alice');
+    const bystander = await startBystander(app, roomId);
+    const typist = await connectAuthed(app.wsUrl, await token('alice'));
+    const ids = Array.from({ length: 8 }, (_, n) => `t${n}`);
+    ids.forEach((id, n) => typist.subscribe(id, SET_TYPING, { roomId, typing: n % 2 === 0 }));
+    const results = await Promise.all(ids.map(async (id) => (await typist.waitForNexts(id, 1))[0]));
+    const accepted = results.filter((r) => r.data?.setTyping === true).length;
+    const limited = results.filter((r) => r.errors?.[0]?.extensions?.code === 'RATE_LIMITED').length;
+    expect(accepted + limited).toBe(ids.length);
+    // A bucket of 2 refilled at 2 a second: eight calls at once cannot all pass, whatever the machine's speed.
+    expect(accepted).toBeGreaterThanOrEqual(2);
+    expect(limited).toBeGreaterThanOrEqual(4);
+    expect(typist.socket.readyState).toBe(typist.socket.OPEN);
+    await bystander.proveAlive();
   });
 });

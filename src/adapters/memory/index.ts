@@ -11,9 +11,14 @@ export interface MemoryAdapterOptions {
   historyLimit: number;
   messageRate: number;
   messageBurst: number;
+  /** createRoom per user per minute. @default 30 */
+  roomRate?: number;
+  /** setTyping per user per second. @default 5 */
+  typingRate?: number;
 }
 
 export function createMemoryAdapters(options: MemoryAdapterOptions): ChatAdapters {
+  const { roomRate = 30, typingRate = 5 } = options;
   const bus = createMemoryEventBus(options.logger);
   const presence = createMemoryPresenceStore(bus);
   return {
@@ -22,6 +27,8 @@ export function createMemoryAdapters(options: MemoryAdapterOptions): ChatAdapter
     rooms: createMemoryRoomStore(),
     presence,
     messageRate: createMemoryRateLimiter({ ratePerSecond: options.messageRate, burst: options.messageBurst }),
+    roomRate: createMemoryRateLimiter({ ratePerSecond: roomRate / 60, burst: roomRate }),
+    typingRate: createMemoryRateLimiter({ ratePerSecond: typingRate, burst: typingRate }),
     ping: async () => true,
     async close() {
       await presence.close();

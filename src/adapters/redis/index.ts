@@ -16,6 +16,10 @@ export interface RedisAdapterOptions {
   historyLimit: number;
   messageRate: number;
   messageBurst: number;
+  /** createRoom per user per minute. @default 30 */
+  roomRate?: number;
+  /** setTyping per user per second. @default 5 */
+  typingRate?: number;
   /** `redis://host:port/db` */
   url: string;
   /** Put in front of every key and channel name. */
@@ -49,6 +53,7 @@ export interface RedisAdapters extends ChatAdapters {
  */
 export async function createRedisAdapters(options: RedisAdapterOptions): Promise<RedisAdapters> {
   const { logger, url, commandTimeoutMs = 2_000, connectTimeoutMs = 5_000, pingTimeoutMs = 1_000 } = options;
+  const { roomRate = 30, typingRate = 5 } = options;
   const keys = createKeys(options.prefix);
   const command = createRedisConnection('command', { url, logger, commandTimeoutMs });
   const subscriber = createRedisConnection('subscriber', { url, logger, commandTimeoutMs });
@@ -95,7 +100,9 @@ export async function createRedisAdapters(options: RedisAdapterOptions): Promise
     rooms: createRedisRoomStore(command, keys, logger),
     presence,
     instances: createRedisInstanceDirectory({ client: command, keys }),
-    messageRate: createRedisRateLimiter({ client: command, keys, ratePerSecond: options.messageRate, burst: options.messageBurst }),
+    messageRate: createRedisRateLimiter({ client: command, keys, name: 'message', ratePerSecond: options.messageRate, burst: options.messageBurst }),
+    roomRate: createRedisRateLimiter({ client: command, keys, name: 'room', ratePerSecond: roomRate / 60, burst: roomRate }),
+    typingRate: createRedisRateLimiter({ client: command, keys, name: 'typing', ratePerSecond: typingRate, burst: typingRate }),
     ping,
     close() {
       closing ??= (async () => {

@@ -23,7 +23,8 @@ export function createKeys(prefix: string) {
     presenceCounts: (roomId: string) => `${prefix}presence-counts:${roomId}`,
     presenceUsers: (roomId: string) => `${prefix}presence-users:${roomId}`,
     presenceExpiry: `${prefix}presence-expiry`,
-    rate: (key: string) => `${prefix}rate:${key}`,
+    /** A token bucket: `limit` names the limit (no ':'), so two limits never share a bucket. */
+    rate: (limit: string, key: string) => `${prefix}rate:${limit}:${key}`,
     roomChannel: (roomId: string) => `${prefix}room-events:${roomId}`,
     /** What the presence reaper puts in front of a room id it reads from an expired entry to publish MemberLeft. */
     roomChannelPrefix: `${prefix}room-events:`,

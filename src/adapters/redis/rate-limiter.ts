@@ -7,6 +7,8 @@ import { loadLuaScript } from './scripts.ts';
 export interface RedisRateLimiterOptions {
   client: Redis;
   keys: Keys;
+  /** Which limit this is (no ':'): buckets of different limits never share a key, whatever the callers' keys. */
+  name: string;
   /** Tokens added per second. */
   ratePerSecond: number;
   /** Bucket size: the burst allowed after a quiet spell. */
@@ -14,11 +16,11 @@ export interface RedisRateLimiterOptions {
 }
 
 /** One bucket per key, refilled and taken from in one script so concurrent instances never overspend it. */
-export function createRedisRateLimiter({ client, keys, ratePerSecond, burst }: RedisRateLimiterOptions): RateLimiter {
+export function createRedisRateLimiter({ client, keys, name, ratePerSecond, burst }: RedisRateLimiterOptions): RateLimiter {
   const take = loadLuaScript(client, 'take-token');
   return {
     async take(key) {
-      const taken = await orUnavailable('rate limit', () => take.run([keys.rate(key)], [ratePerSecond, burst]));
+      const taken = await orUnavailable('rate limit', () => take.run([keys.rate(name, key)], [ratePerSecond, burst]));
       return taken === 1;
     },
   };

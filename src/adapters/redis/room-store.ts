@@ -17,7 +17,8 @@ function decodeRoom(hash: Record<string, string>): Room | null {
 
 /**
  * A hash per room; public rooms in one zset and each private room in a zset per member (creator included),
- * both scored by a creation counter, so `listVisibleTo` is one ZUNION in creation order plus the hashes.
+ * both scored by a creation counter, so a page of `listVisibleTo` is one ZREVRANGEBYSCORE per index (from the
+ * `after` room's score), a merge, and the page's hashes.
  */
 export function createRedisRoomStore(client: Redis, keys: Keys, logger: Logger): RoomStore {
   const create = loadLuaScript(client, 'create-room');
@@ -53,11 +54,29 @@ export function createRedisRoomStore(client: Redis, keys: Keys, logger: Logger):
       return Object.keys(hash).length === 0 ? null : decodeRoom(hash);
     },
 
-    listVisibleTo(userId) {
+    listVisibleTo(userId, { first, after }) {
       return orUnavailable('listRooms', async () => {
-        // ZUNION answers in score order, which is creation order.
-        const ids = await client.zunion(2, keys.publicRooms, keys.userRooms(userId));
-        return readRooms(ids);
+        const indexes = [keys.publicRooms, keys.userRooms(userId)] as const;
+        let max = '+inf';
+        if (after) {
+          // A room the user can see is in one of their two indexes, with its creation order as score.
+          const [publicScore, ownScore] = await Promise.all(indexes.map((index) => client.zscore(index, after)));
+          const score = publicScore ?? ownScore ?? null;
+          if (score === null) return null;
+          max = `(${score}`;
+        }
+        if (first <= 0) return [];
+        // Newest first from each index (O(log n + first) each), merged by creation order.
+        const replies = await Promise.all(
+          indexes.map((index) => client.zrevrangebyscore(index, max, '-inf', 'WITHSCORES', 'LIMIT', 0, first)),
+        );
+        const scored = replies.flatMap((reply) => {
+          const pairs: Array<{ id: string; order: number }> = [];
+          for (let n = 0; n + 1 < reply.length; n += 2) pairs.push({ id: reply[n] as string, order: Number(reply[n + 1]) });
+          return pairs;
+        });
+        scored.sort((a, b) => b.order - a.order);
+        return readRooms(scored.slice(0, first).map((entry) => entry.id));
       });
     },
   };

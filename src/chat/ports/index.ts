@@ -1,6 +1,6 @@
 export type { RoomEventBus, RoomEventListener } from './room-event-bus.ts';
 export type { MessageStore, AppendMessageInput, AppendResult } from './message-store.ts';
-export type { RoomStore } from './room-store.ts';
+export type { RoomPage, RoomStore } from './room-store.ts';
 export type { PresenceStore } from './presence-store.ts';
 export type { RateLimiter } from './rate-limiter.ts';
 
@@ -16,7 +16,12 @@ export interface ChatAdapters {
   messages: MessageStore;
   rooms: RoomStore;
   presence: PresenceStore;
+  /** sendMessage, per user: MESSAGE_RATE. */
   messageRate: RateLimiter;
+  /** createRoom, per user: ROOM_RATE a minute. */
+  roomRate: RateLimiter;
+  /** setTyping, per user: TYPING_RATE a second. */
+  typingRate: RateLimiter;
   /** Answers whether every backing service is reachable (`/ready`). */
   ping(): Promise<boolean>;
   close(): Promise<void>;
