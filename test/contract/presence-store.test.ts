@@ -152,6 +152,27 @@ describe('PresenceStore over Redis: instances that die or freeze', () => {
     expect(report.expired).toEqual([[room, alice]]);
   });
 
+  it('releases a join whose reply timed out: a frozen Redis that runs it on resume runs the release after it', async () => {
+    const server = await privateRedisServer();
+    const prefix = server.newPrefix();
+    // A long TTL: the release, not the reaper, is what must clean up.
+    const [node, observer] = await redisCluster(server, 2, { prefix, presenceTtlMs: 60_000, commandTimeoutMs: 300 });
+    const room = uniqueRoomId();
+    const events = createRecorder();
+    await observer!.bus.subscribe(room, events);
+    // Scripts cached (EVALSHA would answer NOSCRIPT after the resume, and nothing would run at all).
+    const warmUp = uniqueRoomId();
+    await node!.presence.join(warmUp, alice, 'warm-up', at(0));
+    await node!.presence.leave(warmUp, alice, 'warm-up', at(0));
+    server.pause();
+    await expect(within(node!.presence.join(room, alice, 'c1', at(1)), 3_000)).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    server.resume();
+    await waitFor(() => events.events.length >= 2, 5_000, 'MemberJoined then MemberLeft');
+    expect(events.events.map((e) => e.kind)).toEqual(['joined', 'left']);
+    expect(await observer!.presence.list(room)).toEqual([]);
+    expect(await server.command('ZCARD', `${prefix}presence-expiry`)).toBe(0);
+  });
+
   it('answers UNAVAILABLE while Redis is down', async () => {
     const server = await privateRedisServer();
     const [node] = await redisCluster(server, 1, { commandTimeoutMs: 500 });

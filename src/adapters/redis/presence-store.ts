@@ -82,6 +82,15 @@ export function createRedisPresenceStore(options: RedisPresenceStoreOptions): Re
       encodeRoomEvent({ kind: 'joined', roomId, user, at }),
     ])) === 1;
 
+  /** Runs the leave script: 1 last connection (MemberLeft published), 2 last but not published, 0 otherwise. */
+  const release = async (roomId: string, user: User, connectionId: string, at: string) =>
+    (await scripts.leave.run(roomKeys(roomId), [
+      connectionId,
+      expiryMember(roomId, connectionId),
+      keys.roomChannel(roomId),
+      encodeRoomEvent({ kind: 'left', roomId, user, at }),
+    ])) as number;
+
   async function refresh(): Promise<void> {
     const members = [...local.keys()];
     for (let start = 0; start < members.length; start += REFRESH_CHUNK) {
@@ -145,19 +154,25 @@ export function createRedisPresenceStore(options: RedisPresenceStoreOptions): Re
   return {
     async join(roomId, user, connectionId, at) {
       const connection = { roomId, user, connectionId };
-      const first = await orUnavailable('presence join', () => register(connection, at));
-      local.set(expiryMember(roomId, connectionId), connection);
-      return { first };
+      try {
+        const first = await orUnavailable('presence join', () => register(connection, at));
+        local.set(expiryMember(roomId, connectionId), connection);
+        return { first };
+      } catch (error) {
+        // The script may have run with its reply lost (a timeout, a dropped connection): release whatever it may
+        // have recorded, since nobody will refresh or leave it. Queued behind the join on the same connection, so
+        // it runs after it; a no-op (and MemberLeft only if the join was announced) otherwise.
+        release(roomId, user, connectionId, new Date().toISOString()).catch((releaseError: unknown) =>
+          logger.warn({ roomId, userId: user.id, err: releaseError }, 'could not release a failed presence join; the reaper will'),
+        );
+        throw error;
+      }
     },
 
     async leave(roomId, user, connectionId, at) {
-      const member = expiryMember(roomId, connectionId);
       // Forgotten first, so a refresh running meanwhile cannot register it again.
-      local.delete(member);
-      const left = encodeRoomEvent({ kind: 'left', roomId, user, at });
-      const last = await orUnavailable('presence leave', () =>
-        scripts.leave.run(roomKeys(roomId), [connectionId, member, keys.roomChannel(roomId), left]),
-      );
+      local.delete(expiryMember(roomId, connectionId));
+      const last = await orUnavailable('presence leave', () => release(roomId, user, connectionId, at));
       if (last === 2) logger.warn({ roomId, userId: user.id }, 'left the room, but Redis refused to publish MemberLeft');
       return { last: last === 1 || last === 2 };
     },
