@@ -159,6 +159,8 @@ export function createRedisPresenceStore(options: RedisPresenceStoreOptions): Re
         local.set(expiryMember(roomId, connectionId), connection);
         return { first };
       } catch (error) {
+        // The client is told UNAVAILABLE and nothing more; the log keeps what Redis said.
+        logger.warn({ roomId, userId: user.id, err: error }, 'presence join failed');
         // The script may have run with its reply lost (a timeout, a dropped connection): release whatever it may
         // have recorded, since nobody will refresh or leave it. Queued behind the join on the same connection, so
         // it runs after it; a no-op (and MemberLeft only if the join was announced) otherwise.
