@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ROOM_EVENTS, createRoom, eventsOf, metric, online, send, user, watchedRoom, type RoomEventPayload } from '../utils/chat.ts';
-import { gql } from '../utils/http-client.ts';
+import { ROOM_EVENTS, SET_TYPING, createRoom, eventsOf, metric, online, send, user, watchedRoom, type RoomEventPayload } from '../utils/chat.ts';
+import { errorCodes, gql } from '../utils/http-client.ts';
 import { subscribeSse } from '../utils/sse-client.ts';
 import { privateRedisServer } from '../contract/backends.ts';
 import { startTestApp, type TestApp } from '../utils/test-app.ts';
@@ -178,6 +178,12 @@ describe('presence over Redis when Redis refuses PUBLISH', () => {
     expect(error!.extensions?.code).toBe('UNAVAILABLE');
     expect(error!.message).not.toContain(prefix);
     expect(error!.message).not.toMatch(/room-events|presence-|PUBLISH/);
+
+    // The bus's own PUBLISH (typing) fails the same way: UNAVAILABLE, and the channel stays in the log.
+    const typing = await gql(app.graphqlUrl, SET_TYPING, { roomId, typing: true }, alice.token);
+    expect(errorCodes(typing)).toEqual(['UNAVAILABLE']);
+    expect(typing.errors![0]!.message).not.toContain(prefix);
+    expect(typing.errors![0]!.message).not.toMatch(/room-events|PUBLISH/);
 
     expect(await online(app.graphqlUrl, alice.token, roomId)).toEqual([]);
     // Nothing to await for "stays empty": give this instance's refresh (ttl/3) and reaper (ttl/2) several turns.
