@@ -52,6 +52,7 @@ function serverEnv(port: number, options: StartServerOptions): NodeJS.ProcessEnv
     JWT_SECRET: options.secret,
     MESSAGE_RATE: '1000000',
     MESSAGE_BURST: '1000000',
+    ROOM_RATE: '1000000',
     MAX_CONNECTIONS: '100000',
     FRAME_RATE: '1000000',
     LOG_LEVEL: 'warn',
