@@ -133,9 +133,12 @@ export async function createApp(config: Readonly<Config>, logger: Logger): Promi
   };
 }
 
-/** `POST /dev/token` and the demo page that logs in with it: outside production, with an HS256 secret only. */
+/**
+ * `POST /dev/token` and the demo page that logs in with it: outside production, and only while the built-in dev
+ * secret is in use. With a real key configured, minting tokens over HTTP would let anyone be anyone (contract, Auth).
+ */
 function devRoutes({ devTokens, auth }: Readonly<Config>) {
-  if (!devTokens || auth.kind !== 'secret') return [];
+  if (!devTokens || auth.kind !== 'secret' || !auth.devSecret) return [];
   const claims = { ...(auth.issuer ? { issuer: auth.issuer } : {}), ...(auth.audience ? { audience: auth.audience } : {}) };
   return [createDevTokenRoute({ secret: auth.secret, ...claims }), createDemoRoute()];
 }
