@@ -75,6 +75,16 @@ export function attachWebSocket({
   const addressOf = (request: IncomingMessage) => clientAddress(request, limits.trustProxy);
   const initFailures = createInitFailureLimiter({ maxFailures: limits.initFailuresPerAddress, windowMs: limits.initFailureWindowMs });
 
+  /** Takes a slot for `address`; the function returned gives it back, once however often it is called. */
+  const takeSlot = (address: string) => {
+    slots.take(address);
+    let held = true;
+    return () => {
+      if (held) slots.release(address);
+      held = false;
+    };
+  };
+
   const tooManyInitFailures = (address: string): UpgradeRefusal | null => {
     const blockedMs = initFailures.blockedFor(address);
     return blockedMs > 0 ? { status: 429, reason: 'Too Many Requests', retryAfterSeconds: Math.ceil(blockedMs / 1_000) } : null;
@@ -153,26 +163,10 @@ export function attachWebSocket({
     admitStream(request: IncomingMessage): StreamAdmission {
       const address = addressOf(request);
       const refusal = slots.refusal(address);
-      if (refusal) return { refusal };
-      slots.take(address);
-      let held = true;
-      return {
-        release: () => {
-          if (held) slots.release(address);
-          held = false;
-        },
-      };
+      return refusal ? { refusal } : { release: takeSlot(address) };
     },
     /** A slot for a stream that was not admitted (see `http/event-streams.ts`): counted even over the caps. */
-    holdStream(request: IncomingMessage): () => void {
-      const address = addressOf(request);
-      slots.take(address);
-      let held = true;
-      return () => {
-        if (held) slots.release(address);
-        held = false;
-      };
-    },
+    holdStream: (request: IncomingMessage): (() => void) => takeSlot(addressOf(request)),
     /** Stops new upgrades (they get 503) and closes every socket with `code`; resolves when all are closed. */
     async close(code: number = CloseCode.GoingAway, reason = 'Server shutting down', timeoutMs = 5_000): Promise<void> {
       accepting = false;
