@@ -64,7 +64,7 @@ export interface Limits {
   maxConnectionsPerAddress: number;
   /** Proxy hops in front whose X-Forwarded-For is trusted for the client address (1: the shipped nginx); 0 trusts none. @default 0 */
   trustProxy: number;
-  /** A peer that has not answered the server's close frame within this is terminated (ws itself waits 30 s). @default 2_000 */
+  /** A peer that has not answered the server's close frame within this of being able to read it is cut (ws waits 30 s). @default 2_000 */
   closeGraceMs: number;
   /** Schema introspection (`__schema`, `__type`). @default true outside production, false with NODE_ENV=production */
   introspection: boolean;

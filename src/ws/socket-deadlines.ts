@@ -18,7 +18,8 @@ const closeDirectly = ({ socket }: Connection, code: number, reason: string) => 
  *   and keeps it referenced for the socket's whole life);
  * - `token-expiry`: an acknowledged socket is closed 4403 when its token expires, so the client refreshes the token
  *   and reconnects;
- * - `close-grace`: a socket the server closed is terminated when its peer has not answered the close frame in time.
+ * - `close-grace`: a socket the server closed is terminated when its peer has not answered the close frame in time
+ *   (counted from when the frame could be read: a slow consumer's close frame waits behind its unread data).
  * A socket has one at a time: the first ends when connection_init arrives, before any token is known, and once the
  * server closes the socket only the grace is left.
  */
@@ -63,7 +64,7 @@ export class SocketDeadlines {
     this.#set(connection, 'token-expiry', expiresAt);
   }
 
-  /** The server sent its close frame: the peer has `closeGraceMs` to answer it, then the socket is terminated. */
+  /** The server sent its close frame: the peer has `closeGraceMs` to answer it once it can read it, then it is cut. */
   closing(connection: Connection): void {
     if (connection.deadlineFor === 'close-grace') return;
     this.#set(connection, 'close-grace', Date.now() + this.closeGraceMs);
@@ -96,7 +97,13 @@ export class SocketDeadlines {
     const what = connection.deadlineFor;
     connection.deadlineFor = null;
     if (what === 'close-grace') {
-      if (connection.socket.readyState !== connection.socket.CLOSED) connection.socket.terminate();
+      const { socket } = connection;
+      if (socket.readyState === socket.CLOSED) return;
+      // The close frame still waits behind data the peer has not read (a slow consumer, 1013): it cannot answer
+      // what it has not received, and once it reads again it should find the code. Its frames are dropped
+      // meanwhile (`receive`), ws's own close timer (30 s) bounds the wait, and the grace starts over.
+      if (socket.bufferedAmount > 0) return this.#set(connection, 'close-grace', Date.now() + this.closeGraceMs);
+      socket.terminate();
       return;
     }
     if (!isOpen(connection)) return;
