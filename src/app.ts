@@ -10,6 +10,7 @@ import { useSubscriptionTokenExpiry } from './graphql/subscription-expiry.ts';
 import { createYogaServer } from './graphql/yoga.ts';
 import { createDemoRoute } from './http/demo/demo-route.ts';
 import { createDevTokenRoute } from './http/dev-token.ts';
+import { createEventStreamAccounting } from './http/event-streams.ts';
 import { createRequestHandler } from './http/routes.ts';
 import { createMetrics } from './observability/metrics.ts';
 import { createServerStats } from './observability/server-stats.ts';
@@ -44,6 +45,12 @@ export async function createApp(config: Readonly<Config>, logger: Logger): Promi
   const metrics = createMetrics(sources);
   const stats = createServerStats({ sources, directory: adapters.instances, logger });
 
+  // SSE subscriptions hold a connection as a socket does, so MAX_CONNECTIONS and MAX_CONNECTIONS_PER_ADDRESS count
+  // both (PITFALLS 14, 25); requests that end by themselves are counted so shutdown can let them finish.
+  const requests = createEventStreamAccounting({
+    gate: { admit: (request) => ws.admitStream(request), hold: (request) => ws.holdStream(request) },
+    onRefused: (status) => metrics.upgradesRefused.inc({ status: String(status) }),
+  });
   const yoga = createYogaServer({
     context: { chat, stats },
     verifier,
@@ -52,6 +59,8 @@ export async function createApp(config: Readonly<Config>, logger: Logger): Promi
     limits: { ...config.limits.graphql, introspection: config.limits.introspection },
     maxRequestBodyBytes: config.limits.maxHttpBodyBytes,
     plugins: [
+      // First: a stream over a connection cap is refused before any other plugin or resolver runs.
+      requests.plugin,
       useSharedSubscriptionExecution(),
       useSubscriptionTokenExpiry(),
       {
@@ -63,25 +72,7 @@ export async function createApp(config: Readonly<Config>, logger: Logger): Promi
     ],
   });
   const handleRequest = createRequestHandler({ ready: chat.ready, registry: metrics.registry, routes: devRoutes(config), fallback: yoga });
-  // Requests that end by themselves (queries, mutations), so shutdown can let them finish; SSE streams never do.
-  let inFlight = 0;
-  // SSE subscriptions hold a connection as a socket does, so MAX_CONNECTIONS counts both (PITFALLS 14).
-  let eventStreams = 0;
-  const httpServer = createServer((request, response) => {
-    if (!request.headers.accept?.includes('text/event-stream')) {
-      inFlight += 1;
-      response.once('close', () => (inFlight -= 1));
-    } else {
-      if (ws.atCapacity()) {
-        metrics.upgradesRefused.inc({ status: '503' });
-        response.writeHead(503, { 'content-type': 'text/plain', 'retry-after': '5' }).end('Service Unavailable\n');
-        return;
-      }
-      eventStreams += 1;
-      response.once('close', () => (eventStreams -= 1));
-    }
-    handleRequest(request, response);
-  });
+  const httpServer = createServer((request, response) => requests.handle(request, response, () => handleRequest(request, response)));
   const graphqlWs = createGraphQLWsServer({
     yoga,
     verifier,
@@ -104,7 +95,6 @@ export async function createApp(config: Readonly<Config>, logger: Logger): Promi
       onSlowConsumer: () => metrics.slowConsumers.inc(),
       onFrameRateExceeded: () => metrics.frameRateCloses.inc(),
     },
-    otherConnections: () => eventStreams,
   });
   connections = () => ws.registry.size;
 
@@ -130,7 +120,7 @@ export async function createApp(config: Readonly<Config>, logger: Logger): Promi
         // `close` open until their clients go, are cut.
         httpServer.closeIdleConnections();
         const deadline = Date.now() + config.shutdownTimeoutMs / 4;
-        while (inFlight > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+        while (requests.inFlight > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
         httpServer.closeAllConnections();
         await httpClosed;
         // Before the Redis connections close: the other instances' dashboards drop this one at once.
@@ -143,9 +133,12 @@ export async function createApp(config: Readonly<Config>, logger: Logger): Promi
   };
 }
 
-/** `POST /dev/token` and the demo page that logs in with it: outside production, with an HS256 secret only. */
+/**
+ * `POST /dev/token` and the demo page that logs in with it: outside production, and only while the built-in dev
+ * secret is in use. With a real key configured, minting tokens over HTTP would let anyone be anyone (contract, Auth).
+ */
 function devRoutes({ devTokens, auth }: Readonly<Config>) {
-  if (!devTokens || auth.kind !== 'secret') return [];
+  if (!devTokens || auth.kind !== 'secret' || !auth.devSecret) return [];
   const claims = { ...(auth.issuer ? { issuer: auth.issuer } : {}), ...(auth.audience ? { audience: auth.audience } : {}) };
   return [createDevTokenRoute({ secret: auth.secret, ...claims }), createDemoRoute()];
 }

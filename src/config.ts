@@ -21,7 +21,7 @@ export interface Config {
   presenceTtlMs: number;
   /** SIGTERM: exit within this even if clients linger. @default 10_000 */
   shutdownTimeoutMs: number;
-  /** Serves `POST /dev/token` for the demo page; never in production. */
+  /** Serves `POST /dev/token` and the demo page: never in production, and only with the built-in dev secret (see app.ts). */
   devTokens: boolean;
 }
 
@@ -64,6 +64,12 @@ export interface Limits {
   initFailuresPerAddress: number;
   /** @default 60_000 */
   initFailureWindowMs: number;
+  /** Open sockets and SSE streams per client address; one more gets HTTP 429 (see README "Connection limits"). @default 100 */
+  maxConnectionsPerAddress: number;
+  /** Proxy hops in front whose X-Forwarded-For is trusted for the client address (1: the shipped nginx); 0 trusts none. @default 0 */
+  trustProxy: number;
+  /** A peer that has not answered the server's close frame within this of being able to read it is cut (ws waits 30 s). @default 2_000 */
+  closeGraceMs: number;
   /** Schema introspection (`__schema`, `__type`). @default true outside production, false with NODE_ENV=production */
   introspection: boolean;
   /** graphql-armor limits, over HTTP, SSE and WebSocket alike; a query past one gets GRAPHQL_VALIDATION_FAILED. */
@@ -148,6 +154,9 @@ export function loadConfig(env: Env): Readonly<Config> {
       maxHttpBodyBytes: int('MAX_HTTP_BODY_BYTES', 1024 * 1024, 1024),
       initFailuresPerAddress: int('INIT_FAILURES_PER_ADDRESS', 20, 1),
       initFailureWindowMs: int('INIT_FAILURE_WINDOW_MS', 60_000, 10),
+      maxConnectionsPerAddress: int('MAX_CONNECTIONS_PER_ADDRESS', 100, 1),
+      trustProxy: int('TRUST_PROXY', 0, 0),
+      closeGraceMs: int('CLOSE_GRACE_MS', 2_000, 10),
       introspection: bool('INTROSPECTION', !production),
       graphql: {
         maxDepth: int('GRAPHQL_MAX_DEPTH', 10, 1),

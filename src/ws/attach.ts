@@ -4,8 +4,10 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { handleProtocols } from 'graphql-ws';
 import type { Logger } from '../chat/logger.ts';
 import type { Limits } from '../config.ts';
+import { clientAddress } from './client-address.ts';
 import { CloseCode } from './close-codes.ts';
 import { createConnectionRegistry, type Connection } from './connection-registry.ts';
+import { ConnectionSlots } from './connection-slots.ts';
 import { startHeartbeat } from './heartbeat.ts';
 import { createInitFailureLimiter } from './init-failures.ts';
 import { SocketDeadlines } from './socket-deadlines.ts';
@@ -34,8 +36,16 @@ export interface AttachOptions {
   logger: Logger;
   path?: string;
   hooks?: WebSocketHooks;
-  /** Connections held outside this edge (SSE streams), counted against MAX_CONNECTIONS too. */
-  otherConnections?: () => number;
+}
+
+/** What `admitStream` answers: the refusal to send, or the one call that gives the slot back when the stream ends. */
+export type StreamAdmission = { refusal: UpgradeRefusal } | { release: () => void };
+
+const SHUTTING_DOWN: UpgradeRefusal = { status: 503, reason: 'Service Unavailable' };
+
+/** Node removed its own listener before emitting 'upgrade' (PITFALLS 22): a reset must not become an unhandled 'error'. */
+function destroyOnError(this: Duplex): void {
+  this.destroy();
 }
 
 /**
@@ -50,7 +60,6 @@ export function attachWebSocket({
   logger,
   path = '/graphql',
   hooks = {},
-  otherConnections = () => 0,
 }: AttachOptions) {
   const registry = createConnectionRegistry();
   const wss = new WebSocketServer({
@@ -61,29 +70,51 @@ export function attachWebSocket({
     perMessageDeflate: false,
   });
   let accepting = true;
-  const openConnections = () => registry.size + otherConnections();
+  // Sockets and SSE streams, in total and per client address: MAX_CONNECTIONS and MAX_CONNECTIONS_PER_ADDRESS.
+  const slots = new ConnectionSlots(limits);
+  const addressOf = (request: IncomingMessage) => clientAddress(request, limits.trustProxy);
   const initFailures = createInitFailureLimiter({ maxFailures: limits.initFailuresPerAddress, windowMs: limits.initFailureWindowMs });
 
-  const tooManyInitFailures = (request: IncomingMessage): UpgradeRefusal | null => {
-    const blockedMs = initFailures.blockedFor(request.socket.remoteAddress ?? 'unknown');
+  /** Takes a slot for `address`; the function returned gives it back, once however often it is called. */
+  const takeSlot = (address: string) => {
+    slots.take(address);
+    let held = true;
+    return () => {
+      if (held) slots.release(address);
+      held = false;
+    };
+  };
+
+  const tooManyInitFailures = (address: string): UpgradeRefusal | null => {
+    const blockedMs = initFailures.blockedFor(address);
     return blockedMs > 0 ? { status: 429, reason: 'Too Many Requests', retryAfterSeconds: Math.ceil(blockedMs / 1_000) } : null;
   };
 
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    // First, whatever path follows: refusal, shutdown, or ws's handshake (which adds its own listener, and keeps
+    // one of its own on the socket once it owns it).
+    socket.on('error', destroyOnError);
+    const address = addressOf(request);
     const refusal = accepting
-      ? (checkUpgrade(request, { path, allowedOrigins: limits.allowedOrigins, maxConnections: limits.maxConnections }, openConnections()) ??
-        tooManyInitFailures(request))
-      : { status: 503 as const, reason: 'Service Unavailable' };
+      ? (checkUpgrade(request, { path, allowedOrigins: limits.allowedOrigins }) ?? slots.refusal(address) ?? tooManyInitFailures(address))
+      : SHUTTING_DOWN;
     if (refusal) {
       hooks.onUpgradeRefused?.(refusal.status);
       refuseUpgrade(socket, refusal);
       return;
     }
-    wss.handleUpgrade(request, socket, head, (ws) => onConnection(ws, request));
+    wss.handleUpgrade(request, socket, head, (ws) => {
+      socket.off('error', destroyOnError);
+      onConnection(ws, address);
+    });
   };
   httpServer.on('upgrade', onUpgrade);
 
-  const deadlines = new SocketDeadlines(limits.connectionInitTimeoutMs);
+  // Deadlines close through the session, like every other close (`SocketSession.closeSocket`).
+  const deadlines = new SocketDeadlines(limits.connectionInitTimeoutMs, {
+    closeGraceMs: limits.closeGraceMs,
+    close: (connection, code, reason) => sessionOf(connection.socket)?.closeSocket(code, reason),
+  });
   const edge: EdgeContext = { limits, logger, hooks, initFailures, deadlines, direct: graphqlWs.direct };
 
   // One close listener for every socket (the socket is `this`), like the others in `socket-session.ts`.
@@ -92,6 +123,7 @@ export function attachWebSocket({
     if (!session) return;
     const { connection } = session;
     registry.remove(this);
+    slots.release(connection.remoteAddress);
     deadlines.closed(connection);
     hooks.onClose?.(connection, code);
     logger.info(
@@ -103,8 +135,10 @@ export function attachWebSocket({
     );
   }
 
-  function onConnection(socket: WebSocket, request: IncomingMessage) {
-    const connection = registry.add(socket, request.socket.remoteAddress ?? 'unknown');
+  function onConnection(socket: WebSocket, address: string) {
+    // In the tick of the check that admitted it (ws completes the handshake synchronously): no overshoot.
+    slots.take(address);
+    const connection = registry.add(socket, address);
     hooks.onOpen?.(connection);
     const session = new SocketSession(socket, connection, edge);
     listen(session, onSocketClose);
@@ -121,13 +155,22 @@ export function attachWebSocket({
 
   return {
     registry,
-    /** MAX_CONNECTIONS reached, sockets and `otherConnections` together: the one rule for every transport. */
-    atCapacity: () => openConnections() >= limits.maxConnections,
+    slots,
+    /**
+     * An SSE stream holds a connection as a socket does (PITFALLS 14): admitted against the same caps, from the
+     * same client address, or refused with the status an upgrade would get (503, 429).
+     */
+    admitStream(request: IncomingMessage): StreamAdmission {
+      const address = addressOf(request);
+      const refusal = slots.refusal(address);
+      return refusal ? { refusal } : { release: takeSlot(address) };
+    },
+    /** A slot for a stream that was not admitted (see `http/event-streams.ts`): counted even over the caps. */
+    holdStream: (request: IncomingMessage): (() => void) => takeSlot(addressOf(request)),
     /** Stops new upgrades (they get 503) and closes every socket with `code`; resolves when all are closed. */
     async close(code: number = CloseCode.GoingAway, reason = 'Server shutting down', timeoutMs = 5_000): Promise<void> {
       accepting = false;
       heartbeat.stop();
-      deadlines.stop();
       const sockets = [...registry.values()].map((c) => c.socket);
       await Promise.race([
         Promise.all(
@@ -136,12 +179,16 @@ export function attachWebSocket({
               new Promise<void>((resolve) => {
                 if (socket.readyState === socket.CLOSED) return resolve();
                 socket.once('close', () => resolve());
-                socket.close(code, reason);
+                // The one closing path: frames after this are dropped, a silent peer is cut after the grace.
+                const session = sessionOf(socket);
+                if (session) session.closeSocket(code, reason);
+                else socket.close(code, reason);
               }),
           ),
         ),
         new Promise((resolve) => setTimeout(resolve, timeoutMs).unref()),
       ]);
+      deadlines.stop();
       for (const socket of sockets) if (socket.readyState !== socket.CLOSED) socket.terminate();
       httpServer.off('upgrade', onUpgrade);
       await new Promise<void>((resolve) => wss.close(() => resolve()));

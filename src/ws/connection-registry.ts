@@ -14,7 +14,7 @@ export interface Connection {
   frameWindowStart: number;
   framesInWindow: number;
   /** The socket's one pending deadline on the edge's shared timer (`socket-deadlines.ts`), null when none. */
-  deadlineFor: 'connection-init' | 'token-expiry' | null;
+  deadlineFor: 'connection-init' | 'token-expiry' | 'close-grace' | null;
   deadlineAt: number;
   /** Its place in the scheduler's heap, -1 when not scheduled. */
   deadlineIndex: number;

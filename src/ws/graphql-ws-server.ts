@@ -50,7 +50,7 @@ export function createGraphQLWsServer({
       const result = await Promise.race([verifier.verify(ctx.connectionParams?.authorization), timedOut]);
       clearTimeout(timer);
       if (result === 'timeout') {
-        connection.socket.close(CloseCode.ConnectionInitialisationTimeout, 'Authentication timed out');
+        session.closeSocket(CloseCode.ConnectionInitialisationTimeout, 'Authentication timed out');
         return false;
       }
       if (!result.ok) {

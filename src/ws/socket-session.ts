@@ -2,7 +2,7 @@ import type { WebSocket as GraphQLWsSocket } from 'graphql-ws';
 import type { RawData, WebSocket } from 'ws';
 import type { Logger } from '../chat/logger.ts';
 import type { Limits } from '../config.ts';
-import { CloseCode } from './close-codes.ts';
+import { clipCloseReason, CloseCode } from './close-codes.ts';
 import type { Connection } from './connection-registry.ts';
 import type { InitFailureLimiter } from './init-failures.ts';
 import { finishFrame, nextFrame, wasNextFrame } from './shared-frames.ts';
@@ -61,15 +61,15 @@ export class SocketSession implements GraphQLWsSocket {
 
   /**
    * A reader that stopped reading must not grow this process without bound (PITFALLS 10). Once closing, `send`
-   * writes nothing more; the close frame queues behind what is buffered, and ws's close timeout (30 s) or the
-   * next heartbeat sweeps (2 intervals) free the socket if it never reads.
+   * writes nothing more; the close frame queues behind what is buffered, and the close grace (`closeSocket`)
+   * frees the socket if it never reads.
    */
   #cutOffIfSlow(): void {
     const { socket, edge } = this;
     if (socket.bufferedAmount <= edge.limits.slowConsumerBytes || socket.readyState !== socket.OPEN) return;
     edge.logger.warn(this.#ids(), 'slow consumer; closing 1013');
     edge.hooks.onSlowConsumer?.();
-    socket.close(CloseCode.TryAgainLater, 'Too slow: reconnect and resume with `after`');
+    this.closeSocket(CloseCode.TryAgainLater, 'Too slow: reconnect and resume with `after`');
   }
 
   /**
@@ -84,6 +84,7 @@ export class SocketSession implements GraphQLWsSocket {
     this.#cutOffIfSlow();
   }
 
+  /** graphql-ws's way to close the socket (4403 on a refused init, 4409, 4400, 4429...). */
   close(code: number, reason: string): void {
     const { socket, connection, edge } = this;
     // Already closing (4408 after a timed-out key fetch, then graphql-ws's own 4403): our fault, not counted.
@@ -93,7 +94,21 @@ export class SocketSession implements GraphQLWsSocket {
       edge.initFailures.recordFailure(connection.remoteAddress);
       edge.hooks.onInitRefused?.();
     }
-    socket.close(code, reason);
+    this.closeSocket(code, reason);
+  }
+
+  /**
+   * The one way this server closes a socket, whoever decides it (graphql-ws, deadlines, cut-offs, shutdown). From
+   * here on `receive` drops whatever the peer sends (ws keeps emitting 'message' while CLOSING, PITFALLS 23), the
+   * reason is clipped to what a close frame holds (PITFALLS 24), and a peer that does not answer the close frame
+   * is terminated after CLOSE_GRACE_MS instead of ws's 30 s. False when the socket was already closing.
+   */
+  closeSocket(code: number, reason: string): boolean {
+    const { socket, connection, edge } = this;
+    if (socket.readyState !== socket.OPEN) return false;
+    socket.close(code, clipCloseReason(reason));
+    edge.deadlines.closing(connection);
+    return true;
   }
 
   onMessage(handle: (data: string) => Promise<void>): void {
@@ -101,9 +116,11 @@ export class SocketSession implements GraphQLWsSocket {
   }
 
   receive(data: RawData, isBinary: boolean): void {
+    // Nothing sent after the server decided to close may run, on either path (graphql-ws or direct).
+    if (this.socket.readyState !== this.socket.OPEN) return;
     if (this.overFrameRate() || !this.handle) return;
     if (isBinary) {
-      this.socket.close(CloseCode.BadRequest, 'Binary frames are not part of graphql-transport-ws');
+      this.closeSocket(CloseCode.BadRequest, 'Binary frames are not part of graphql-transport-ws');
       return;
     }
     const text = String(data);
@@ -111,7 +128,7 @@ export class SocketSession implements GraphQLWsSocket {
     this.handle(text).catch((error: unknown) => {
       if (isUnexpectedMessageType(error)) {
         // Client-sent server-only messages: a bad request, not a server fault (graphql-ws says 4500).
-        this.socket.close(CloseCode.BadRequest, 'Unexpected message type');
+        this.closeSocket(CloseCode.BadRequest, 'Unexpected message type');
         return;
       }
       this.failInternally(error);
@@ -121,7 +138,7 @@ export class SocketSession implements GraphQLWsSocket {
   /** What graphql-ws does with an error thrown while handling a frame, logged: 4500 for the whole socket. */
   failInternally(error: unknown): void {
     this.edge.logger.error({ ...this.#ids(), err: error }, 'graphql-ws message handling failed');
-    this.socket.close(CloseCode.InternalServerError, 'Internal server error');
+    this.closeSocket(CloseCode.InternalServerError, 'Internal server error');
   }
 
   /** Counts a frame (pings included); closes 1008 and answers true past FRAME_RATE a second. */
@@ -137,7 +154,7 @@ export class SocketSession implements GraphQLWsSocket {
     if (socket.readyState === socket.OPEN) {
       edge.logger.warn(this.#ids(), 'frame rate exceeded; closing 1008');
       edge.hooks.onFrameRateExceeded?.();
-      socket.close(CloseCode.PolicyViolation, 'Frame rate exceeded');
+      this.closeSocket(CloseCode.PolicyViolation, 'Frame rate exceeded');
     }
     return true;
   }
@@ -163,8 +180,10 @@ function onPong(this: WebSocket) {
 }
 function onError(this: WebSocket, error: Error) {
   const session = sessions.get(this);
-  // ws closes with 1009 itself for oversize frames; anything else is logged here and the socket closed.
-  session?.edge.logger.info({ connectionId: session.connection.id, userId: session.connection.viewer?.id, err: error }, 'socket error');
+  if (!session) return;
+  // ws closes with 1009 itself for oversize frames (and 1002/1007 for bad ones): bounded by the same close grace.
+  if (this.readyState === this.CLOSING) session.edge.deadlines.closing(session.connection);
+  session.edge.logger.info({ connectionId: session.connection.id, userId: session.connection.viewer?.id, err: error }, 'socket error');
 }
 
 /** Routes the socket's events to its session through listeners shared by every socket. */

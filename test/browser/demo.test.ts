@@ -15,7 +15,8 @@ async function signIn(page: Page, url: string, name: string) {
 
 describe('demo chat page at /', () => {
   it('lets two people chat, shows who is online and typing, and who left', async () => {
-    const app = await startTestApp();
+    // The demo page and its /dev/token exist only with the built-in dev secret (no JWT_SECRET), as with `npm start`.
+    const app = await startTestApp({ JWT_SECRET: '' });
     const browser = await launchChromium();
     const viewport = { width: 1100, height: 560 };
     // Two contexts: two cookie jars and storages, two users, as in two browsers.

@@ -1,13 +1,17 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { gql } from '../utils/http-client.ts';
 import { startTestApp } from '../utils/test-app.ts';
+
+/** The built-in dev secret: what `npm start` uses without JWT_SECRET (the test app sets one by default). */
+const DEV_SECRET = { JWT_SECRET: '' };
 
 const postToken = (url: string, body: string, type = 'application/json') =>
   fetch(`${url}/dev/token`, { method: 'POST', headers: { 'content-type': type }, body, signal: AbortSignal.timeout(5_000) });
 
 describe('POST /dev/token (the demo page login)', () => {
-  it('signs a token for a name with the configured secret, issuer and audience', async () => {
-    const app = await startTestApp({ JWT_ISSUER: 'https://issuer.test', JWT_AUDIENCE: 'chat' });
+  it('signs a token for a name with the built-in dev secret, the configured issuer and audience', async () => {
+    const app = await startTestApp({ ...DEV_SECRET, JWT_ISSUER: 'https://issuer.test', JWT_AUDIENCE: 'chat' });
     const response = await postToken(app.url, JSON.stringify({ name: '  Ada Lovelace ' }));
     expect(response.status).toBe(200);
     expect(response.headers.get('cache-control')).toBe('no-store');
@@ -25,21 +29,27 @@ describe('POST /dev/token (the demo page login)', () => {
     ['a form post (CSRF)', 'name=mallory', 'application/x-www-form-urlencoded', 415],
     ['a huge body', JSON.stringify({ name: 'x'.repeat(5_000) }), 'application/json', 413],
   ])('refuses %s', async (_case, body, type, status) => {
-    const app = await startTestApp();
+    const app = await startTestApp(DEV_SECRET);
     expect((await postToken(app.url, body, type)).status).toBe(status);
   });
 
+  const publicKeyPem = () => generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'pem' }).toString();
+  // Minting tokens over HTTP with a real key would let anyone be anyone: only the dev secret allows it (contract, Auth).
   it.each([
-    ['in production', { NODE_ENV: 'production' }],
-    ['with DEV_TOKENS=false', { DEV_TOKENS: 'false' }],
+    ['in production', () => ({ NODE_ENV: 'production' })],
+    ['with DEV_TOKENS=false', () => ({ ...DEV_SECRET, DEV_TOKENS: 'false' })],
+    ['with JWT_SECRET set (NODE_ENV=test)', () => ({})],
+    ['with JWT_SECRET set and NODE_ENV unset', () => ({ NODE_ENV: '' })],
+    ['with JWT_PUBLIC_KEY set', () => ({ JWT_SECRET: '', JWT_PUBLIC_KEY: publicKeyPem() })],
+    ['with JWKS_URL set', () => ({ JWT_SECRET: '', JWKS_URL: 'http://127.0.0.1:9/jwks.json' })],
   ])('is not served %s, and neither is the demo page', async (_case, env) => {
-    const app = await startTestApp(env);
+    const app = await startTestApp(env());
     expect((await postToken(app.url, JSON.stringify({ name: 'Eve' }))).status).toBe(404);
     expect((await fetch(`${app.url}/`, { signal: AbortSignal.timeout(5_000) })).status).toBe(404);
   });
 
   it('serves the demo page and its script with a same-origin content security policy', async () => {
-    const app = await startTestApp();
+    const app = await startTestApp(DEV_SECRET);
     const page = await fetch(`${app.url}/`, { signal: AbortSignal.timeout(5_000) });
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');

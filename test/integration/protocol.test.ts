@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { ROOM_EVENTS, user, watchedRoom } from '../utils/chat.ts';
+import { ROOM_EVENTS, createRoom, user, watchedRoom } from '../utils/chat.ts';
 import { startTestApp } from '../utils/test-app.ts';
 import { within } from '../utils/wait.ts';
 import { connectAuthed, connectRaw } from '../utils/ws-client.ts';
@@ -47,6 +47,25 @@ describe('graphql-transport-ws protocol errors', () => {
     const { roomId, observer: client } = await watchedRoom();
     client.subscribe('s', ROOM_EVENTS, { roomId });
     expect((await within(client.closed)).code).toBe(4409);
+  });
+
+  // graphql-ws's reason is `Subscriber for <id> already exists`: past 123 bytes a close frame cannot hold it (PITFALLS 24).
+  it.each([
+    ['500 ASCII characters', 'x'.repeat(500)],
+    ['multi-byte characters (2, 3 and 4 bytes)', 'é€😀'.repeat(60)],
+  ])('closes 4409 (not 4500) on a duplicate id of %s, with the reason clipped to a whole character', async (_case, id) => {
+    const app = await startTestApp();
+    const alice = await user('alice');
+    const roomId = await createRoom(app.graphqlUrl, alice.token);
+    const client = await connectAuthed(app.wsUrl, alice.token);
+    client.subscribe(id, ROOM_EVENTS, { roomId });
+    await client.waitForNexts(id, 1);
+    client.subscribe(id, ROOM_EVENTS, { roomId });
+    const { code, reason } = await within(client.closed);
+    expect(code).toBe(4409);
+    expect(Buffer.byteLength(reason)).toBeLessThanOrEqual(123);
+    expect(reason).toMatch(/^Subscriber for (x|é|€|😀)+…$/u);
+    expect(reason).not.toContain('\uFFFD');
   });
 
   it('closes 4401 on a subscribe before connection_ack', async () => {

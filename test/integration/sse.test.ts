@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ROOM_EVENTS, createRoom, eventsOf, online, send, user, watchedRoom, type RoomEventPayload, type SentMessage } from '../utils/chat.ts';
+import { mayAnswerWithEventStream } from '../../src/http/event-streams.ts';
 import { startTestApp } from '../utils/test-app.ts';
 import { subscribeSse, type SseSubscription } from '../utils/sse-client.ts';
 import { signTestToken } from '../utils/tokens.ts';
@@ -66,5 +67,38 @@ describe('roomEvents over SSE (Yoga, same /graphql path)', () => {
     await observer.waitForNexts('s', 3);
     expect(eventsOf(observer, 's')[2]).toEqual({ __typename: 'MemberLeft', roomId, user: { id: 'bob', name: 'Bob' } });
     await waitFor(async () => (await online(app.graphqlUrl, alice.token, roomId)).every((p) => p.user.id !== 'bob'), 5_000, 'bob offline');
+  });
+});
+
+describe('which requests Yoga streams as SSE (PITFALLS 25)', () => {
+  // Yoga's own negotiation, read from its build (it is not exported): the admission must never drift from it.
+  const yogaAccept = (async () =>
+    (await import(new URL('../../node_modules/graphql-yoga/cjs/plugins/result-processor/accept.js', import.meta.url).href)) as {
+      getMediaTypesForRequestInOrder(request: Request): string[];
+      isMatchingMediaType(asked: string, processor: string): boolean;
+    })();
+
+  it.each([
+    undefined,
+    '',
+    '*/*',
+    'text/*',
+    'TEXT/EVENT-STREAM',
+    'text/event-stream',
+    ' text/event-stream ; q=0.5',
+    'application/json, */*;q=0.1',
+    'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8',
+    'text/event-stream; charset=latin1',
+    'text/event-stream;charset=utf-8',
+    'application/json',
+    'application/graphql-response+json',
+    'multipart/mixed',
+    'text/html',
+    '*/event-stream',
+  ])('Accept %j: admitted as a stream exactly when Yoga would stream it', async (accept) => {
+    const yoga = await yogaAccept;
+    const request = new Request('http://localhost/graphql', accept === undefined ? {} : { headers: { accept } });
+    const yogaStreams = yoga.getMediaTypesForRequestInOrder(request).some((mediaType) => yoga.isMatchingMediaType('text/event-stream', mediaType));
+    expect(mayAnswerWithEventStream(accept)).toBe(yogaStreams);
   });
 });

@@ -1,5 +1,7 @@
-import { describe, expect, it } from 'vitest';
-import { startTestApp } from '../utils/test-app.ts';
+import { request as httpRequest } from 'node:http';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { gql } from '../utils/http-client.ts';
+import { startTestApp, type TestApp } from '../utils/test-app.ts';
 import { signTestToken } from '../utils/tokens.ts';
 import { within } from '../utils/wait.ts';
 import { connectAuthed, connectRaw } from '../utils/ws-client.ts';
@@ -15,6 +17,29 @@ async function firstAccepted<T>(attempt: () => Promise<T | null>, what: string):
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   throw new Error(`timed out after 5000 ms waiting for ${what}`);
+}
+
+/** An SSE subscription sent with no Accept header at all (fetch always adds one): its status and content-type. */
+function sseWithoutAccept(app: TestApp, roomId: string, jwt: string): Promise<{ status: number; contentType: string | undefined }> {
+  return within(
+    new Promise((resolve, reject) => {
+      const req = httpRequest(app.graphqlUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${jwt}` },
+      });
+      onTestFinished(() => {
+        req.destroy();
+      });
+      req.once('response', (response) => {
+        response.resume();
+        resolve({ status: response.statusCode ?? 0, contentType: response.headers['content-type'] });
+      });
+      req.once('error', reject);
+      req.end(JSON.stringify({ query: ROOM_EVENTS, variables: { roomId } }));
+    }),
+    5_000,
+    'the response to an SSE subscription without Accept',
+  );
 }
 
 describe('upgrade checks, before the protocol switch', () => {
@@ -63,6 +88,75 @@ describe('upgrade checks, before the protocol switch', () => {
       return attempt.status === 200 ? attempt : null;
     }, 'a free slot for an SSE stream');
     await next.waitForNexts(1);
+  });
+
+  // Yoga streams a subscription as SSE for any Accept that matches text/event-stream (PITFALLS 25).
+  it('counts an SSE subscription whatever its Accept (missing, */*, text/*, upper case); queries are still served at capacity', async () => {
+    const app = await startTestApp({ MAX_CONNECTIONS: '5' });
+    const bystander = await startBystander(app);
+    const roomId = await createRoom(app, 'owner');
+    const streams = [];
+    for (const accept of ['*/*', 'text/*', 'TEXT/EVENT-STREAM']) {
+      const stream = await subscribeSse(app.graphqlUrl, ROOM_EVENTS, { roomId }, { token: await token(`sse-${accept}`), headers: { accept } });
+      expect([accept, stream.status, stream.contentType]).toEqual([accept, 200, expect.stringMatching(/^text\/event-stream/)]);
+      await stream.waitForNexts(1);
+      streams.push(stream);
+    }
+    expect(await sseWithoutAccept(app, roomId, await token('no-accept'))).toEqual({ status: 200, contentType: expect.stringMatching(/^text\/event-stream/) });
+
+    // 1 socket + 4 streams: the instance is full, for streams and sockets alike.
+    const refused = await subscribeSse(app.graphqlUrl, ROOM_EVENTS, { roomId }, { token: await token('late'), headers: { accept: '*/*' } });
+    expect(refused.status).toBe(503);
+    expect(await upgradeStatus(app)).toBe(503);
+    // A query or mutation is not a stream: served even with `*/*` (fetch's default) while the instance is full.
+    expect(await gql(app.graphqlUrl, '{ me { id } }', {}, await token('querier'))).toEqual({ data: { me: { id: 'querier' } } });
+    await bystander.proveAlive();
+
+    await streams[0]!.close();
+    const next = await firstAccepted(async () => {
+      const attempt = await subscribeSse(app.graphqlUrl, ROOM_EVENTS, { roomId }, { token: await token('later'), headers: { accept: 'text/*' } });
+      return attempt.status === 200 ? attempt : null;
+    }, 'the freed slot');
+    await next.waitForNexts(1);
+  });
+
+  describe('MAX_CONNECTIONS_PER_ADDRESS', () => {
+    const forwardedFor = (address: string) => ({ 'x-forwarded-for': address });
+
+    it('refuses the next socket or SSE stream of one client address with HTTP 429 (TRUST_PROXY=1); other addresses go on', async () => {
+      const app = await startTestApp({ MAX_CONNECTIONS_PER_ADDRESS: '2', TRUST_PROXY: '1' });
+      const roomId = await createRoom(app, 'owner');
+      // An upgrade that never sends connection_init holds its slot too (until CONNECTION_INIT_TIMEOUT_MS).
+      const idle = await connectRaw(app.wsUrl, { headers: forwardedFor('203.0.113.7') });
+      const stream = await subscribeSse(app.graphqlUrl, ROOM_EVENTS, { roomId }, { token: await token('a'), headers: forwardedFor('203.0.113.7') });
+      expect(stream.status).toBe(200);
+
+      expect(await upgradeStatus(app, forwardedFor('203.0.113.7'))).toBe(429);
+      // Entries left of the trusted hop are the client's own writing: ignored.
+      expect(await upgradeStatus(app, forwardedFor('198.51.100.1, 203.0.113.7'))).toBe(429);
+      const refused = await subscribeSse(app.graphqlUrl, ROOM_EVENTS, { roomId }, { token: await token('a2'), headers: forwardedFor('203.0.113.7') });
+      expect(refused.status).toBe(429);
+
+      const other = await connectRaw(app.wsUrl, { headers: forwardedFor('203.0.113.8') });
+      await other.init(await token('b'));
+      const otherStream = await subscribeSse(app.graphqlUrl, ROOM_EVENTS, { roomId }, { token: await token('b'), headers: forwardedFor('203.0.113.8') });
+      expect(otherStream.status).toBe(200);
+
+      // A slot given back is a slot again.
+      await idle.close();
+      const again = await firstAccepted(() => connectRaw(app.wsUrl, { headers: forwardedFor('203.0.113.7') }).catch(() => null), 'a freed slot');
+      await again.init(await token('a'));
+
+      const metrics = await (await fetch(`${app.url}/metrics`)).text();
+      expect(metrics).toMatch(/^chat_ws_upgrades_refused_total\{status="429"\} 3$/m);
+    });
+
+    it('does not trust X-Forwarded-For without TRUST_PROXY: the TCP peer is the address', async () => {
+      const app = await startTestApp({ MAX_CONNECTIONS_PER_ADDRESS: '1' });
+      await connectRaw(app.wsUrl, { headers: forwardedFor('203.0.113.7') });
+      expect(await upgradeStatus(app, forwardedFor('203.0.113.8'))).toBe(429);
+      expect(await upgradeStatus(app, {}, '127.0.0.2')).toBe(101);
+    });
   });
 
   it('closes 1009 on a 2 MB frame and leaves the other sockets alone', async () => {

@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { ROOM_EVENTS, createRoom, eventsOf, messageIds, metric, online, send, user } from '../utils/chat.ts';
+import { startInstance } from '../utils/instance.ts';
 import { startNginx } from '../utils/nginx.ts';
 import { subscribeSse } from '../utils/sse-client.ts';
-import { waitFor } from '../utils/wait.ts';
-import { connectAuthed, type RawClient } from '../utils/ws-client.ts';
+import { signTestToken } from '../utils/tokens.ts';
+import { waitFor, within } from '../utils/wait.ts';
+import { connectAuthed, connectRaw, type RawClient } from '../utils/ws-client.ts';
 import { printOutputOnFailure, useCluster } from './helpers.ts';
 
 const cluster = useCluster(2);
@@ -48,5 +50,25 @@ describe('two instances behind nginx (deploy/nginx.conf)', () => {
     await waitFor(() => messageIds(eventsOf(resumed, 'r')).includes(live.id), 10_000, 'live after resume');
     expect(messageIds(eventsOf(resumed, 'r'))).toEqual([...missed.map((m) => m.id), live.id]);
     await sse.close();
+  });
+
+  // Behind nginx every client's TCP peer is nginx: with TRUST_PROXY=1 the server takes the address nginx appended
+  // to X-Forwarded-For, so one client's failed inits lock out that client only.
+  it('with TRUST_PROXY=1, 20 failed inits from one client lock out that client, not another one', async () => {
+    const instance = await startInstance({ env: { TRUST_PROXY: '1', INIT_FAILURES_PER_ADDRESS: '20', LOG_LEVEL: 'warn' } });
+    const nginx = await startNginx([instance.port]);
+    const stale = await signTestToken({ sub: 'stale' }, { expiresIn: '-1s' });
+    const fromA = { client: { localAddress: '127.0.0.2' } };
+    for (let attempt = 0; attempt < 20; attempt += 1) {
+      const client = await connectRaw(nginx.wsUrl, fromA);
+      client.init(stale).catch(() => {});
+      expect((await within(client.closed, 5_000, '4403')).code).toBe(4403);
+    }
+    await expect(connectRaw(nginx.wsUrl, fromA)).rejects.toThrow('HTTP 429');
+
+    const bob = await user('bob');
+    const other = await connectRaw(nginx.wsUrl, { client: { localAddress: '127.0.0.3' } });
+    await other.init(bob.token);
+    expect(other.isAcked()).toBe(true);
   });
 });

@@ -14,7 +14,10 @@ export interface Nginx {
   readonly graphqlUrl: string;
 }
 
-/** The upstream and location blocks of deploy/nginx.conf, for ports chosen by the test. */
+/**
+ * The upstream and location blocks of deploy/nginx.conf, for ports chosen by the test. Like the shipped file it
+ * appends the client's address to X-Forwarded-For, which instances started with TRUST_PROXY=1 take as the client.
+ */
 export function nginxConfig(listenPort: number, upstreamPorts: number[], workDir: string): string {
   // One process (no master): teardown kills it by PID with SIGKILL, which would leave a master's worker orphaned.
   return `
