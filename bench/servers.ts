@@ -54,6 +54,7 @@ function serverEnv(port: number, options: StartServerOptions): NodeJS.ProcessEnv
     MESSAGE_BURST: '1000000',
     ROOM_RATE: '1000000',
     MAX_CONNECTIONS: '100000',
+    MAX_CONNECTIONS_PER_ADDRESS: '100000',
     FRAME_RATE: '1000000',
     LOG_LEVEL: 'warn',
     // Measured as deployed: production mode (no GraphiQL assets loaded, errors masked) for every server alike.
