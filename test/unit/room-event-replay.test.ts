@@ -2,14 +2,17 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { createMemoryAdapters } from '../../src/adapters/memory/index.ts';
 import { createChat } from '../../src/chat/index.ts';
 import { silentLogger } from '../../src/chat/logger.ts';
-import type { MessageStore } from '../../src/chat/ports/index.ts';
+import type { ChatAdapters, MessageStore } from '../../src/chat/ports/index.ts';
+import { useBackends } from '../contract/backends.ts';
 import type { RoomEvent, Viewer } from '../../src/chat/types.ts';
 import { waitFor, within } from '../utils/wait.ts';
 
 const viewer = (id: string): Viewer => ({ id, name: id.toUpperCase(), roles: [], expiresAt: Date.now() + 3_600_000 });
 const alice = viewer('alice');
 
-/** The real memory store, with every history page it reads counted, per room. */
+const memoryAdapters = () => createMemoryAdapters({ logger: silentLogger, historyLimit: 10_000, messageRate: 1_000, messageBurst: 1_000 });
+
+/** The real store, with every history page it reads counted, per room. */
 function countingStore(store: MessageStore) {
   const pages = new Map<string, number>();
   const counted: MessageStore = {
@@ -22,8 +25,7 @@ function countingStore(store: MessageStore) {
   return { store: counted, pagesRead: (roomId: string) => pages.get(roomId) ?? 0 };
 }
 
-function startChat(options: { maxReplaysPerUser?: number } = {}) {
-  const adapters = createMemoryAdapters({ logger: silentLogger, historyLimit: 10_000, messageRate: 1_000, messageBurst: 1_000 });
+function startChat(options: { maxReplaysPerUser?: number } = {}, adapters: ChatAdapters = memoryAdapters()) {
   const counting = countingStore(adapters.messages);
   const chat = createChat({ adapters: { ...adapters, messages: counting.store }, logger: silentLogger, ...options });
   onTestFinished(() => chat.close(100));
@@ -54,9 +56,12 @@ async function take(stream: AsyncIterator<RoomEvent>, count: number): Promise<Ro
 const seqs = (events: RoomEvent[]) => events.map((e) => (e.kind === 'message' ? e.message.seq : e.kind));
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
-describe('roomEvents(after): a replay paced by its reader', () => {
+const backends = useBackends();
+
+describe.each(backends)('roomEvents(after) over the $name store: a replay paced by its reader', (backend) => {
   it('reads history a page at a time, only as its reader takes it, and meets the live stream with no gap or duplicate', async () => {
-    const { chat, append, room, pagesRead } = startChat();
+    const [adapters] = await backend.cluster(1, { historyLimit: 10_000 });
+    const { chat, append, room, pagesRead } = startChat({}, adapters);
     const roomId = await room(1_000);
     const stream = await chat.roomEvents.open(alice, { roomId, after: `${roomId}:000000000001` });
     await waitFor(() => pagesRead(roomId) >= 1, 5_000, 'the first page');
@@ -78,7 +83,9 @@ describe('roomEvents(after): a replay paced by its reader', () => {
     expect(seqs(await take(stream, 1))).toEqual([1_006]);
     await stream.return?.();
   });
+});
 
+describe('roomEvents(after): replays per user', () => {
   it('runs at most MAX_REPLAYS_PER_USER replays of a user at once; the next waits its turn and then replays everything', async () => {
     const { chat, room, pagesRead } = startChat({ maxReplaysPerUser: 2 });
     const rooms = [await room(300), await room(300), await room(300)];
