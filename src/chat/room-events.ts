@@ -91,6 +91,13 @@ class RoomEventStream extends EventQueue implements HubSink, SlotHolder {
     held.push(event);
   }
 
+  /** Failed (the reader still gets what was queued before): nothing more is held or replayed for it. */
+  override fail(error: Error): void {
+    super.fail(error);
+    this.held = null;
+    this.shared.slots.leave(this.user.id, this);
+  }
+
   /** Holds a replay slot (`ReplaySlots`): replays history from `replayedUpTo`, then goes live. */
   start(): void {
     void this.#replay();
