@@ -2,6 +2,7 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { createMemoryAdapters } from '../../src/adapters/memory/index.ts';
 import { createChat } from '../../src/chat/index.ts';
 import { silentLogger } from '../../src/chat/logger.ts';
+import { createRoomEventService } from '../../src/chat/room-events.ts';
 import type { ChatAdapters, MessageStore } from '../../src/chat/ports/index.ts';
 import { useBackends } from '../contract/backends.ts';
 import type { RoomEvent, Viewer } from '../../src/chat/types.ts';
@@ -36,7 +37,7 @@ function startChat(options: { maxReplaysPerUser?: number } = {}, adapters: ChatA
     for (let i = 1; i <= messages; i++) await append(id, `m${i}`);
     return id;
   };
-  return { chat, append, room, pagesRead: counting.pagesRead };
+  return { chat, append, room, pagesRead: counting.pagesRead, store: counting.store };
 }
 
 /** A few turns of the event loop: time enough for a replay that did not wait for its reader to read ahead. */
@@ -104,5 +105,28 @@ describe('roomEvents(after): replays per user', () => {
     expect(seqs(third)).toEqual([...range(2, 300), 'joined']);
     expect(seqs(await take(streams[1]!, 299))).toEqual(range(2, 300));
     await Promise.all([streams[1]!.return?.(), streams[2]!.return?.(), carol.return?.()]);
+  });
+});
+
+describe('roomEvents(after): what a replay holds', () => {
+  it('holds live events for a replay that waits, up to the queue bound; past it the stream ends with UNAVAILABLE', async () => {
+    const { chat, append, room, pagesRead, store } = startChat();
+    const roomEvents = createRoomEventService({
+      rooms: chat.rooms,
+      store,
+      hubs: chat.hubs,
+      presence: chat.presence,
+      logger: silentLogger,
+      queue: { maxQueued: 50 },
+      maxReplaysPerUser: 1,
+    });
+    const [busy, waiting] = [await room(300), await room(10)];
+    // Its reader reads nothing: this replay keeps alice's one slot, and the next one waits with its events held.
+    const first = await roomEvents.open(alice, { roomId: busy, after: `${busy}:000000000001` });
+    const second = await roomEvents.open(alice, { roomId: waiting, after: `${waiting}:000000000001` });
+    for (let i = 0; i < 60; i++) await append(waiting, `live ${i}`);
+    await expect(within(second.next(), 5_000, 'the second stream to end')).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    expect(pagesRead(waiting)).toBe(0);
+    await first.return?.();
   });
 });
