@@ -29,7 +29,7 @@ export interface App {
 /** The composition root: adapters -> chat -> yoga -> http -> ws. The only file that knows them all. */
 export async function createApp(config: Readonly<Config>, logger: Logger): Promise<App> {
   const adapters = await createAdapters(config, logger);
-  const chat = createChat({ adapters, logger, typingTtlMs: config.typingTtlMs });
+  const chat = createChat({ adapters, logger, typingTtlMs: config.typingTtlMs, maxReplaysPerUser: config.limits.maxReplaysPerUser });
   const verifier = await createTokenVerifier(config.auth);
   let deliveries = 0;
   // The WebSocket edge is built after the metrics and stats that read its size (and read it at once): bound below.

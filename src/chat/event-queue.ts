@@ -38,16 +38,37 @@ export class EventQueue implements AsyncIterableIterator<RoomEvent> {
   #consumer: EventConsumer | null = null;
   /** Replayed history still queued: room made for it above the bound, which is for live events only. */
   #replayed = 0;
-  readonly #dropEphemeralAbove: number;
-  readonly #maxQueued: number;
+  /** A replay waiting for the reader to take what was replayed so far (`replayTaken`). */
+  #onReplayTaken: (() => void) | null = null;
+  protected readonly dropEphemeralAbove: number;
+  protected readonly maxQueued: number;
 
   constructor({ dropEphemeralAbove = 256, maxQueued = 10_000 }: EventQueueOptions = {}) {
-    this.#dropEphemeralAbove = dropEphemeralAbove;
-    this.#maxQueued = maxQueued;
+    this.dropEphemeralAbove = dropEphemeralAbove;
+    this.maxQueued = maxQueued;
   }
 
   get closed(): boolean {
     return this.#closed;
+  }
+
+  /** Closed, or failed (the reader may still have events to read before the failure): nothing more is taken. */
+  get ended(): boolean {
+    return this.#closed || this.#failure !== null;
+  }
+
+  /**
+   * Resolves once the reader has taken every replayed event queued so far, or the stream ended: what paces a
+   * replay to its reader, a page at a time, so history is never read faster than it is read here. A piped
+   * consumer takes events as they come (its transport bounds what it buffers); it is given a turn of the event
+   * loop between pages, so its socket can flush them and other work runs.
+   */
+  replayTaken(): Promise<void> {
+    if (this.#consumer) return new Promise((resolve) => setImmediate(resolve));
+    if (this.#replayed === 0 || this.#closed) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.#onReplayTaken = resolve;
+    });
   }
 
   /** Runs once when the reader finishes (return, throw or failure). */
@@ -65,6 +86,7 @@ export class EventQueue implements AsyncIterableIterator<RoomEvent> {
     this.#buffer = [];
     this.#head = 0;
     this.#replayed = 0;
+    this.#replayWasTaken();
     for (const event of queued) consumer.onEvent(event);
     if (this.#failure) this.#failPiped(this.#failure);
   }
@@ -72,8 +94,8 @@ export class EventQueue implements AsyncIterableIterator<RoomEvent> {
   push(event: RoomEvent): void {
     if (this.#handedOver(event)) return;
     const size = this.#buffer.length - this.#head - this.#replayed;
-    if (event.kind === 'typing' && size >= this.#dropEphemeralAbove) return;
-    if (size >= this.#maxQueued) {
+    if (event.kind === 'typing' && size >= this.dropEphemeralAbove) return;
+    if (size >= this.maxQueued) {
       this.fail(new ChatError('UNAVAILABLE', 'subscriber fell too far behind; resubscribe with `after`'));
       return;
     }
@@ -81,8 +103,8 @@ export class EventQueue implements AsyncIterableIterator<RoomEvent> {
   }
 
   /**
-   * Queues stored history ahead of live events. Not counted against `maxQueued`: it is bounded by the room's
-   * history length, and a resume from far back must not look like a reader that fell behind.
+   * Queues stored history ahead of live events. Not counted against `maxQueued`: a replay queues one page at a
+   * time (see `replayTaken`), and a resume from far back must not look like a reader that fell behind.
    */
   pushReplayed(event: RoomEvent): void {
     if (this.#handedOver(event)) return;
@@ -122,7 +144,7 @@ export class EventQueue implements AsyncIterableIterator<RoomEvent> {
       const value = this.#buffer[this.#head] as RoomEvent;
       this.#head += 1;
       // Replayed events sit at the front of the buffer: they are read first.
-      if (this.#replayed > 0) this.#replayed -= 1;
+      if (this.#replayed > 0 && --this.#replayed === 0) this.#replayWasTaken();
       if (this.#head === this.#buffer.length) {
         this.#buffer = [];
         this.#head = 0;
@@ -167,6 +189,12 @@ export class EventQueue implements AsyncIterableIterator<RoomEvent> {
     consumer?.onFailure(error);
   }
 
+  #replayWasTaken(): void {
+    const taken = this.#onReplayTaken;
+    this.#onReplayTaken = null;
+    taken?.();
+  }
+
   #finish(): void {
     if (this.#closed) return;
     this.#closed = true;
@@ -174,6 +202,7 @@ export class EventQueue implements AsyncIterableIterator<RoomEvent> {
     this.#buffer = [];
     this.#head = 0;
     this.#replayed = 0;
+    this.#replayWasTaken();
     this.onClosed();
   }
 }

@@ -13,17 +13,19 @@ export interface ChatOptions {
   logger: Logger;
   /** @default 5_000 */
   typingTtlMs?: number;
+  /** Concurrent `after` replays per user on this instance (MAX_REPLAYS_PER_USER). @default 4 */
+  maxReplaysPerUser?: number;
 }
 
 /** The domain, wired over one set of adapters. */
-export function createChat({ adapters, logger, typingTtlMs }: ChatOptions) {
+export function createChat({ adapters, logger, typingTtlMs, maxReplaysPerUser }: ChatOptions) {
   const counters = createChatCounters();
   const rooms = createRoomService({ store: adapters.rooms, limiter: adapters.roomRate });
   const typing = createTypingService({ bus: adapters.bus, rooms, limiter: adapters.typingRate, logger, ...(typingTtlMs ? { ttlMs: typingTtlMs } : {}) });
   const messages = createMessageService({ store: adapters.messages, rooms, typing, limiter: adapters.messageRate, counters });
   const presence = createPresenceService({ store: adapters.presence, logger });
   const hubs = createRoomHubs({ bus: adapters.bus, store: adapters.messages, logger, counters });
-  const roomEvents = createRoomEventService({ rooms, store: adapters.messages, hubs, presence, logger });
+  const roomEvents = createRoomEventService({ rooms, store: adapters.messages, hubs, presence, logger, ...(maxReplaysPerUser ? { maxReplaysPerUser } : {}) });
 
   return {
     rooms,

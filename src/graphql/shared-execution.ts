@@ -2,6 +2,7 @@ import {
   Kind,
   createSourceEventStream,
   execute,
+  getVariableValues,
   visit,
   type DocumentNode,
   type ExecutionArgs,
@@ -62,11 +63,26 @@ function selectionVariables(document: DocumentNode, operationName: string | null
   return result;
 }
 
-function shapeKey(args: ExecutionArgs, variableNames: readonly string[]): string {
+/**
+ * The key of a subscriber's shape, or null when its variables do not coerce (it must not share anything). Keyed on
+ * the coerced values, as execution sees them, not on what the client sent: an explicit `null` and an omitted
+ * variable with a default are different executions (`$full: Boolean = true` gives `true` for one and an error at
+ * `@include(if: $full)` for the other), while `5` and `"5"` for an ID are the same one. An absent value (no default,
+ * not sent) is kept apart from `null` too: graphql-js reports the two differently.
+ */
+function shapeKey(args: ExecutionArgs, variableNames: readonly string[]): string | null {
   let documentId = documentIds.get(args.document);
   if (documentId === undefined) documentIds.set(args.document, (documentId = nextDocumentId++));
-  const variables = args.variableValues ?? {};
-  const used = variableNames.length === 0 ? '' : JSON.stringify(variableNames.map((name) => variables[name] ?? null));
+  let used = '';
+  if (variableNames.length > 0) {
+    const operation = operationOf(args.document, args.operationName);
+    if (!operation) return null;
+    const coercion = getVariableValues(args.schema, operation.variableDefinitions ?? [], args.variableValues ?? {}, { maxErrors: 1 });
+    if (coercion.errors) return null;
+    const { coerced } = coercion;
+    // `[value]` when present, `[]` when absent: JSON would turn an absent value in a plain array into null.
+    used = JSON.stringify(variableNames.map((name) => (Object.hasOwn(coerced, name) ? [coerced[name]] : [])));
+  }
   return `${documentId}\u0000${args.operationName ?? ''}\u0000${used}`;
 }
 
@@ -230,8 +246,9 @@ export async function subscribeSharingExecution(
   if (!(Symbol.asyncIterator in stream)) return stream;
   const source = stream[Symbol.asyncIterator]();
   // Not shareable: the reference behaviour, one execution per subscriber and event.
-  if (variableNames === null) return new MappedEvents(source, args, null);
-  const shape = SharedShape.acquire(args, shapeKey(args, variableNames));
+  const key = variableNames === null ? null : shapeKey(args, variableNames);
+  if (key === null) return new MappedEvents(source, args, null);
+  const shape = SharedShape.acquire(args, key);
   const target = (args.contextValue as DirectDelivery | undefined)?.directDelivery;
   if (target && isPipeable(source)) {
     target.takeStream(source, shape);

@@ -1,8 +1,10 @@
-import { describe, expect, it } from 'vitest';
-import { ROOM_EVENTS, createRoom, eventsOf, history, messageIds, online, send, user } from '../utils/chat.ts';
-import { errorCodes, type GraphQLResponse } from '../utils/http-client.ts';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { ROOM_EVENTS, SEND_MESSAGE, createRoom, eventsOf, history, messageIds, online, send, user } from '../utils/chat.ts';
+import { errorCodes, gql, type GraphQLResponse } from '../utils/http-client.ts';
+import { useRedis } from '../utils/redis-server.ts';
+import { subscribeSse } from '../utils/sse-client.ts';
 import { startTestApp } from '../utils/test-app.ts';
-import { waitFor } from '../utils/wait.ts';
+import { waitFor, within } from '../utils/wait.ts';
 import { connectAuthed, type RawClient } from '../utils/ws-client.ts';
 
 const HIGH_RATE = { MESSAGE_RATE: '10000', MESSAGE_BURST: '10000' };
@@ -200,4 +202,121 @@ describe('roomEvents(after): replay then live', () => {
     // Nobody was counted present by the refused subscriptions.
     expect(await online(app.graphqlUrl, alice.token, roomId)).toEqual([]);
   });
+});
+
+const REPLAYED = 2_500;
+const MESSAGE_ID = /* GraphQL */ `
+  subscription Ids($roomId: ID!, $after: ID) { roomEvents(roomId: $roomId, after: $after) { ...Ids } }
+  fragment Ids on RoomEvent { __typename ... on MessageSent { message { id } } }
+`;
+
+/** Every stored message id of the room, oldest first, read back a page at a time (`messages` gives 500 at most). */
+async function allIds(graphqlUrl: string, token: string, roomId: string): Promise<string[]> {
+  const ids: string[] = [];
+  for (let before: string | null = null; ; ) {
+    const response: GraphQLResponse<{ room: { messages: Array<{ id: string }> } }> = await gql(
+      graphqlUrl,
+      'query($id: ID!, $before: ID) { room(id: $id) { messages(last: 500, before: $before) { id } } }',
+      { id: roomId, before },
+      token,
+    );
+    const page: string[] = response.data!.room.messages.map((m) => m.id);
+    if (page.length === 0) return ids;
+    ids.unshift(...page);
+    before = page[0]!;
+  }
+}
+
+/**
+ * Sends `count` messages over one socket, `lanes` in flight (thousands of HTTP requests would be the slow part),
+ * or fewer if `more()` turns false; returns how many were sent.
+ */
+async function sendMany(client: RawClient, roomId: string, count: number, tag: string, lanes = 32, more = () => true): Promise<number> {
+  const answers = new Map<string, (payload: { errors?: unknown }) => void>();
+  client.socket.on('message', (data) => {
+    const message = JSON.parse(String(data)) as { id?: string; type: string; payload?: { errors?: unknown } };
+    if (message.type === 'next' && message.id) answers.get(message.id)?.(message.payload ?? {});
+  });
+  let next = 0;
+  const lane = async () => {
+    while (next < count && more()) {
+      const id = `${tag}${next++}`;
+      const answered = new Promise<{ errors?: unknown }>((resolve) => answers.set(id, resolve));
+      client.subscribe(id, SEND_MESSAGE, { roomId, body: id });
+      const { errors } = await within(answered, 10_000, `send ${id}`);
+      answers.delete(id);
+      if (errors) throw new Error(`send ${id} failed: ${JSON.stringify(errors)}`);
+    }
+  };
+  await Promise.all(Array.from({ length: lanes }, lane));
+  return next;
+}
+
+/** Message ids of operation `id` as they arrive, without the raw client's scans of everything received. */
+function collectIds(client: RawClient, id: string): string[] {
+  const ids: string[] = [];
+  client.socket.on('message', (data) => {
+    const message = JSON.parse(String(data)) as { id?: string; type: string; payload?: { data?: { roomEvents?: { message?: { id: string } } } } };
+    const messageId = message.id === id && message.type === 'next' ? message.payload?.data?.roomEvents?.message?.id : undefined;
+    if (messageId) ids.push(messageId);
+  });
+  return ids;
+}
+
+describe('roomEvents(after): a long replay, page after page, while the room stays busy', () => {
+  const redis = useRedis();
+  for (const backend of ['memory', 'redis'] as const) {
+    it(`${backend}: every message after the cursor once, in order, across pages and the seam, on every transport`, { timeout: 90_000 }, async () => {
+      const prefix = backend === 'redis' ? redis().newPrefix() : '';
+      if (backend === 'redis') onTestFinished(() => redis().deleteKeys(prefix));
+      const app = await startTestApp({
+        ...HIGH_RATE,
+        FRAME_RATE: '1000000',
+        // Little headroom: nothing the replay needs is trimmed, and pages run up to the limit.
+        HISTORY_LIMIT: String(REPLAYED + 600),
+        ...(backend === 'redis' ? { REDIS_URL: redis().url, REDIS_PREFIX: prefix } : {}),
+      });
+      const [alice, bob, carol] = await Promise.all([user('alice'), user('bob'), user('carol')]);
+      const roomId = await createRoom(app.graphqlUrl, alice.token);
+      const cursor = (await send(app.graphqlUrl, alice.token, roomId, 'cursor')).id;
+      await sendMany(await connectAuthed(app.wsUrl, alice.token), roomId, REPLAYED, 'h');
+
+      // A second sender keeps the room busy from before the replays start until after they have caught up: the
+      // seam falls wherever it falls (`test/unit/room-event-replay.test.ts` puts live messages mid-replay on purpose).
+      const live = await connectAuthed(app.wsUrl, bob.token);
+      let sending = true;
+      let liveSent = 0;
+      const liveSender = sendMany(live, roomId, 100_000, 'l', 1, () => {
+        liveSent += 1;
+        return sending;
+      });
+      // Each transport reads differently: the direct WebSocket path (piped), graphql-ws's own loop (a named
+      // fragment keeps it off the direct path), and SSE (Yoga pulls as the response is read).
+      const direct = await connectAuthed(app.wsUrl, carol.token);
+      const directIds = collectIds(direct, 's');
+      direct.subscribe('s', ROOM_EVENTS, { roomId, after: cursor });
+      const looped = await connectAuthed(app.wsUrl, carol.token);
+      const loopedIds = collectIds(looped, 's');
+      looped.subscribe('s', MESSAGE_ID, { roomId, after: cursor });
+      const sse = await subscribeSse(app.graphqlUrl, MESSAGE_ID, { roomId, after: cursor }, { token: carol.token });
+      const sseIds = () => sse.nexts().flatMap((p: { data?: { roomEvents?: { message?: { id: string } } } }) => p.data?.roomEvents?.message?.id ?? []);
+      const readers = { direct: () => directIds, looped: () => loopedIds, sse: sseIds };
+      try {
+        await waitFor(() => Object.values(readers).every((ids) => ids().length >= REPLAYED + 20), 60_000, 'every replay to catch up').catch((error: Error) => {
+          throw new Error(`${error.message}: ${Object.entries(readers).map(([name, ids]) => `${name} ${ids().length}`).join(', ')}`);
+        });
+      } finally {
+        sending = false;
+        await liveSender;
+      }
+      const last = await send(app.graphqlUrl, alice.token, roomId, 'last');
+      const stored = await allIds(app.graphqlUrl, alice.token, roomId);
+      expect(stored.length).toBeGreaterThan(REPLAYED + 5 + 1);
+      const expected = stored.slice(stored.indexOf(cursor) + 1);
+      for (const [name, ids] of Object.entries(readers)) {
+        await waitFor(() => ids().includes(last.id), 10_000, `the last message at ${name}`);
+        expect(ids(), name).toEqual(expected);
+      }
+    });
+  }
 });

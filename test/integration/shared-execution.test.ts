@@ -1,7 +1,9 @@
 import { execute, parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
+import { maskResult } from '../../src/graphql/errors.ts';
 import { createChatSchema } from '../../src/graphql/schema.ts';
 import { gql } from '../utils/http-client.ts';
+import { subscribeSse } from '../utils/sse-client.ts';
 import { startTestApp } from '../utils/test-app.ts';
 import { signTestToken } from '../utils/tokens.ts';
 import { connectAuthed } from '../utils/ws-client.ts';
@@ -86,4 +88,53 @@ describe('execute-once delivery', () => {
       expect(messageResults, `selection ${i}`).toEqual(expected);
     }
   });
+});
+
+// `$full` explicitly null and `$full` omitted (its default, true) are different operations: graphql-js answers the
+// first with an error (`@include(if:)` takes a Boolean!) and the second with the body. Sharing them poisons one.
+const NULLABLE_DEFAULT = `subscription($r: ID!, $full: Boolean = true) { roomEvents(roomId: $r) { __typename ... on MessageSent { message { id body @include(if: $full) } } } }`;
+const VARIABLES = { explicitNull: { full: null }, omitted: {} } as const;
+
+describe('execute-once delivery keys on coerced variables', () => {
+  for (const transport of ['ws', 'sse'] as const) {
+    for (const order of [['explicitNull', 'omitted'], ['omitted', 'explicitNull']] as const) {
+      it(`over ${transport}, ${order[0]} then ${order[1]}: each gets what graphql-js gives it alone`, async () => {
+        const app = await startTestApp();
+        const owner = await signTestToken({ sub: 'owner' });
+        const roomId = (await gql(app.graphqlUrl, 'mutation { createRoom(name: "poison") { id } }', {}, owner)).data?.createRoom.id as string;
+        const readers: Array<{ name: string; variables: Record<string, unknown>; results: () => any[]; waitFor: (n: number) => Promise<unknown> }> = [];
+        for (const name of order) {
+          const variables = { r: roomId, ...VARIABLES[name] };
+          const token = await signTestToken({ sub: name });
+          if (transport === 'ws') {
+            const client = await connectAuthed(app.wsUrl, token);
+            client.subscribe('s', NULLABLE_DEFAULT, variables);
+            await client.waitForNexts('s', 1);
+            readers.push({ name, variables, results: () => client.nexts('s'), waitFor: (n) => client.waitForNexts('s', n) });
+          } else {
+            const sse = await subscribeSse(app.graphqlUrl, NULLABLE_DEFAULT, variables, { token });
+            await sse.waitForNexts(1);
+            readers.push({ name, variables, results: () => sse.nexts(), waitFor: (n) => sse.waitForNexts(n) });
+          }
+        }
+        const sent = await gql(app.graphqlUrl, 'mutation($r: ID!) { sendMessage(roomId: $r, body: "hi") { id roomId body sentAt clientMessageId author { id name } } }', { r: roomId }, owner);
+        const message = sent.data?.sendMessage as Record<string, unknown>;
+        const schema = createChatSchema();
+        for (const reader of readers) {
+          await reader.waitFor(reader === readers[0] ? 3 : 2);
+          const alone = await execute({
+            schema,
+            document: parse(NULLABLE_DEFAULT),
+            rootValue: { kind: 'message', roomId, message: { ...message, seq: 1 } },
+            variableValues: reader.variables,
+            contextValue: {},
+          });
+          // Through the server's error masking, as every result is (it drops the path of an argument error).
+          expect(reader.results().at(-1), reader.name).toEqual(JSON.parse(JSON.stringify(maskResult(alone))));
+        }
+        // The two answers differ, so sharing one execution could not have been right for both.
+        expect(readers[0]!.results().at(-1)).not.toEqual(readers[1]!.results().at(-1));
+      });
+    }
+  }
 });

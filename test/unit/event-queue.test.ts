@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { EventQueue } from '../../src/chat/event-queue.ts';
 import type { RoomEvent } from '../../src/chat/types.ts';
+import { within } from '../utils/wait.ts';
 
 const message = (seq: number): RoomEvent => ({
   kind: 'message',
@@ -86,5 +87,32 @@ describe('EventQueue', () => {
     const order: string[] = [];
     queue.pipe({ onEvent: () => order.push('event'), onFailure: (error) => order.push(error.message) });
     expect(order).toEqual(['event', 'hub lost']);
+  });
+
+  it('tells a replay when its reader has taken every replayed event, not before', async () => {
+    const queue = new EventQueue();
+    await queue.replayTaken();
+    for (let seq = 1; seq <= 3; seq++) queue.pushReplayed(message(seq));
+    queue.push(message(4));
+    let taken = false;
+    const replayTaken = queue.replayTaken().then(() => (taken = true));
+    await drain(queue, 2);
+    await Promise.resolve();
+    expect(taken).toBe(false);
+    await drain(queue, 1);
+    await replayTaken;
+    expect(taken).toBe(true);
+    // Live events still queued do not hold a replay back.
+    await queue.replayTaken();
+    expect((await drain(queue, 1)).map((e) => (e.kind === 'message' ? e.message.seq : 0))).toEqual([4]);
+  });
+
+  it('releases a waiting replay when the reader ends the stream', async () => {
+    const queue = new EventQueue();
+    queue.pushReplayed(message(1));
+    const replayTaken = queue.replayTaken();
+    await queue.return();
+    await within(replayTaken, 1_000, 'the replay to be released');
+    expect(queue.ended).toBe(true);
   });
 });
