@@ -20,6 +20,7 @@ export interface LuaScript {
  * script did not run, so the fallback can never execute a script twice.
  */
 export function loadLuaScript(client: Redis, name: string): LuaScript {
+  // lua/ sits beside this module in src/ and, copied by scripts/build.mjs, beside dist/adapters/redis/scripts.js.
   const source = readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8');
   const sha = createHash('sha1').update(source).digest('hex');
   const call = (command: 'evalsha' | 'eval', script: string, keys: readonly string[], args: ReadonlyArray<string | number>, replyTimeoutMs?: number) => {

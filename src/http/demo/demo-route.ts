@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import type { Route } from '../routes.ts';
 
-// Read once at start-up: two small files, and a missing one should fail the boot, not the first visitor.
+// Read once at start-up: two small files, and a missing one should fail the boot, not the first visitor. Beside
+// this module in src/ and, copied by scripts/build.mjs, beside its compiled form in dist/.
 const asset = (name: string) => readFileSync(new URL(name, import.meta.url));
 
 const ASSETS: Record<string, { body: Buffer; type: string }> = {
