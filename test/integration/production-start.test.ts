@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it, onTestFinished } from 'vitest';
@@ -108,7 +108,7 @@ async function npmStart(env: Record<string, string>) {
   // The one Node process under npm's shell (prestart's build has exited by now).
   const server = descendants(group).find((pid) => basename(readlinkSync(`/proc/${pid}/exe`)).startsWith('node'));
   if (server === undefined) throw new Error(`no node process under npm start:\n${output}`);
-  return { url, graphqlUrl: `${url}/graphql`, server, output: () => output };
+  return { url, graphqlUrl: `${url}/graphql`, npm: child, exited, server, output: () => output };
 }
 
 const get = (url: string, accept = '*/*') => fetch(url, { headers: { accept }, signal: AbortSignal.timeout(5_000) });
@@ -151,6 +151,16 @@ describe('npm start (production): compiled JavaScript from dist/, no TypeScript 
     const roomId = await createRoom(app.graphqlUrl, alice.token);
     const sent = await send(app.graphqlUrl, alice.token, roomId, 'from dist');
     expect((await history(app.graphqlUrl, alice.token, roomId)).map((message) => message.id)).toEqual([sent.id]);
+  });
+
+  it('stops gracefully when npm gets SIGTERM, as a container runtime sends it to `npm start`', { timeout: 120_000 }, async () => {
+    const app = await npmStart({});
+    // npm hands the signal to its child: that child must be the server (`exec`), not a shell that dies and leaves
+    // the server running as an orphan.
+    app.npm.kill('SIGTERM');
+    await within(app.exited, 15_000, 'npm start to exit');
+    await waitFor(() => !existsSync(`/proc/${app.server}`), 5_000, `server pid ${app.server} to exit`);
+    expect(app.output()).toMatch(/"signal":"SIGTERM","msg":"shutting down"/);
   });
 
   it('the loader probe sees tsx in a server started the development way (so its empty answer above means something)', async () => {
