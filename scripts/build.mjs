@@ -3,7 +3,7 @@
 // before anything is compiled, and after `npm ci --omit=dev`, where tsx is absent.
 //
 // `--if-stale` (what `npm start` runs first) builds only when dist/ is missing or older than an input: a fresh
-// clone builds once, an edited source rebuilds, and an unchanged tree costs one walk of src/ (a few ms).
+// clone builds once, an edited source rebuilds, and an unchanged tree costs Node's start and one walk of src/.
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';

@@ -26,7 +26,7 @@ const VARIANTS: Variant[] = [
   { name: 'before: node --import tsx src/main.ts', command: process.execPath, args: ['--max-semi-space-size=32', '--import', 'tsx', 'src/main.ts'] },
   { name: 'after:  node dist/main.js', command: process.execPath, args: ['--max-semi-space-size=32', 'dist/main.js'] },
   { name: 'before: npm run dev (the old npm start)', command: 'npm', args: ['run', 'dev'] },
-  { name: 'after:  npm start (prestart check + dist)', command: 'npm', args: ['start'] },
+  { name: 'after:  npm start (build check + dist)', command: 'npm', args: ['start'] },
 ];
 
 async function freePort(): Promise<number> {

@@ -96,7 +96,7 @@ async function npmStart(env: Record<string, string>) {
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const url = `http://127.0.0.1:${port}`;
-  // Generous: a stale or missing dist/ is rebuilt by `prestart` first, on a machine shared with other test files.
+  // Generous: a stale or missing dist/ is rebuilt by npm start's build check first, on a machine shared with other test files.
   await waitFor(
     async () => {
       if (child.exitCode !== null) throw new Error(`npm start exited:\n${output}`);
