@@ -25,9 +25,19 @@ export interface SpawnOptions {
   nofile?: number;
 }
 
-/** `prlimit` raises a child's open-file limit (root may raise the hard limit too); absent, the limit is inherited. */
-export function prlimitAvailable(): boolean {
-  return spawnSync('prlimit', ['--version'], { stdio: 'ignore' }).status === 0;
+/**
+ * Whether a child can be given `nofile` open files: `prlimit` exists and may set that limit (raising the hard limit
+ * needs CAP_SYS_RESOURCE, which containers often drop), or the inherited hard limit is already that high.
+ */
+export function canRaiseNofile(nofile: number): boolean {
+  return spawnSync('prlimit', [`--nofile=${nofile}:${nofile}`, '--', 'true'], { stdio: 'ignore' }).status === 0;
+}
+
+/** The open-file limit children inherit (`ulimit -Hn`); null where there is no shell to ask. */
+export function inheritedNofile(): number | null {
+  const out = spawnSync('sh', ['-c', 'ulimit -Hn'], { encoding: 'utf8' });
+  const n = Number(out.stdout?.trim());
+  return out.status === 0 && Number.isFinite(n) ? n : out.stdout?.trim() === 'unlimited' ? Infinity : null;
 }
 
 /** Spawns node directly (through taskset, which execs), so the child's PID is the process we measure and kill. */
@@ -37,7 +47,7 @@ export function spawnNode(options: SpawnOptions): ChildProcess {
   const nodeArgs = [...(options.nodeArgs ?? []), ...extra, '--import', 'tsx', options.script];
   // prlimit and taskset both exec their command, so the PID stays the node process's.
   const argv = [
-    ...(options.nofile && prlimitAvailable() ? ['prlimit', `--nofile=${options.nofile}:${options.nofile}`, '--'] : []),
+    ...(options.nofile && canRaiseNofile(options.nofile) ? ['prlimit', `--nofile=${options.nofile}:${options.nofile}`, '--'] : []),
     ...(options.core === null ? [] : ['taskset', '-c', String(options.core)]),
     process.execPath,
     ...nodeArgs,

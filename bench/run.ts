@@ -43,7 +43,7 @@ function describe(record: RunRecord): string {
   return record.phases
     .map((p) => {
       const m = phaseMetrics(p);
-      return `\n    ${phaseKey(p.load)}: ${f(m.deliveriesPerSec)} deliveries/s, CPU ${f(m.cpuUsPerDelivery, 2)} µs/delivery ${f(m.cpuUsPerMessage, 1)} µs/message, p50 ${f(m.p50Ms, 1)} p99 ${f(m.p99Ms, 1)} ms, lost 0, dup 0, reordered 0${p.catchUpMs !== null ? `, catch-up ${f(p.catchUpMs)} ms` : ''}`;
+      return `\n    ${record.case.mode === 'storm' ? 'storm' : phaseKey(p.load)}: ${f(m.deliveriesPerSec)} deliveries/s, CPU ${f(m.cpuUsPerDelivery, 2)} µs/delivery ${f(m.cpuUsPerMessage, 1)} µs/message, p50 ${f(m.p50Ms, 1)} p99 ${f(m.p99Ms, 1)} ms, lost 0, dup 0, reordered 0${p.catchUpMs !== null ? `, catch-up ${f(p.catchUpMs)} ms` : ''}`;
     })
     .join('');
 }

@@ -2,10 +2,10 @@ import type { Load, PhaseResult } from './generator/generator.ts';
 import { createGraphqlHttp, createRoom } from './generator/publisher.ts';
 import { pool } from './generator/pool.ts';
 import { spawnGenerator, type RemoteGenerator } from './generator/remote.ts';
-import { afterGcKiB } from './processes.ts';
+import { afterGcKiB, canRaiseNofile, inheritedNofile } from './processes.ts';
 import type { DocumentKind, MutationTransport } from './protocol.ts';
 import { startRedis, type RedisHandle } from './redis.ts';
-import { HEAP_PROBE_DIR, startServer, type ServerHandle, type ServerKind } from './servers.ts';
+import { HEAP_PROBE_DIR, SERVER_KINDS, startServer, type ServerHandle, type ServerKind } from './servers.ts';
 import { signToken } from './tokens.ts';
 
 /** The issue's targets, run by `npm run bench` with no flags. */
@@ -108,13 +108,23 @@ export async function runCase(benchCase: BenchCase, kind: ServerKind, run: numbe
   const servers: ServerHandle[] = [];
   const generators: RemoteGenerator[] = [];
   try {
+    // Each socket is a file descriptor. prlimit raises the soft limit up to the hard one; past it only with
+    // CAP_SYS_RESOURCE (often dropped in containers).
+    let nofile: number | undefined;
+    if (manySockets) {
+      const hard = inheritedNofile();
+      nofile = canRaiseNofile(NOFILE) ? NOFILE : hard !== null && Number.isFinite(hard) ? hard : undefined;
+      if (nofile !== undefined && nofile < subscribers + 1_000) {
+        throw new Error(`open-file limit ${nofile} is below the ${subscribers.toLocaleString('en-US')} sockets this case needs, and prlimit may not raise it here: raise \`ulimit -Hn\` or run with CAP_SYS_RESOURCE`);
+      }
+    }
     if (kind !== 'raw' && (benchCase.redis || instances > 1)) redis = await startRedis(options.serverCore);
     for (let i = 0; i < instances; i++) {
       servers.push(
-        await startServer(kind, { secret: options.secret, core: options.serverCore, ...(redis ? { redisUrl: redis.url } : {}), ...(manySockets ? { nofile: NOFILE } : {}) }),
+        await startServer(kind, { secret: options.secret, core: options.serverCore, ...(redis ? { redisUrl: redis.url } : {}), ...(nofile ? { nofile } : {}) }),
       );
     }
-    for (let i = 0; i < benchCase.generators; i++) generators.push(spawnGenerator(options.generatorCore, manySockets ? NOFILE : undefined));
+    for (let i = 0; i < benchCase.generators; i++) generators.push(spawnGenerator(options.generatorCore, nofile));
     const publishTo = servers[0] as ServerHandle;
     const http = createGraphqlHttp(publishTo.graphqlUrl, await signToken(options.secret, 'bench-admin'), 16);
     const rooms: string[] = [];
@@ -134,6 +144,7 @@ export async function runCase(benchCase: BenchCase, kind: ServerKind, run: numbe
     // Whole rooms per generator (probes stay within one process); subscribers alternate over the instances.
     const setup: SetupRecord = { opened: 0, failed: 0, openMs: 0, probeRounds: 0, unprobed: 0, errorSample: null };
     const perGenerator = Math.ceil(subscribers / generators.length);
+    const addressSlot = (run - 1) * SERVER_KINDS.length + SERVER_KINDS.indexOf(kind);
     await Promise.all(
       generators.map(async (generator, g) => {
         const mine = rooms.filter((_, r) => r % generators.length === g);
@@ -145,8 +156,9 @@ export async function runCase(benchCase: BenchCase, kind: ServerKind, run: numbe
           'open',
           {
             groups: groups.filter((group) => group.count > 0), secret: options.secret, document: benchCase.document, userOffset: g * perGenerator,
-            // 127.0.0.2, .3, ...: each source address has its own ephemeral ports (127.0.0.0/8 is all loopback).
-            localAddresses: generators.length > 1 ? [`127.0.0.${g + 2}`] : [],
+            // 127.0.0.2, .3, ...: each source address has its own ephemeral ports (127.0.0.0/8 is all loopback), and a
+            // new set per run and server, so the last run's TIME_WAIT sockets do not take this run's ports.
+            localAddresses: benchCase.mode === 'idle' ? [`127.0.0.${2 + ((addressSlot * generators.length + g) % 250)}`] : [],
             concurrency: options.openConcurrency, timeoutMs: 30_000,
           },
           120_000 + count * 20,
@@ -252,7 +264,7 @@ export function casesFor(scenario: ScenarioId, sizes: CaseSizes): BenchCase[] {
       case 'rooms-memory': {
         const rooms = sizes.rooms ?? (q ? 20 : 200);
         const perRoom = sizes.subscribers ? Math.max(1, Math.round(sizes.subscribers / rooms)) : 5;
-        return { name: `${rooms} rooms x ${perRoom}, ${scenario === 'rooms-redis' ? 'Redis' : 'in memory'}`, rooms, perRoom, redis: scenario === 'rooms-redis', instances: 1, mode: 'phases', rates: sizes.rates ?? [10_000], saturate: true, document: 'fragment', transport: 'http', generators: 1 };
+        return { name: `${rooms} rooms x ${perRoom}, ${scenario === 'rooms-redis' ? 'Redis' : 'in memory'}`, rooms, perRoom, redis: scenario === 'rooms-redis', instances: 1, mode: 'phases', rates: sizes.rates ?? [5_000], saturate: true, document: 'fragment', transport: 'http', generators: 1 };
       }
       case 'room1000': {
         const n = sizes.subscribers ?? (q ? 100 : 1_000);
