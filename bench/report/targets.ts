@@ -1,4 +1,4 @@
-import { phaseKey, type RunRecord } from '../scenarios.ts';
+import { phaseKey, type BenchCase, type RunRecord } from '../scenarios.ts';
 import type { Metrics, Row } from './metrics.ts';
 
 /** One of issue 11's targets, as measured: `pass` is null when the run did not measure it. */
@@ -9,6 +9,8 @@ export interface TargetResult {
   pass: boolean | null;
 }
 
+/** Which document and mutation transport a case used: targets can be judged on several of each. */
+const how = (c: BenchCase): string => `, ${c.document} document, sendMessage over ${c.transport.toUpperCase()}`;
 const x = (v: number | null): string => (v === null ? '–' : `${v.toFixed(2)}x`);
 const num = (v: number | null, digits = 1): string => (v === null ? '–' : v.toLocaleString('en-US', { maximumFractionDigits: digits }));
 
@@ -33,7 +35,7 @@ export function evaluateTargets(rows: readonly Row[], records: readonly RunRecor
       const bound = c.scenario === 'rooms-redis' ? 0.5 : 0.7;
       const f = projectFigure(row, 'deliveriesPerSec');
       out.push({
-        target: `${c.rooms} rooms x ${c.subscribersPerRoom}, ${c.redis ? 'Redis on' : 'in memory'}: deliveries/s >= ${bound}x raw`,
+        target: `${c.rooms} rooms x ${c.subscribersPerRoom}, ${c.redis ? 'Redis on' : 'in memory'}${how(c)}: deliveries/s >= ${bound}x raw`,
         case: c.label,
         figure: `${x(f.ratio)} (${num(f.value, 0)} vs raw ${num(f.raw, 0)} deliveries/s)`,
         pass: failed(row) ? false : f.ratio === null ? null : f.ratio >= bound,
@@ -46,13 +48,13 @@ export function evaluateTargets(rows: readonly Row[], records: readonly RunRecor
       const p99 = projectFigure(row, 'p99Ms');
       const at = `at ${top.toLocaleString('en-US')} deliveries/s offered${top === 40_000 ? '' : ' (the target says 40,000)'}`;
       out.push({
-        target: `1 room x ${c.subscribersPerRoom}, random ids, fragment document: server CPU per delivery <= 1.2x raw ${at}`,
+        target: `1 room x ${c.subscribersPerRoom}, random ids${how(c)}: server CPU per delivery <= 1.2x raw ${at}`,
         case: c.label,
         figure: `${x(cpu.ratio)} (${num(cpu.value, 2)} vs raw ${num(cpu.raw, 2)} µs)`,
         pass: atMost(cpu.ratio, 1.2, row),
       });
       out.push({
-        target: `1 room x ${c.subscribersPerRoom}, random ids, fragment document: p99 <= 1.3x raw ${at}`,
+        target: `1 room x ${c.subscribersPerRoom}, random ids${how(c)}: p99 <= 1.3x raw ${at}`,
         case: c.label,
         figure: `${x(p99.ratio)} (${num(p99.value)} vs raw ${num(p99.raw)} ms)`,
         pass: atMost(p99.ratio, 1.3, row),
