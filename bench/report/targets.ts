@@ -83,12 +83,22 @@ export function evaluateTargets(rows: readonly Row[], records: readonly RunRecor
       pass: !held ? false : rss50.value === null || rss10?.value == null ? null : rss50.value <= rss10.value,
     });
   }
-  const bad = records.filter((r) => r.error);
+  const name = (r: RunRecord): string => `${r.case.scenario}/${r.server}#${r.run}`;
+  const wrong = records.filter((r) => r.error?.startsWith('CORRECTNESS'));
+  const broken = records.filter((r) => r.error && !r.error.startsWith('CORRECTNESS'));
   out.push({
     target: 'Nothing lost, duplicated or reordered in any run',
     case: `${records.length} runs`,
-    figure: bad.length ? `${bad.length} failed: ${bad.map((r) => `${r.case.scenario}/${r.server}#${r.run}`).join(', ')}` : 'every run clean',
-    pass: bad.length === 0,
+    figure: wrong.length ? `${wrong.length} run(s) failed the check: ${wrong.map(name).join(', ')}` : broken.length ? 'every run that measured was clean' : 'every run clean',
+    pass: wrong.length === 0,
   });
+  if (broken.length) {
+    out.push({
+      target: 'Every run completed',
+      case: `${records.length} runs`,
+      figure: `${broken.length} run(s) failed before measuring: ${broken.map((r) => `${name(r)} (${(r.error ?? '').slice(0, 120)})`).join(', ')}`,
+      pass: false,
+    });
+  }
   return out;
 }
