@@ -97,6 +97,19 @@ export function correctnessProblems(p: PhaseResult): string[] {
 }
 
 const NOFILE = 200_000;
+/** Idle cases: rooms (of the case's room size) opened before the baseline reading, not counted. */
+const IDLE_WARM_ROOMS = 10;
+
+async function createRooms(graphqlUrl: string, secret: string, count: number): Promise<string[]> {
+  const http = createGraphqlHttp(graphqlUrl, await signToken(secret, 'bench-admin'), 16);
+  const rooms: string[] = [];
+  try {
+    await pool(Array.from({ length: count }), 16, async () => void rooms.push(await createRoom(http)));
+  } finally {
+    http.close();
+  }
+  return rooms;
+}
 
 /** Runs one case against one server kind; every process it starts is stopped by PID before it returns. */
 export async function runCase(benchCase: BenchCase, kind: ServerKind, run: number, options: CaseOptions): Promise<RunRecord> {
@@ -126,19 +139,23 @@ export async function runCase(benchCase: BenchCase, kind: ServerKind, run: numbe
     }
     for (let i = 0; i < benchCase.generators; i++) generators.push(spawnGenerator(options.generatorCore, nofile));
     const publishTo = servers[0] as ServerHandle;
-    const http = createGraphqlHttp(publishTo.graphqlUrl, await signToken(options.secret, 'bench-admin'), 16);
-    const rooms: string[] = [];
-    try {
-      await pool(Array.from({ length: benchCase.rooms }), 16, async () => void rooms.push(await createRoom(http)));
-    } finally {
-      http.close();
-    }
+    const rooms = await createRooms(publishTo.graphqlUrl, options.secret, benchCase.rooms);
     const pids = servers.map((s) => s.pid);
     const afterGc = async (): Promise<{ heapKiB: number; rssKiB: number } | null> => {
       const probes = await Promise.all(pids.map((pid) => afterGcKiB(pid, HEAP_PROBE_DIR)));
       if (probes.some((p) => p === null)) return null;
       return probes.reduce<{ heapKiB: number; rssKiB: number }>((a, p) => ({ heapKiB: a.heapKiB + (p?.heapKiB ?? 0), rssKiB: a.rssKiB + (p?.rssKiB ?? 0) }), { heapKiB: 0, rssKiB: 0 });
     };
+    if (benchCase.mode === 'idle') {
+      // A first batch, in rooms of its own and not counted, before the baseline reading: what the first sockets
+      // cost once (code compiled, pools grown) is not a cost per socket, and would make small counts look worse.
+      const warm = await createRooms(publishTo.graphqlUrl, options.secret, IDLE_WARM_ROOMS);
+      const generator = generators[0] as RemoteGenerator;
+      const groups = warm.map((roomId) => ({ url: publishTo.wsUrl, roomId, count: benchCase.subscribersPerRoom }));
+      await generator.call('open', { groups, secret: options.secret, document: benchCase.document, userOffset: subscribers, localAddresses: [], concurrency: options.openConcurrency, timeoutMs: 30_000 }, 60_000);
+      const probed = await generator.call('probe', { url: publishTo.graphqlUrl, secret: options.secret, timeoutMs: 30_000 }, 40_000);
+      if (!probed.ok) throw new Error(`setup: ${probed.unprobed} warm-up sockets never saw a probe`);
+    }
     const before = benchCase.mode === 'idle' ? await afterGc() : null;
 
     // Whole rooms per generator (probes stay within one process); subscribers alternate over the instances.
