@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, it } from 'vitest';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { createGenerator, type Generator, type PhaseRequest } from '../bench/generator/generator.ts';
 import { createGraphqlHttp, createRoom } from '../bench/generator/publisher.ts';
+import { FRAGMENT_DOCUMENT } from '../bench/protocol.ts';
 import { correctnessProblems } from '../bench/scenarios.ts';
 import { REPO_ROOT, startServer, type ServerHandle, type ServerKind } from '../bench/servers.ts';
 import { signToken } from '../bench/tokens.ts';
@@ -171,4 +172,14 @@ describe.each<[Fault, RegExp]>([
       await server.close();
     }
   }, 15_000);
+});
+
+describe('the fragment document', () => {
+  // The README's Apollo setup does not spell its document out yet; when it does, the bench must send that one.
+  const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+  const apollo = /```ts\n(?:(?!```)[\s\S])*fragment RoomEventFields(?:(?!```)[\s\S])*```/.exec(readme)?.[0];
+  it.skipIf(apollo === undefined)('is the one the README gives Apollo apps', ({ expect }) => {
+    const squash = (text: string): string => text.replace(/\s+/g, ' ').replace(/ ?([{}():,!$]) ?/g, '$1').trim();
+    expect(squash(apollo ?? '')).toContain(squash(FRAGMENT_DOCUMENT));
+  });
 });
