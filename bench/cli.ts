@@ -1,45 +1,59 @@
 import { parseArgs } from 'node:util';
-import { SCENARIO_IDS, type ScenarioId } from './scenarios.ts';
+import { DOCUMENT_KINDS, MUTATION_TRANSPORTS, type DocumentKind, type MutationTransport } from './protocol.ts';
+import { SCENARIO_IDS, TARGET_SCENARIOS, type ScenarioId } from './scenarios.ts';
 import { SERVER_KINDS, type ServerKind } from './servers.ts';
 
 export interface BenchOptions {
   scenarios: ScenarioId[];
   servers: ServerKind[];
   quick: boolean;
+  runs: number;
+  phaseSeconds: number;
+  warmupSeconds: number;
   subscribers?: number;
-  messages?: number;
   rooms?: number;
+  rates?: number[];
+  documents?: DocumentKind[];
+  transports?: MutationTransport[];
+  generators?: number;
   inflight: number;
-  users: number;
   pin: boolean;
   outDir: string;
 }
 
 export const USAGE = `npm run bench -- [options]
-  --scenario S1,S2,S3,S4,S5   scenarios to run (default: all)
-  --servers project,raw,yoga  servers to measure (default: all three)
-  --subscribers N             subscribers (S1/S3/S4/S5; S2: total, spread over rooms)
-  --messages N                messages per run
-  --rooms N                   rooms for S2
-  --inflight N                sendMessage requests in flight (default 16)
-  --users N                   distinct user ids the subscribers share (default 50)
-  --quick                     tiny sizes, seconds per scenario
+  (no options)                the targets of issue 11: ${TARGET_SCENARIOS.join(', ')};
+                              project and raw alternating, 5 runs, 20 s phases
+  --scenario LIST             any of ${SCENARIO_IDS.join(',')}
+  --with-50k                  add idle50k (50,000 idle sockets) to the selected scenarios
+  --servers LIST              project,raw,yoga (default project,raw; raw is what ratios are taken to)
+  --runs N                    alternating runs per case (default 5; --quick: 1)
+  --phase-seconds S           length of every measured phase (default 20; --quick: 1.5)
+  --warmup-seconds S          warm-up before the measured phases (default 5; --quick: 0.5)
+  --rates LIST                offered deliveries/s, one phase each (default per scenario, e.g. 10000,20000,40000)
+  --document LIST             fragment,inline: subscription document(s) (default: fragment, what Apollo sends)
+  --transport LIST            http,ws: how sendMessage is sent (default: http, the README's Apollo setup)
+  --subscribers N             subscribers (room1000: per room; rooms-*: total, spread over rooms; idle*: sockets)
+  --rooms N                   rooms for rooms-*
+  --generators N              load generator processes for idle* (default 1; idle50k: 4)
+  --inflight N                sendMessage requests in flight in saturated phases (default 16)
+  --quick                     small sizes, one run, 1.5 s phases: a smoke pass, not a measurement
   --no-pin                    do not pin with taskset
   --out DIR                   results directory (default bench/results)`;
 
-function positiveInt(name: string, raw: string | undefined): number | undefined {
+function positiveNumber(name: string, raw: string | undefined, integer = true): number | undefined {
   if (raw === undefined) return undefined;
   const n = Number(raw);
-  if (!Number.isSafeInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got "${raw}"`);
+  if (!(integer ? Number.isSafeInteger(n) : Number.isFinite(n)) || n <= 0) throw new Error(`--${name} must be a positive ${integer ? 'integer' : 'number'}, got "${raw}"`);
   return n;
 }
 
-function list<T extends string>(name: string, raw: string | undefined, allowed: readonly T[]): T[] {
-  if (raw === undefined) return [...allowed];
+function list<T extends string>(name: string, raw: string | undefined, allowed: readonly T[]): T[] | undefined {
+  if (raw === undefined) return undefined;
   const items = raw.split(',').map((s) => s.trim()).filter(Boolean);
   const bad = items.filter((i) => !(allowed as readonly string[]).includes(i));
   if (bad.length || !items.length) throw new Error(`--${name}: expected some of ${allowed.join(',')}, got "${raw}"`);
-  return items as T[];
+  return [...new Set(items)] as T[];
 }
 
 export function parseCli(argv: string[]): BenchOptions | 'help' {
@@ -47,12 +61,18 @@ export function parseCli(argv: string[]): BenchOptions | 'help' {
     args: argv,
     options: {
       scenario: { type: 'string' },
+      'with-50k': { type: 'boolean', default: false },
       servers: { type: 'string' },
+      runs: { type: 'string' },
+      'phase-seconds': { type: 'string' },
+      'warmup-seconds': { type: 'string' },
+      rates: { type: 'string' },
+      document: { type: 'string' },
+      transport: { type: 'string' },
       subscribers: { type: 'string' },
-      messages: { type: 'string' },
       rooms: { type: 'string' },
+      generators: { type: 'string' },
       inflight: { type: 'string' },
-      users: { type: 'string' },
       quick: { type: 'boolean', default: false },
       'no-pin': { type: 'boolean', default: false },
       out: { type: 'string' },
@@ -60,18 +80,29 @@ export function parseCli(argv: string[]): BenchOptions | 'help' {
     },
   });
   if (values.help) return 'help';
-  const subscribers = positiveInt('subscribers', values.subscribers);
-  const messages = positiveInt('messages', values.messages);
-  const rooms = positiveInt('rooms', values.rooms);
+  const quick = values.quick;
+  const scenarios = list('scenario', values.scenario, SCENARIO_IDS) ?? [...TARGET_SCENARIOS];
+  if (values['with-50k'] && !scenarios.includes('idle50k')) scenarios.push('idle50k');
+  const rates = values.rates?.split(',').map((r) => positiveNumber('rates', r.trim()) ?? 0);
+  const subscribers = positiveNumber('subscribers', values.subscribers);
+  const rooms = positiveNumber('rooms', values.rooms);
+  const generators = positiveNumber('generators', values.generators);
+  const documents = list('document', values.document, DOCUMENT_KINDS);
+  const transports = list('transport', values.transport, MUTATION_TRANSPORTS);
   return {
-    scenarios: list('scenario', values.scenario?.toUpperCase(), SCENARIO_IDS),
-    servers: list('servers', values.servers, SERVER_KINDS),
-    quick: values.quick,
+    scenarios,
+    servers: list('servers', values.servers, SERVER_KINDS) ?? ['project', 'raw'],
+    quick,
+    runs: positiveNumber('runs', values.runs) ?? (quick ? 1 : 5),
+    phaseSeconds: positiveNumber('phase-seconds', values['phase-seconds'], false) ?? (quick ? 1.5 : 20),
+    warmupSeconds: values['warmup-seconds'] === '0' ? 0 : (positiveNumber('warmup-seconds', values['warmup-seconds'], false) ?? (quick ? 0.5 : 5)),
     ...(subscribers ? { subscribers } : {}),
-    ...(messages ? { messages } : {}),
     ...(rooms ? { rooms } : {}),
-    inflight: positiveInt('inflight', values.inflight) ?? 16,
-    users: positiveInt('users', values.users) ?? 50,
+    ...(rates ? { rates } : {}),
+    ...(documents ? { documents } : {}),
+    ...(transports ? { transports } : {}),
+    ...(generators ? { generators } : {}),
+    inflight: positiveNumber('inflight', values.inflight) ?? 16,
     pin: !values['no-pin'],
     outDir: values.out ?? 'bench/results',
   };

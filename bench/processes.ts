@@ -21,6 +21,23 @@ export interface SpawnOptions {
   label: string;
   /** Node flags before the script. */
   nodeArgs?: readonly string[];
+  /** Open-file limit for the child (`prlimit`, where it exists): 50,000 sockets need more than the usual 20k. */
+  nofile?: number;
+}
+
+/**
+ * Whether a child can be given `nofile` open files: `prlimit` exists and may set that limit (raising the hard limit
+ * needs CAP_SYS_RESOURCE, which containers often drop), or the inherited hard limit is already that high.
+ */
+export function canRaiseNofile(nofile: number): boolean {
+  return spawnSync('prlimit', [`--nofile=${nofile}:${nofile}`, '--', 'true'], { stdio: 'ignore' }).status === 0;
+}
+
+/** The open-file limit children inherit (`ulimit -Hn`); null where there is no shell to ask. */
+export function inheritedNofile(): number | null {
+  const out = spawnSync('sh', ['-c', 'ulimit -Hn'], { encoding: 'utf8' });
+  const n = Number(out.stdout?.trim());
+  return out.status === 0 && Number.isFinite(n) ? n : out.stdout?.trim() === 'unlimited' ? Infinity : null;
 }
 
 /** Spawns node directly (through taskset, which execs), so the child's PID is the process we measure and kill. */
@@ -28,8 +45,14 @@ export function spawnNode(options: SpawnOptions): ChildProcess {
   // BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the servers without touching the generator.
   const extra = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const nodeArgs = [...(options.nodeArgs ?? []), ...extra, '--import', 'tsx', options.script];
-  const [command, args] =
-    options.core === null ? [process.execPath, nodeArgs] : ['taskset', ['-c', String(options.core), process.execPath, ...nodeArgs]];
+  // prlimit and taskset both exec their command, so the PID stays the node process's.
+  const argv = [
+    ...(options.nofile && canRaiseNofile(options.nofile) ? ['prlimit', `--nofile=${options.nofile}:${options.nofile}`, '--'] : []),
+    ...(options.core === null ? [] : ['taskset', '-c', String(options.core)]),
+    process.execPath,
+    ...nodeArgs,
+  ];
+  const [command = process.execPath, ...args] = argv;
   const child = spawn(command, args, {
     cwd: options.cwd,
     env: options.env,
@@ -107,10 +130,11 @@ export function cpuMs(pid: number): number | null {
 }
 
 /**
- * The live JS heap of a server started with the heap probe (`heap-probe.mjs`), in KiB, after a full GC: what its
- * objects hold, without the young generation and allocator slack that RSS also counts. Null if it does not answer.
+ * A server started with the heap probe (`heap-probe.mjs`), read right after two full GCs: its live JS heap (what
+ * its objects hold, without the young generation and allocator slack) and its RSS, both in KiB. Null if it does
+ * not answer.
  */
-export async function liveHeapKiB(pid: number, probeDir: string, timeoutMs = 10_000): Promise<number | null> {
+export async function afterGcKiB(pid: number, probeDir: string, timeoutMs = 10_000): Promise<{ heapKiB: number; rssKiB: number } | null> {
   const file = join(probeDir, `heap-${pid}.json`);
   const asked = Date.now();
   try {
@@ -120,8 +144,8 @@ export async function liveHeapKiB(pid: number, probeDir: string, timeoutMs = 10_
   }
   while (Date.now() - asked < timeoutMs) {
     try {
-      const probe = JSON.parse(readFileSync(file, 'utf8')) as { at: number; heapUsed: number };
-      if (probe.at >= asked) return probe.heapUsed / 1024;
+      const probe = JSON.parse(readFileSync(file, 'utf8')) as { at: number; heapUsed: number; rss: number };
+      if (probe.at >= asked) return { heapKiB: probe.heapUsed / 1024, rssKiB: probe.rss / 1024 };
     } catch {
       // not written yet, or written half-way
     }

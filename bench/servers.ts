@@ -31,6 +31,8 @@ export interface StartServerOptions {
   core: number | null;
   redisUrl?: string;
   startTimeoutMs?: number;
+  /** Open-file limit (see spawnNode): the 50,000-socket case needs one above the default. */
+  nofile?: number;
 }
 
 /** Limits opened wide: the bench measures fan-out, not the rate limiter or connection caps. */
@@ -75,6 +77,7 @@ export async function startServer(kind: ServerKind, options: StartServerOptions)
     core: options.core,
     label: kind,
     nodeArgs: SERVER_NODE_ARGS,
+    ...(options.nofile ? { nofile: options.nofile } : {}),
   });
   const baseUrl = `http://127.0.0.1:${port}`;
   try {

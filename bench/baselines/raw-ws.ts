@@ -1,9 +1,14 @@
 /**
- * The Node limit: a `ws` server that broadcasts one pre-serialized graphql-transport-ws `next` frame per
- * subscription id to every subscriber of a room. It speaks just enough of the protocol (init/ack, subscribe,
- * complete, ping/pong) and of GraphQL-over-HTTP (createRoom, sendMessage) for the bench generator.
+ * The Node limit: a `ws` server that serializes each message's `next` payload once and writes it to every
+ * subscriber of a room with that subscriber's operation id spliced in (graphql-ws clients use a random id per
+ * operation, so a frame cannot be shared whole). It speaks just enough of graphql-transport-ws (init/ack,
+ * subscribe, complete, ping/pong) and of GraphQL over HTTP (createRoom, sendMessage) for the bench generator, and
+ * takes `sendMessage` over either transport, as the project does. A token is verified once per connection (at
+ * `connection_init`, or on the first request of a keep-alive HTTP connection), never per message.
  */
-import { createServer } from 'node:http';
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { SUBPROTOCOL, formatMessageId, type WireMessage } from '../protocol.ts';
 import { closeOnSignals, readBaselineEnv, readJson, sendJson, verifyBearer, type Author } from './shared.ts';
@@ -17,13 +22,20 @@ interface Subscription {
 
 interface RoomState {
   seq: number;
-  history: WireMessage[];
+  /** Each stored message with its serialized `next` payload, for replays. */
+  history: Array<{ message: WireMessage; payload: string }>;
   subscriptions: Set<Subscription>;
 }
 
+interface Operation {
+  query?: string;
+  variables?: Record<string, unknown>;
+}
+
+type Result = { data: Record<string, { id: string }> } | { errors: Array<{ message: string }> };
+
 const env = readBaselineEnv(process.env);
 const rooms = new Map<string, RoomState>();
-let nextRoom = 0;
 
 function room(id: string): RoomState {
   let state = rooms.get(id);
@@ -34,47 +46,58 @@ function room(id: string): RoomState {
   return state;
 }
 
-function nextFrame(opId: string, message: WireMessage): string {
-  return JSON.stringify({ id: opId, type: 'next', payload: { data: { roomEvents: { __typename: 'MessageSent', message } } } });
-}
+/** The same bytes a graphql-ws server writes for both bench documents (they select the same fields). */
+const nextPayload = (message: WireMessage): string =>
+  JSON.stringify({ data: { roomEvents: { __typename: 'MessageSent', message: { id: message.id, roomId: message.roomId, body: message.body, sentAt: message.sentAt } } } });
 
-function publish(roomId: string, body: string, author: Author): WireMessage {
+const frame = (opId: string, payload: string): string => `{"id":${JSON.stringify(opId)},"type":"next","payload":${payload}}`;
+
+function publish(roomId: string, body: string): WireMessage {
   const state = room(roomId);
   state.seq += 1;
-  const message: WireMessage = { id: formatMessageId(roomId, state.seq), roomId, body, sentAt: new Date().toISOString(), author };
-  state.history.push(message);
+  const message: WireMessage = { id: formatMessageId(roomId, state.seq), roomId, body, sentAt: new Date().toISOString() };
+  const payload = nextPayload(message);
+  state.history.push({ message, payload });
   if (state.history.length > HISTORY_LIMIT) state.history.shift();
-  // Serialized once per operation id, not per socket: the generator uses one id, so this is one JSON.stringify.
-  const frames = new Map<string, Buffer>();
-  for (const sub of state.subscriptions) {
-    let frame = frames.get(sub.opId);
-    if (!frame) {
-      frame = Buffer.from(nextFrame(sub.opId, message));
-      frames.set(sub.opId, frame);
-    }
-    sub.socket.send(frame, { binary: false });
-  }
+  for (const sub of state.subscriptions) sub.socket.send(frame(sub.opId, payload));
   return message;
+}
+
+/** The two mutations the bench sends, whichever transport carried them; `author` was verified by the caller. */
+function execute(op: Operation, author: Author | null): Result {
+  if (!author) return { errors: [{ message: 'unauthenticated' }] };
+  if (op.query?.includes('createRoom')) {
+    // As long as the project's room ids (`r_` + 12 characters), so that frames are the same size.
+    const id = `r_${randomBytes(9).toString('base64url')}`;
+    room(id);
+    return { data: { createRoom: { id } } };
+  }
+  const roomId = op.variables?.roomId;
+  const body = op.variables?.body;
+  if (op.query?.includes('sendMessage') && typeof roomId === 'string' && typeof body === 'string') {
+    return { data: { sendMessage: { id: publish(roomId, body).id } } };
+  }
+  return { errors: [{ message: 'unsupported operation' }] };
+}
+
+/** Verified once per keep-alive connection (per distinct header on it), like a session. */
+const httpAuthors = new WeakMap<Socket, { header: string; author: Author | null }>();
+
+async function httpAuthor(req: IncomingMessage): Promise<Author | null> {
+  const header = req.headers.authorization ?? '';
+  const known = httpAuthors.get(req.socket);
+  if (known && known.header === header) return known.author;
+  const author = await verifyBearer(env.secret, header);
+  httpAuthors.set(req.socket, { header, author });
+  return author;
 }
 
 const http = createServer((req, res) => {
   if (req.method === 'GET' && req.url === '/health') return sendJson(res, 200, { ok: true });
   if (req.method !== 'POST' || req.url !== '/graphql') return sendJson(res, 404, { error: 'not found' });
   void (async () => {
-    const author = await verifyBearer(env.secret, req.headers.authorization);
-    if (!author) return sendJson(res, 200, { errors: [{ message: 'unauthenticated', extensions: { code: 'UNAUTHENTICATED' } }] });
-    const { query, variables } = (await readJson(req)) as { query?: string; variables?: Record<string, unknown> };
-    if (query?.includes('createRoom')) {
-      nextRoom += 1;
-      const id = `r${nextRoom}`;
-      room(id);
-      return sendJson(res, 200, { data: { createRoom: { id } } });
-    }
-    if (query?.includes('sendMessage') && typeof variables?.r === 'string' && typeof variables.b === 'string') {
-      const message = publish(variables.r, variables.b, author);
-      return sendJson(res, 200, { data: { sendMessage: { id: message.id } } });
-    }
-    return sendJson(res, 200, { errors: [{ message: 'unsupported operation' }] });
+    const author = await httpAuthor(req);
+    sendJson(res, 200, execute((await readJson(req)) as Operation, author));
   })().catch(() => sendJson(res, 400, { errors: [{ message: 'bad request' }] }));
 });
 
@@ -86,35 +109,43 @@ const wss = new WebSocketServer({
 });
 
 wss.on('connection', (socket) => {
-  let acked = false;
+  let author: Author | null = null;
   const mine = new Map<string, { roomId: string; sub: Subscription }>();
   socket.on('message', (data) => {
-    let msg: { type?: string; id?: string; payload?: { authorization?: unknown; variables?: Record<string, unknown> } };
+    let msg: { type?: string; id?: string; payload?: { authorization?: unknown } & Operation };
     try {
       msg = JSON.parse(String(data)) as typeof msg;
     } catch {
       return socket.close(4400, 'Invalid message');
     }
     if (msg.type === 'connection_init') {
-      void verifyBearer(env.secret, msg.payload?.authorization).then((author) => {
-        if (!author) return socket.close(4403, 'Forbidden');
-        acked = true;
+      void verifyBearer(env.secret, msg.payload?.authorization).then((verified) => {
+        if (!verified) return socket.close(4403, 'Forbidden');
+        author = verified;
         socket.send('{"type":"connection_ack"}');
       });
     } else if (msg.type === 'ping') {
       socket.send('{"type":"pong"}');
-    } else if (msg.type === 'subscribe' && acked && typeof msg.id === 'string') {
-      const roomId = msg.payload?.variables?.r;
+    } else if (msg.type === 'subscribe' && author && typeof msg.id === 'string') {
+      const id = msg.id;
+      const query = msg.payload?.query ?? '';
+      if (query.trimStart().startsWith('mutation')) {
+        const result = execute(msg.payload ?? {}, author);
+        socket.send(JSON.stringify({ id, type: 'next', payload: result }));
+        socket.send(JSON.stringify({ id, type: 'complete' }));
+        return;
+      }
+      const roomId = msg.payload?.variables?.roomId;
       const after = msg.payload?.variables?.after;
       if (typeof roomId !== 'string') return socket.close(4400, 'Invalid message');
       const state = room(roomId);
       // Replay and go live in one synchronous step, so nothing published in between is missed or doubled.
       if (typeof after === 'string') {
-        for (const m of state.history) if (m.id > after) socket.send(nextFrame(msg.id, m));
+        for (const stored of state.history) if (stored.message.id > after) socket.send(frame(id, stored.payload));
       }
-      const sub = { socket, opId: msg.id };
+      const sub = { socket, opId: id };
       state.subscriptions.add(sub);
-      mine.set(msg.id, { roomId, sub });
+      mine.set(id, { roomId, sub });
     } else if (msg.type === 'complete' && typeof msg.id === 'string') {
       const entry = mine.get(msg.id);
       if (entry) rooms.get(entry.roomId)?.subscriptions.delete(entry.sub);

@@ -14,9 +14,11 @@ import { formatMessageId, type WireMessage } from '../protocol.ts';
 import { closeOnSignals, readBaselineEnv, verifyBearer, type Author } from './shared.ts';
 
 const HISTORY_LIMIT = 10_000;
+/** What the schema resolves: the bench documents' fields, plus the author. */
+type StoredMessage = WireMessage & { author: Author };
 const env = readBaselineEnv(process.env);
 
-type Events = { room: [roomId: string, message: WireMessage] };
+type Events = { room: [roomId: string, message: StoredMessage] };
 type EventTarget = PubSubEventTarget<Events>;
 
 const redisClients = env.redisUrl ? [new Redis(env.redisUrl), new Redis(env.redisUrl)] : [];
@@ -26,10 +28,10 @@ const eventTarget: EventTarget | undefined =
     : undefined;
 const pubsub = createPubSub<Events>(eventTarget ? { eventTarget } : {});
 
-const history = new Map<string, { seq: number; messages: WireMessage[] }>();
+const history = new Map<string, { seq: number; messages: StoredMessage[] }>();
 let nextRoom = 0;
 
-function roomHistory(roomId: string): { seq: number; messages: WireMessage[] } {
+function roomHistory(roomId: string): { seq: number; messages: StoredMessage[] } {
   let entry = history.get(roomId);
   if (!entry) history.set(roomId, (entry = { seq: 0, messages: [] }));
   return entry;
@@ -39,7 +41,7 @@ type Ctx = {
   viewer: Author | null;
 };
 
-const event = (message: WireMessage) => ({ __typename: 'MessageSent' as const, message });
+const event = (message: StoredMessage) => ({ __typename: 'MessageSent' as const, message });
 
 async function* roomEvents(roomId: string, after: string | null): AsyncGenerator<ReturnType<typeof event>> {
   const live = pubsub.subscribe('room', roomId)[Symbol.asyncIterator]();
@@ -86,7 +88,7 @@ const schema = createSchema<Ctx>({
         if (!ctx.viewer) throw new Error('UNAUTHENTICATED');
         const room = roomHistory(roomId);
         room.seq += 1;
-        const message: WireMessage = { id: formatMessageId(roomId, room.seq), roomId, body, sentAt: new Date().toISOString(), author: ctx.viewer };
+        const message: StoredMessage = { id: formatMessageId(roomId, room.seq), roomId, body, sentAt: new Date().toISOString(), author: ctx.viewer };
         room.messages.push(message);
         if (room.messages.length > HISTORY_LIMIT) room.messages.shift();
         pubsub.publish('room', roomId, message);

@@ -1,27 +1,46 @@
 import type WebSocket from 'ws';
+import { cpuMs } from '../processes.ts';
+import type { BenchBody, DocumentKind, MutationTransport } from '../protocol.ts';
 import { signToken } from '../tokens.ts';
 import { createFrameDecoder, type DecodedNext } from './frames.ts';
 import { createHistogram, recordLatency, type Histogram } from './histogram.ts';
-import { createGraphqlHttp, publish, type PublishOutcome } from './publisher.ts';
+import { createGraphqlHttp, publish, publishOnce, publishPaced, type MutationClient, type PublishOutcome } from './publisher.ts';
 import { pool } from './pool.ts';
 import { openSubscriber } from './subscriber.ts';
+import { createGraphqlWs } from './ws-mutations.ts';
 
 export interface OpenRequest {
   /** Subscribers per (server url, room). */
   groups: Array<{ url: string; roomId: string; count: number }>;
   secret: string;
-  /** Subscribers share this many user ids round-robin (presence events grow with distinct users). */
-  users: number;
+  document: DocumentKind;
+  /**
+   * Subscriber i of this request is user `bench-s<userOffset + i>`: one user per socket, as real clients are, so
+   * every socket is a presence member of its room (MemberJoined fans out while sockets open; that is not measured).
+   */
+  userOffset: number;
+  /** Source addresses, used round-robin (several lift the ~28k ephemeral ports of one source address). */
+  localAddresses: string[];
   concurrency: number;
   timeoutMs: number;
 }
 
-export interface PublishRequest {
-  /** GraphQL HTTP endpoint of the instance that receives the mutations. */
-  url: string;
+/** Offered load of one phase: a fixed rate of deliveries (open loop, paced), or saturation (closed loop). */
+export type Load = { kind: 'rate'; deliveriesPerSec: number } | { kind: 'saturate'; inflight: number };
+
+export interface PhaseRequest {
+  /** GraphQL endpoints of the instance that receives the mutations. */
+  graphqlUrl: string;
+  wsUrl: string;
+  transport: MutationTransport;
   secret: string;
-  messages: number;
-  inflight: number;
+  load: Load;
+  seconds: number;
+  /** A warm-up phase: same load, its own body kind, checked for loss like any other. */
+  warmup: boolean;
+  /** Processes whose CPU time (/proc/<pid>/stat) is read at the phase's start and end. */
+  serverPids: number[];
+  redisPid: number | null;
   /** Overall bound on waiting for deliveries after the last ack. */
   drainTimeoutMs: number;
   /** Stop waiting when nothing arrived for this long. */
@@ -29,7 +48,14 @@ export interface PublishRequest {
 }
 
 export interface PhaseResult {
+  load: Load;
+  warmup: boolean;
+  transport: MutationTransport;
   subscribers: number;
+  rooms: number;
+  /** Messages per second the schedule offered (rate phases), and what it offered in deliveries. */
+  offeredMessagesPerSec: number | null;
+  offeredDeliveriesPerSec: number | null;
   messagesSent: number;
   publishErrors: number;
   publishErrorSample: string | null;
@@ -37,37 +63,47 @@ export interface PhaseResult {
   deliveries: number;
   lost: number;
   duplicates: number;
+  /** An id lower than the last one this subscriber saw (a reordering, or a late duplicate). */
   outOfOrder: number;
   misrouted: number;
   /** Every frame received by all sockets during the phase. */
   bytesReceived: number;
   /** Bytes of the MessageSent frames alone. */
   messageBytes: number;
-  /** First send to last delivery. */
+  /** First scheduled send to last delivery. */
   durationMs: number;
   publishMs: number;
+  /** Rate phases: how late the generator itself sent its latest message (its own lag, not the server's). */
+  maxSendLagMs: number;
+  /** From each message's intended send time (its schedule slot) to its receipt, per delivery. */
   latency: Histogram;
-  generatorCpuMs: { user: number; system: number };
+  generatorCpuMs: number;
+  /** CPU time of the server processes and of Redis over the phase (first send to drained). */
+  serverCpuMs: number | null;
+  redisCpuMs: number | null;
   wallMs: number;
   closes: Record<string, number>;
   otherFrames: Record<string, number>;
   drained: boolean;
-  /** Storm only: failed reconnects. */
+  /** Storm only: failed reconnects, and first drop to last delivery. */
   reconnectFailures: number;
+  catchUpMs: number | null;
 }
 
 interface Sub {
   url: string;
   roomId: string;
   token: string;
+  localAddress: string | undefined;
+  document: DocumentKind;
   socket: WebSocket | null;
   lastId: string | null;
-  seen: Set<string>;
   measured: number;
   probed: boolean;
 }
 
 interface Counters {
+  kind: BenchBody['k'];
   deliveries: number;
   duplicates: number;
   outOfOrder: number;
@@ -80,41 +116,39 @@ interface Counters {
   otherFrames: Record<string, number>;
 }
 
-const freshCounters = (): Counters => ({
-  deliveries: 0, duplicates: 0, outOfOrder: 0, misrouted: 0, bytes: 0, messageBytes: 0, lastDeliveryAt: 0,
+const freshCounters = (kind: BenchBody['k']): Counters => ({
+  kind, deliveries: 0, duplicates: 0, outOfOrder: 0, misrouted: 0, bytes: 0, messageBytes: 0, lastDeliveryAt: 0,
   latency: createHistogram(), closes: {}, otherFrames: {},
 });
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** The load generator: many cheap raw-ws subscribers plus one HTTP publisher, with every delivery checked. */
+const sumOrNull = (values: Array<number | null>): number | null =>
+  values.some((v) => v === null) ? null : values.reduce<number>((a, v) => a + (v ?? 0), 0);
+
+/** The load generator: many cheap raw-ws subscribers plus one publisher, with every delivery checked. */
 export function createGenerator() {
   const subs: Sub[] = [];
   const decode = createFrameDecoder();
-  const tokens = new Map<string, string>();
-  let counters = freshCounters();
-
-  const token = async (secret: string, user: string): Promise<string> => {
-    let t = tokens.get(user);
-    if (!t) tokens.set(user, (t = await signToken(secret, user, `Bench ${user}`)));
-    return t;
-  };
+  let counters = freshCounters('m');
 
   function onMessage(sub: Sub, event: DecodedNext, bytes: number): void {
     counters.bytes += bytes;
     const { id, roomId } = event.message;
     if (roomId !== sub.roomId) counters.misrouted += 1;
-    if (sub.seen.has(id)) {
-      counters.duplicates += 1;
+    // Ids are ordered per room in every server, so the last id seen catches duplicates and reordering without
+    // keeping every id (millions per run).
+    if (sub.lastId !== null && id <= sub.lastId) {
+      if (id === sub.lastId) counters.duplicates += 1;
+      else counters.outOfOrder += 1;
       return;
     }
-    if (sub.lastId !== null && id < sub.lastId) counters.outOfOrder += 1;
-    else sub.lastId = id;
-    sub.seen.add(id);
+    sub.lastId = id;
     if (event.body.k === 'p') {
       sub.probed = true;
       return;
     }
+    if (event.body.k !== counters.kind) return;
     sub.measured += 1;
     counters.deliveries += 1;
     counters.messageBytes += bytes;
@@ -125,7 +159,7 @@ export function createGenerator() {
 
   async function connect(sub: Sub, timeoutMs: number): Promise<void> {
     const socket = await openSubscriber(
-      { url: sub.url, roomId: sub.roomId, token: sub.token, after: sub.lastId, timeoutMs },
+      { url: sub.url, roomId: sub.roomId, token: sub.token, after: sub.lastId, document: sub.document, timeoutMs, ...(sub.localAddress ? { localAddress: sub.localAddress } : {}) },
       {
         decode,
         onMessage: (event, bytes) => onMessage(sub, event, bytes),
@@ -142,6 +176,11 @@ export function createGenerator() {
       },
     );
     sub.socket = socket;
+  }
+
+  async function mutationClient(req: Pick<PhaseRequest, 'transport' | 'graphqlUrl' | 'wsUrl' | 'secret'>, maxSockets: number): Promise<MutationClient> {
+    const token = await signToken(req.secret, 'bench-publisher', 'Bench publisher');
+    return req.transport === 'ws' ? createGraphqlWs(req.wsUrl, token) : createGraphqlHttp(req.graphqlUrl, token, maxSockets);
   }
 
   /** Deliveries the acknowledged messages owe: each one once to every subscriber of its room. */
@@ -166,34 +205,51 @@ export function createGenerator() {
         lastCount = counters.deliveries;
         lastChange = performance.now();
       } else if (performance.now() - lastChange > idleTimeoutMs) return false;
-      await sleep(10);
+      await sleep(5);
     }
     return false;
   }
 
-  function result(outcome: PublishOutcome, cpu0: NodeJS.CpuUsage, wall0: number, drained: boolean, reconnectFailures: number): PhaseResult {
-    const cpu = process.cpuUsage(cpu0);
+  const rooms = (): string[] => [...new Set(subs.map((s) => s.roomId))];
+  const readCpu = (pids: readonly number[]): number | null => sumOrNull(pids.map(cpuMs));
+
+  interface PhaseStart {
+    cpu0: NodeJS.CpuUsage;
+    wall0: number;
+    server0: number | null;
+    redis0: number | null;
+  }
+
+  function startPhase(kind: BenchBody['k'], req: Pick<PhaseRequest, 'serverPids' | 'redisPid'>): PhaseStart {
+    counters = freshCounters(kind);
+    for (const sub of subs) sub.measured = 0;
+    return { cpu0: process.cpuUsage(), wall0: performance.now(), server0: readCpu(req.serverPids), redis0: req.redisPid === null ? null : cpuMs(req.redisPid) };
+  }
+
+  function result(req: PhaseRequest, start: PhaseStart, outcome: PublishOutcome, drained: boolean, extra: { offeredMessagesPerSec: number | null; reconnectFailures: number; catchUpMs: number | null }): PhaseResult {
+    const server1 = readCpu(req.serverPids);
+    const redis1 = req.redisPid === null ? null : cpuMs(req.redisPid);
+    const cpu = process.cpuUsage(start.cpu0);
     let lost = 0;
     for (const sub of subs) lost += Math.max(0, (outcome.acked.get(sub.roomId)?.length ?? 0) - sub.measured);
     const messagesSent = [...outcome.acked.values()].reduce((n, ids) => n + ids.length, 0);
+    const roomCount = Math.max(1, outcome.acked.size);
     return {
-      subscribers: subs.length, messagesSent, publishErrors: outcome.errors, publishErrorSample: outcome.errorSample,
+      load: req.load, warmup: req.warmup, transport: req.transport, subscribers: subs.length, rooms: outcome.acked.size,
+      offeredMessagesPerSec: extra.offeredMessagesPerSec,
+      offeredDeliveriesPerSec: extra.offeredMessagesPerSec === null ? null : (extra.offeredMessagesPerSec * subs.length) / roomCount,
+      messagesSent, publishErrors: outcome.errors, publishErrorSample: outcome.errorSample,
       expectedDeliveries: expectedDeliveries(outcome), deliveries: counters.deliveries, lost, duplicates: counters.duplicates,
       outOfOrder: counters.outOfOrder, misrouted: counters.misrouted, bytesReceived: counters.bytes,
       messageBytes: counters.messageBytes,
       durationMs: Math.max(0, (counters.lastDeliveryAt || outcome.endedAt) - outcome.startedAt),
-      publishMs: outcome.endedAt - outcome.startedAt, latency: counters.latency,
-      generatorCpuMs: { user: cpu.user / 1000, system: cpu.system / 1000 }, wallMs: performance.now() - wall0,
-      closes: counters.closes, otherFrames: counters.otherFrames, drained, reconnectFailures,
+      publishMs: outcome.endedAt - outcome.startedAt, maxSendLagMs: outcome.maxSendLagMs, latency: counters.latency,
+      generatorCpuMs: (cpu.user + cpu.system) / 1000,
+      serverCpuMs: start.server0 === null || server1 === null ? null : server1 - start.server0,
+      redisCpuMs: start.redis0 === null || redis1 === null ? null : redis1 - start.redis0,
+      wallMs: performance.now() - start.wall0,
+      closes: counters.closes, otherFrames: counters.otherFrames, drained, reconnectFailures: extra.reconnectFailures, catchUpMs: extra.catchUpMs,
     };
-  }
-
-  const rooms = (): string[] => [...new Set(subs.map((s) => s.roomId))];
-
-  function startPhase(): { cpu0: NodeJS.CpuUsage; wall0: number } {
-    counters = freshCounters();
-    for (const sub of subs) sub.measured = 0;
-    return { cpu0: process.cpuUsage(), wall0: performance.now() };
   }
 
   return {
@@ -202,8 +258,12 @@ export function createGenerator() {
       const fresh: Sub[] = [];
       for (const group of req.groups) {
         for (let i = 0; i < group.count; i++) {
-          const user = `bench-u${(subs.length + fresh.length) % Math.max(1, req.users)}`;
-          fresh.push({ url: group.url, roomId: group.roomId, token: await token(req.secret, user), socket: null, lastId: null, seen: new Set(), measured: 0, probed: false });
+          const n = req.userOffset + fresh.length;
+          fresh.push({
+            url: group.url, roomId: group.roomId, token: await signToken(req.secret, `bench-s${n}`, `Bench s${n}`),
+            localAddress: req.localAddresses.length ? req.localAddresses[n % req.localAddresses.length] : undefined,
+            document: req.document, socket: null, lastId: null, measured: 0, probed: false,
+          });
         }
       }
       let failed = 0;
@@ -222,7 +282,7 @@ export function createGenerator() {
 
     /** Publishes probes until every subscriber saw one: proof that each subscription is live on the server. */
     async probe(req: { url: string; secret: string; timeoutMs: number }): Promise<{ ok: boolean; rounds: number; unprobed: number }> {
-      const http = createGraphqlHttp(req.url, await token(req.secret, 'bench-publisher'), 16);
+      const http = createGraphqlHttp(req.url, await signToken(req.secret, 'bench-publisher', 'Bench publisher'), 16);
       const deadline = performance.now() + req.timeoutMs;
       let rounds = 0;
       try {
@@ -230,7 +290,7 @@ export function createGenerator() {
           const pending = [...new Set(subs.filter((s) => !s.probed && s.socket).map((s) => s.roomId))];
           if (!pending.length) break;
           rounds += 1;
-          await publish(http, pending, pending.length, 16, 'p');
+          await publishOnce(http, pending, 16, 'p');
           const roundEnd = Math.min(deadline, performance.now() + 1_000);
           while (performance.now() < roundEnd && subs.some((s) => !s.probed && s.socket)) await sleep(20);
         }
@@ -241,42 +301,55 @@ export function createGenerator() {
       return { ok: unprobed === 0, rounds, unprobed };
     },
 
-    async run(req: PublishRequest): Promise<PhaseResult> {
-      const { cpu0, wall0 } = startPhase();
-      const http = createGraphqlHttp(req.url, await token(req.secret, 'bench-publisher'), req.inflight);
+    /** One measured (or warm-up) phase: publish at the requested load for `seconds`, then wait for every delivery. */
+    async run(req: PhaseRequest): Promise<PhaseResult> {
+      const roomList = rooms();
+      const fanout = subs.length / Math.max(1, roomList.length);
+      const client = await mutationClient(req, req.load.kind === 'saturate' ? req.load.inflight : 64);
       try {
-        const outcome = await publish(http, rooms(), req.messages, req.inflight, 'm');
+        const start = startPhase(req.warmup ? 'w' : 'm', req);
+        const forMs = req.seconds * 1000;
+        let offeredMessagesPerSec: number | null = null;
+        let outcome: PublishOutcome;
+        if (req.load.kind === 'rate') {
+          offeredMessagesPerSec = req.load.deliveriesPerSec / Math.max(1, fanout);
+          outcome = await publishPaced(client, roomList, offeredMessagesPerSec, forMs, req.warmup ? 'w' : 'm');
+        } else {
+          outcome = await publish(client, roomList, { forMs }, req.load.inflight, req.warmup ? 'w' : 'm');
+        }
         const drained = await waitDrained(expectedDeliveries(outcome), req.drainTimeoutMs, req.idleTimeoutMs);
-        return result(outcome, cpu0, wall0, drained, 0);
+        return result(req, start, outcome, drained, { offeredMessagesPerSec, reconnectFailures: 0, catchUpMs: null });
       } finally {
-        http.close();
+        client.close();
       }
     },
 
     /**
-     * Reconnect storm: every socket dropped at once while the publisher keeps sending, then every client
-     * resubscribes with `after: <last id it saw>`. Drained means every client caught up on every message.
+     * Reconnect storm: every socket dropped at once while the publisher keeps sending (closed loop, `messages`),
+     * then every client resubscribes with `after: <last id it saw>`. Drained means every client caught up.
      */
-    async storm(req: PublishRequest & { openConcurrency: number; openTimeoutMs: number }): Promise<PhaseResult & { catchUpMs: number }> {
-      const { cpu0, wall0 } = startPhase();
-      const http = createGraphqlHttp(req.url, await token(req.secret, 'bench-publisher'), req.inflight);
+    async storm(req: PhaseRequest & { messages: number; inflight: number; openConcurrency: number; openTimeoutMs: number }): Promise<PhaseResult> {
+      const client = await mutationClient(req, req.inflight);
       try {
+        const start = startPhase('m', req);
         dropAll();
         let reconnectFailures = 0;
-        const publishing = publish(http, rooms(), req.messages, req.inflight, 'm');
+        const publishing = publish(client, rooms(), { count: req.messages }, req.inflight, 'm');
         await pool(subs, req.openConcurrency, async (sub) => {
           await connect(sub, req.openTimeoutMs).catch(() => (reconnectFailures += 1));
         });
         const outcome = await publishing;
         const drained = await waitDrained(expectedDeliveries(outcome), req.drainTimeoutMs, req.idleTimeoutMs);
-        const phase = result(outcome, cpu0, wall0, drained, reconnectFailures);
-        return { ...phase, catchUpMs: Math.max(0, counters.lastDeliveryAt - wall0) };
+        return result(req, start, outcome, drained, { offeredMessagesPerSec: null, reconnectFailures, catchUpMs: Math.max(0, counters.lastDeliveryAt - start.wall0) });
       } finally {
-        http.close();
+        client.close();
       }
     },
 
     subscriberCount: (): number => subs.filter((s) => s.socket).length,
+
+    /** Server-side closes seen since the last phase started (the idle scenario has no phase). */
+    closes: (): Record<string, number> => ({ ...counters.closes }),
 
     async close(): Promise<void> {
       dropAll();

@@ -2,15 +2,21 @@ import { Agent, request } from 'node:http';
 import { CREATE_ROOM_MUTATION, SEND_MESSAGE_MUTATION, encodeBody, type BenchBody } from '../protocol.ts';
 import { pool } from './pool.ts';
 
-/** GraphQL over HTTP with a keep-alive pool: one TCP connection per request in flight, reused. */
-export interface GraphqlHttp {
-  post(query: string, variables?: Record<string, unknown>): Promise<{ data?: Record<string, { id?: string }>; errors?: Array<{ message: string }> }>;
+export interface GraphqlResult {
+  data?: Record<string, { id?: string } | null>;
+  errors?: Array<{ message: string }>;
+}
+
+/** Where the publisher's mutations go: GraphQL over HTTP, or over a graphql-transport-ws socket (ws-mutations.ts). */
+export interface MutationClient {
+  post(query: string, variables?: Record<string, unknown>): Promise<GraphqlResult>;
   close(): void;
 }
 
 const REQUEST_TIMEOUT_MS = 30_000;
 
-export function createGraphqlHttp(url: string, token: string, maxSockets: number): GraphqlHttp {
+/** GraphQL over HTTP with a keep-alive pool: at most `maxSockets` connections, reused; more requests wait in the agent. */
+export function createGraphqlHttp(url: string, token: string, maxSockets: number): MutationClient {
   const agent = new Agent({ keepAlive: true, maxSockets });
   const target = new URL(url);
   return {
@@ -32,7 +38,7 @@ export function createGraphqlHttp(url: string, token: string, maxSockets: number
             res.on('data', (c: Buffer) => chunks.push(c));
             res.on('end', () => {
               try {
-                resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')) as Awaited<ReturnType<GraphqlHttp['post']>>);
+                resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')) as GraphqlResult);
               } catch (error) {
                 reject(new Error(`HTTP ${res.statusCode}: unparsable body`, { cause: error }));
               }
@@ -47,8 +53,8 @@ export function createGraphqlHttp(url: string, token: string, maxSockets: number
   };
 }
 
-export async function createRoom(http: GraphqlHttp): Promise<string> {
-  const result = await http.post(CREATE_ROOM_MUTATION);
+export async function createRoom(client: MutationClient): Promise<string> {
+  const result = await client.post(CREATE_ROOM_MUTATION);
   const id = result.data?.createRoom?.id;
   if (!id) throw new Error(`createRoom failed: ${JSON.stringify(result.errors ?? result)}`);
   return id;
@@ -59,32 +65,102 @@ export interface PublishOutcome {
   acked: Map<string, string[]>;
   errors: number;
   errorSample: string | null;
+  /** performance.now() of the first scheduled send and of the last acknowledgement. */
   startedAt: number;
   endedAt: number;
+  /** Paced only: how far behind its slot the latest send left (the generator's own lag), ms. */
+  maxSendLagMs: number;
+}
+
+function newOutcome(rooms: readonly string[]): PublishOutcome {
+  return { acked: new Map(rooms.map((r) => [r, []])), errors: 0, errorSample: null, startedAt: performance.now(), endedAt: 0, maxSendLagMs: 0 };
+}
+
+async function sendOne(client: MutationClient, outcome: PublishOutcome, roomId: string, body: string): Promise<void> {
+  try {
+    const result = await client.post(SEND_MESSAGE_MUTATION, { roomId, body });
+    const id = result.data?.sendMessage?.id;
+    if (id) outcome.acked.get(roomId)?.push(id);
+    else {
+      outcome.errors += 1;
+      outcome.errorSample ??= JSON.stringify(result.errors ?? result).slice(0, 300);
+    }
+  } catch (error) {
+    outcome.errors += 1;
+    outcome.errorSample ??= String(error).slice(0, 300);
+  }
 }
 
 /**
- * Sends `count` messages round-robin over `rooms`, never more than `inflight` unacknowledged: as fast as the
- * server takes them, without an unbounded queue in the generator.
+ * Closed loop: `count` messages round-robin over `rooms`, or as many as fit in `untilMs`, never more than
+ * `inflight` unacknowledged: as fast as the server takes them (saturated throughput), without an unbounded queue.
  */
-export async function publish(http: GraphqlHttp, rooms: readonly string[], count: number, inflight: number, kind: BenchBody['k']): Promise<PublishOutcome> {
-  const acked = new Map<string, string[]>(rooms.map((r) => [r, []]));
-  const outcome: PublishOutcome = { acked, errors: 0, errorSample: null, startedAt: performance.now(), endedAt: 0 };
-  const targets = Array.from({ length: count }, (_, i) => rooms[i % rooms.length] ?? '');
-  await pool(targets, inflight, async (roomId) => {
-    try {
-      const result = await http.post(SEND_MESSAGE_MUTATION, { r: roomId, b: encodeBody(kind) });
-      const id = result.data?.sendMessage?.id;
-      if (id) acked.get(roomId)?.push(id);
-      else {
-        outcome.errors += 1;
-        outcome.errorSample ??= JSON.stringify(result.errors ?? result).slice(0, 300);
-      }
-    } catch (error) {
-      outcome.errors += 1;
-      outcome.errorSample ??= String(error).slice(0, 300);
+export async function publish(
+  client: MutationClient,
+  rooms: readonly string[],
+  limit: { count: number } | { forMs: number },
+  inflight: number,
+  kind: BenchBody['k'],
+): Promise<PublishOutcome> {
+  const outcome = newOutcome(rooms);
+  const stopAt = 'forMs' in limit ? outcome.startedAt + limit.forMs : Infinity;
+  const count = 'count' in limit ? limit.count : Infinity;
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < count && performance.now() < stopAt) {
+      const roomId = rooms[next++ % rooms.length] ?? '';
+      await sendOne(client, outcome, roomId, encodeBody(kind));
     }
-  });
+  };
+  await Promise.all(Array.from({ length: Math.max(1, inflight) }, lane));
   outcome.endedAt = performance.now();
   return outcome;
 }
+
+/** Sends one message to each room, `inflight` at a time (probes). */
+export async function publishOnce(client: MutationClient, rooms: readonly string[], inflight: number, kind: BenchBody['k']): Promise<PublishOutcome> {
+  const outcome = newOutcome(rooms);
+  await pool(rooms, inflight, (roomId) => sendOne(client, outcome, roomId, encodeBody(kind)));
+  outcome.endedAt = performance.now();
+  return outcome;
+}
+
+/**
+ * Open loop on a fixed schedule: message i is due at start + i / rate, round-robin over `rooms`, and carries its
+ * due time in its body. Sends are never held back by slow acknowledgements (the server's backlog shows up as
+ * latency from the due time, not as a lower offered rate: no coordinated omission).
+ */
+export async function publishPaced(
+  client: MutationClient,
+  rooms: readonly string[],
+  messagesPerSec: number,
+  forMs: number,
+  kind: BenchBody['k'],
+): Promise<PublishOutcome> {
+  const outcome = newOutcome(rooms);
+  const total = Math.max(1, Math.round((messagesPerSec * forMs) / 1000));
+  const intervalMs = 1000 / messagesPerSec;
+  const start = outcome.startedAt;
+  const wallStart = performance.timeOrigin + start;
+  const sends: Array<Promise<void>> = [];
+  let next = 0;
+  await new Promise<void>((resolve) => {
+    const tick = (): void => {
+      const now = performance.now();
+      while (next < total && start + next * intervalMs <= now) {
+        outcome.maxSendLagMs = Math.max(outcome.maxSendLagMs, now - (start + next * intervalMs));
+        const roomId = rooms[next % rooms.length] ?? '';
+        sends.push(sendOne(client, outcome, roomId, encodeBody(kind, wallStart + next * intervalMs)));
+        next += 1;
+      }
+      if (next >= total) return resolve();
+      // Timers fire late by up to a few ms; the loop above catches up on every slot that came due meanwhile.
+      setTimeout(tick, Math.max(0, Math.min(10, start + next * intervalMs - performance.now())));
+    };
+    tick();
+  });
+  await Promise.all(sends);
+  outcome.endedAt = performance.now();
+  return outcome;
+}
+

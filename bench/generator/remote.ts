@@ -15,7 +15,7 @@ export interface RemoteGenerator {
 }
 
 /** The generator in its own process, driven over IPC; every call is bounded by its own timeout. */
-export function spawnGenerator(core: number | null): RemoteGenerator {
+export function spawnGenerator(core: number | null, nofile?: number): RemoteGenerator {
   const child: ChildProcess = spawnNode({
     script: fileURLToPath(new URL('./worker.ts', import.meta.url)),
     cwd: REPO_ROOT,
@@ -23,6 +23,7 @@ export function spawnGenerator(core: number | null): RemoteGenerator {
     core,
     ipc: true,
     label: 'generator',
+    ...(nofile ? { nofile } : {}),
   });
   let nextId = 0;
   const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();

@@ -1,7 +1,7 @@
 import type { Generator } from './generator.ts';
 
 /** The generator's methods as they cross the IPC channel: one request, one reply, matched by id. */
-export type GeneratorMethod = Exclude<keyof Generator, 'subscriberCount'>;
+export type GeneratorMethod = Exclude<keyof Generator, 'subscriberCount' | 'closes'>;
 
 export interface RpcRequest {
   id: number;

@@ -1,11 +1,9 @@
 import WebSocket from 'ws';
-import { ROOM_EVENTS_SUBSCRIPTION, SUBPROTOCOL } from '../protocol.ts';
+import { SUBPROTOCOL, SUBSCRIPTION_DOCUMENTS, operationId, type DocumentKind } from '../protocol.ts';
 import type { DecodedNext } from './frames.ts';
 
-export const OP_ID = 's';
-
 export interface SubscriberHooks {
-  decode: (text: string) => DecodedNext | null;
+  decode: (text: string, opId: string) => DecodedNext | null | undefined;
   onMessage: (event: DecodedNext, bytes: number) => void;
   onOtherFrame: (type: string, bytes: number) => void;
   /** A close after the ack (one before it rejects `openSubscriber` instead), with the socket that closed. */
@@ -17,16 +15,26 @@ export interface SubscribeTarget {
   roomId: string;
   token: string;
   after: string | null;
+  document: DocumentKind;
+  /** Source address (any of 127.0.0.0/8): each one has its own ephemeral port range. */
+  localAddress?: string;
   timeoutMs: number;
 }
 
 /**
- * One raw `ws` socket speaking graphql-transport-ws: init with the bearer token, wait for the ack, subscribe to
- * one room. Resolves once `subscribe` is sent (the protocol has no subscribe ack; the probe proves liveness).
+ * One raw `ws` socket speaking graphql-transport-ws as a graphql-ws client does: init with the bearer token, wait
+ * for the ack, subscribe to one room under a fresh random operation id. Resolves once `subscribe` is sent (the
+ * protocol has no subscribe ack; the probe proves liveness).
  */
 export function openSubscriber(target: SubscribeTarget, hooks: SubscriberHooks): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
-    const socket = new WebSocket(target.url, SUBPROTOCOL, { perMessageDeflate: false, handshakeTimeout: target.timeoutMs, skipUTF8Validation: true });
+    const socket = new WebSocket(target.url, SUBPROTOCOL, {
+      perMessageDeflate: false,
+      handshakeTimeout: target.timeoutMs,
+      skipUTF8Validation: true,
+      ...(target.localAddress ? { localAddress: target.localAddress } : {}),
+    });
+    const opId = operationId();
     let settled = false;
     let acked = false;
     const timer = setTimeout(() => fail(new Error(`no connection_ack within ${target.timeoutMs} ms`)), target.timeoutMs);
@@ -52,16 +60,17 @@ export function openSubscriber(target: SubscribeTarget, hooks: SubscriberHooks):
     });
     function onFrame(data: Buffer): void {
       const text = data.toString('utf8');
-      // Most frames are `next`; test the cheap prefix before decoding anything.
+      // Most frames are `next`; test the cheap substring before decoding anything.
       if (text.includes('"type":"next"')) {
-        const event = hooks.decode(text);
-        if (event && event.opId === OP_ID) return hooks.onMessage(event, data.length);
-        return hooks.onOtherFrame('next', data.length);
+        const event = hooks.decode(text, opId);
+        if (event) return hooks.onMessage(event, data.length);
+        return hooks.onOtherFrame(event === undefined ? 'next (other id)' : 'next', data.length);
       }
       const type = (JSON.parse(text) as { type?: string }).type ?? 'unknown';
       if (type === 'ping') socket.send('{"type":"pong"}');
       if (type === 'connection_ack' && !settled) {
-        socket.send(JSON.stringify({ id: OP_ID, type: 'subscribe', payload: { query: ROOM_EVENTS_SUBSCRIPTION, variables: { r: target.roomId, after: target.after } } }));
+        const variables = target.after === null ? { roomId: target.roomId } : { roomId: target.roomId, after: target.after };
+        socket.send(JSON.stringify({ id: opId, type: 'subscribe', payload: { query: SUBSCRIPTION_DOCUMENTS[target.document], variables } }));
         settled = acked = true;
         clearTimeout(timer);
         resolve(socket);

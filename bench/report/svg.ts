@@ -1,5 +1,4 @@
-import { cdf } from '../generator/histogram.ts';
-import type { RunRecord } from '../scenarios.ts';
+import { cdf, type Histogram } from '../generator/histogram.ts';
 
 const WIDTH = 720;
 const HEIGHT = 380;
@@ -12,8 +11,8 @@ const escape = (text: string): string => text.replace(/[&<>"]/g, (c) => `&#${c.c
  * Latency CDF per server on a log-scale x axis: the tail (p99, max) is where fan-out servers differ, and a
  * linear axis would squeeze the whole body of the distribution into one pixel column.
  */
-export function latencySvg(title: string, records: readonly RunRecord[]): string {
-  const series = records.flatMap((r) => (r.phase && r.phase.latency.count > 0 ? [{ name: r.server, points: cdf(r.phase.latency) }] : []));
+export function latencySvg(title: string, histograms: ReadonlyArray<{ name: string; latency: Histogram }>): string {
+  const series = histograms.flatMap((h) => (h.latency.count > 0 ? [{ name: h.name, points: cdf(h.latency) }] : []));
   const all = series.flatMap((s) => s.points.map(([ms]) => ms));
   const minMs = Math.max(0.01, Math.min(...all, 1));
   const maxMs = Math.max(...all, minMs * 10);
