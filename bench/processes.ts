@@ -12,7 +12,7 @@ export function pinningAvailable(): boolean {
 }
 
 export interface SpawnOptions {
-  /** Script run with `node --import tsx`. */
+  /** Script run with node (TypeScript through `--import tsx`, compiled JavaScript as it is). */
   script: string;
   cwd: string;
   env: NodeJS.ProcessEnv;
@@ -44,7 +44,8 @@ export function inheritedNofile(): number | null {
 export function spawnNode(options: SpawnOptions): ChildProcess {
   // BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the servers without touching the generator.
   const extra = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const nodeArgs = [...(options.nodeArgs ?? []), ...extra, '--import', 'tsx', options.script];
+  const loader = options.script.endsWith('.ts') ? ['--import', 'tsx'] : [];
+  const nodeArgs = [...(options.nodeArgs ?? []), ...extra, ...loader, options.script];
   // prlimit and taskset both exec their command, so the PID stays the node process's.
   const argv = [
     ...(options.nofile && canRaiseNofile(options.nofile) ? ['prlimit', `--nofile=${options.nofile}:${options.nofile}`, '--'] : []),

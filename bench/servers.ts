@@ -1,4 +1,4 @@
-import type { ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +11,8 @@ export const SERVER_KINDS: readonly ServerKind[] = ['project', 'raw', 'yoga'];
 export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 const SCRIPTS: Record<ServerKind, string> = {
-  project: 'src/main.ts',
+  // What `npm start` runs: the compiled server, no TypeScript loader (built below when stale).
+  project: 'dist/main.js',
   raw: 'bench/baselines/raw-ws.ts',
   yoga: 'bench/baselines/yoga-stock.ts',
 };
@@ -67,9 +68,15 @@ function serverEnv(port: number, options: StartServerOptions): NodeJS.ProcessEnv
   return env;
 }
 
+function buildIfStale(): void {
+  const build = spawnSync(process.execPath, ['scripts/build.mjs', '--if-stale'], { cwd: REPO_ROOT, stdio: 'inherit' });
+  if (build.status !== 0) throw new Error('npm run build failed: the project server cannot start');
+}
+
 export async function startServer(kind: ServerKind, options: StartServerOptions): Promise<ServerHandle> {
   const port = await freePort();
   mkdirSync(HEAP_PROBE_DIR, { recursive: true });
+  if (kind === 'project') buildIfStale();
   const child: ChildProcess = spawnNode({
     script: SCRIPTS[kind],
     cwd: REPO_ROOT,
