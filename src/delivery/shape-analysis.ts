@@ -87,9 +87,21 @@ function fieldOf(walk: Walk, parent: GraphQLCompositeType, name: string): GraphQ
   return field;
 }
 
-/** The selection set as one canonical string: what every subscriber with the same string gets is the same. */
-function normalize(walk: Walk, selectionSet: SelectionSetNode | undefined, parent: GraphQLNamedType): string {
-  if (!selectionSet) return '';
+/**
+ * The selection set as one canonical string: what every subscriber with the same string gets is the same.
+ * Fragments are inlined; one whose type condition is the enclosing type and that carries no directive always
+ * applies (graphql-js collects its fields as if written in place), so its fields are spliced in: the Apollo shape
+ * `{ __typename ...RoomEventFields }` and the same selection written inline are one shape.
+ */
+function normalize(walk: Walk, selectionSet: SelectionSetNode | undefined, parent: GraphQLNamedType, rootNodes: FieldNode[] | null = null): string {
+  return selectionSet ? `{${selectionParts(walk, selectionSet, parent, rootNodes).join(' ')}}` : '';
+}
+
+/**
+ * `rootNodes`: at the operation's root level, where the root field's nodes are collected and printed without their
+ * arguments (the key holds the values of those the field reads, `keyArgs`).
+ */
+function selectionParts(walk: Walk, selectionSet: SelectionSetNode, parent: GraphQLNamedType, rootNodes: FieldNode[] | null): string[] {
   const parts: string[] = [];
   for (const selection of selectionSet.selections) {
     if (selection.kind === Kind.FIELD) {
@@ -101,64 +113,37 @@ function normalize(walk: Walk, selectionSet: SelectionSetNode | undefined, paren
         continue;
       }
       const field = fieldOf(walk, compositeTypeOf(walk, parent), name);
-      parts.push(`${alias}${name}${printArguments(walk, selection.arguments)}${directives}${normalize(walk, selection.selectionSet, getNamedType(field.type))}`);
-    } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-      const on = selection.typeCondition ? compositeType(walk, selection.typeCondition.name.value) : compositeTypeOf(walk, parent);
-      parts.push(`...on ${on.name}${printDirectives(walk, selection.directives)}${normalize(walk, selection.selectionSet, on)}`);
-    } else {
-      const name = selection.name.value;
-      const fragment = walk.fragments.get(name);
-      if (!fragment || walk.inlining.has(name)) throw new NotShareable();
-      const on = compositeType(walk, fragment.typeCondition.name.value);
-      walk.inlining.add(name);
-      const directives = printDirectives(walk, selection.directives) + printDirectives(walk, fragment.directives);
-      parts.push(`...on ${on.name}${directives}${normalize(walk, fragment.selectionSet, on)}`);
-      walk.inlining.delete(name);
+      rootNodes?.push(selection);
+      const args = rootNodes ? '' : printArguments(walk, selection.arguments);
+      parts.push(`${alias}${name}${args}${directives}${normalize(walk, selection.selectionSet, getNamedType(field.type))}`);
+      continue;
     }
+    let on: GraphQLCompositeType;
+    let directives = printDirectives(walk, selection.directives);
+    let inner: SelectionSetNode;
+    let spread: string | null = null;
+    if (selection.kind === Kind.INLINE_FRAGMENT) {
+      on = selection.typeCondition ? compositeType(walk, selection.typeCondition.name.value) : compositeTypeOf(walk, parent);
+      inner = selection.selectionSet;
+    } else {
+      spread = selection.name.value;
+      const fragment = walk.fragments.get(spread);
+      if (!fragment || walk.inlining.has(spread)) throw new NotShareable();
+      on = compositeType(walk, fragment.typeCondition.name.value);
+      directives += printDirectives(walk, fragment.directives);
+      inner = fragment.selectionSet;
+      walk.inlining.add(spread);
+    }
+    const innerParts = selectionParts(walk, inner, on, rootNodes);
+    if (spread !== null) walk.inlining.delete(spread);
+    if (on.name === parent.name && directives === '') parts.push(...innerParts);
+    else parts.push(`...on ${on.name}${directives}{${innerParts.join(' ')}}`);
   }
-  return `{${parts.join(' ')}}`;
+  return parts;
 }
 
 function compositeTypeOf(walk: Walk, type: GraphQLNamedType): GraphQLCompositeType {
   return compositeType(walk, type.name);
-}
-
-interface RootFields {
-  nodes: FieldNode[];
-  /** The root selection with the root field's arguments left out. */
-  selection: string;
-}
-
-/**
- * The root level: every node that selects the one root field (inline fragments and fragment spreads on
- * Subscription, repeated nodes that merge), printed without the root field's arguments.
- */
-function rootFields(walk: Walk, selectionSet: SelectionSetNode, root: GraphQLNamedType, found: RootFields): string {
-  const parts: string[] = [];
-  for (const selection of selectionSet.selections) {
-    if (selection.kind === Kind.FIELD) {
-      const name = selection.name.value;
-      const field = fieldOf(walk, compositeTypeOf(walk, root), name);
-      found.nodes.push(selection);
-      const alias = selection.alias ? `${selection.alias.value}:` : '';
-      parts.push(`${alias}${name}${printDirectives(walk, selection.directives)}${normalize(walk, selection.selectionSet, getNamedType(field.type))}`);
-      continue;
-    }
-    let inner: SelectionSetNode;
-    let directives = printDirectives(walk, selection.directives);
-    if (selection.kind === Kind.INLINE_FRAGMENT) {
-      inner = selection.selectionSet;
-    } else {
-      const fragment = walk.fragments.get(selection.name.value);
-      if (!fragment || walk.inlining.has(fragment.name.value)) throw new NotShareable();
-      directives += printDirectives(walk, fragment.directives);
-      inner = fragment.selectionSet;
-      walk.inlining.add(fragment.name.value);
-    }
-    parts.push(`...${directives}${rootFields(walk, inner, root, found)}`);
-    if (selection.kind === Kind.FRAGMENT_SPREAD) walk.inlining.delete(selection.name.value);
-  }
-  return `{${parts.join(' ')}}`;
 }
 
 /**
@@ -181,15 +166,15 @@ export function analyzeOperation(
     if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
   }
   const walk: Walk = { schema, fragments, perViewer, variables: new Set(), inlining: new Set() };
-  const found: RootFields = { nodes: [], selection: '' };
+  const rootNodes: FieldNode[] = [];
   let selection: string;
   try {
-    selection = rootFields(walk, operation.selectionSet, root, found);
+    selection = normalize(walk, operation.selectionSet, root, rootNodes);
   } catch (error) {
     if (error instanceof NotShareable) return null;
     throw error;
   }
-  const [rootNode, ...others] = found.nodes;
+  const [rootNode, ...others] = rootNodes;
   if (!rootNode) return null;
   const name = rootNode.name.value;
   const responseKey = (node: FieldNode) => node.alias?.value ?? node.name.value;
