@@ -5,7 +5,7 @@ import { createTokenVerifier } from './auth/token-verifier.ts';
 import { createChat } from './chat/index.ts';
 import type { Logger } from './chat/logger.ts';
 import type { Config } from './config.ts';
-import { CHAT_DELIVERY_POLICY, createDeliveryEngine } from './delivery/engine.ts';
+import { CHAT_DELIVERY_POLICY, createDeliveryEngine, type DeliveryPolicy } from './delivery/engine.ts';
 import { maskResult } from './graphql/errors.ts';
 import { createChatSchema } from './graphql/schema.ts';
 import { useSharedSubscriptionExecution } from './graphql/shared-execution.ts';
@@ -32,10 +32,12 @@ export interface App {
 export interface AppOptions {
   /** Shared WebSocket subscriptions take the direct path. @default true */
   directSubscriptions?: boolean;
+  /** What the delivery engine may share. @default CHAT_DELIVERY_POLICY */
+  deliveryPolicy?: DeliveryPolicy;
 }
 
 /** The composition root: adapters -> chat -> delivery -> yoga -> http -> ws. The only file that knows them all. */
-export async function createApp(config: Readonly<Config>, logger: Logger, { directSubscriptions = true }: AppOptions = {}): Promise<App> {
+export async function createApp(config: Readonly<Config>, logger: Logger, { directSubscriptions = true, deliveryPolicy = CHAT_DELIVERY_POLICY }: AppOptions = {}): Promise<App> {
   const adapters = await createAdapters(config, logger);
   const chat = createChat({ adapters, logger, typingTtlMs: config.typingTtlMs, maxReplaysPerUser: config.limits.maxReplaysPerUser });
   const verifier = await createTokenVerifier(config.auth);
@@ -61,7 +63,7 @@ export async function createApp(config: Readonly<Config>, logger: Logger, { dire
   });
   const schema = createChatSchema();
   // One delivery engine for every transport: shapes, shared executions and frames live in it, not in modules.
-  const delivery = createDeliveryEngine({ schema, mask: maskResult, policy: CHAT_DELIVERY_POLICY });
+  const delivery = createDeliveryEngine({ schema, mask: maskResult, policy: deliveryPolicy });
   const yoga = createYogaServer({
     schema,
     context: { chat, stats },
