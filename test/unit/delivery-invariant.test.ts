@@ -6,7 +6,6 @@ import {
   isInterfaceType,
   isLeafType,
   isObjectType,
-  isUnionType,
   parse,
   printSchema,
   type ExecutionResult,
@@ -261,7 +260,6 @@ describe('delivery invariant: nothing reachable from the subscription roots read
         // Rest parameters, `arguments`, and `info.variableValues`: each is a read of the subscriber.
         name: (...all: unknown[]) => String((all[2] as { viewer?: unknown }).viewer ?? 'x'),
         id: function (this: unknown, user: { id: string }) {
-          // eslint-disable-next-line prefer-rest-params
           return (arguments[2] as { viewer?: { id: string } }).viewer?.id ?? user.id;
         },
       },
