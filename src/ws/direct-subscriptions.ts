@@ -148,9 +148,12 @@ export class DirectSubscriptions implements FrameInterceptor {
     const context = session.protocolContext;
     if (!context?.acknowledged) return false;
     const intercepted = session.intercepted;
-    const mayComplete = intercepted !== null && intercepted.size > 0 && data.includes('"complete"');
-    // Frames that cannot be ours go to graphql-ws unparsed, so they are not parsed twice.
-    if (!mayComplete && !(data.includes('"subscribe"') && this.engine.mayShare(data))) return false;
+    const holdsAny = intercepted !== null && intercepted.size > 0;
+    const maySubscribe = data.includes('"subscribe"');
+    const mayShare = maySubscribe && this.engine.mayShare(data);
+    // Frames that cannot concern us go to graphql-ws unparsed, so they are not parsed twice. While this socket has
+    // operations here, every `complete` and `subscribe` may name one of their ids.
+    if (!mayShare && !(holdsAny && (maySubscribe || data.includes('"complete"')))) return false;
     let message: ReturnType<typeof parseMessage>;
     try {
       message = parseMessage(data);
@@ -170,7 +173,7 @@ export class DirectSubscriptions implements FrameInterceptor {
       session.closeSocket(CloseCode.SubscriberAlreadyExists, `Subscriber for ${id} already exists`);
       return true;
     }
-    if (id in context.subscriptions || session.operationCount() >= this.#maxPerConnection) return false;
+    if (!mayShare || id in context.subscriptions || session.operationCount() >= this.#maxPerConnection) return false;
     return this.#subscribe(session, message);
   }
 
