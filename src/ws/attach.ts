@@ -53,7 +53,9 @@ function destroyOnError(this: Duplex): void {
 /**
  * The WebSocket edge: upgrade checks before the switch, one heartbeat sweep, frame-rate and slow-consumer
  * cut-offs, the connection_init timeout and token expiry on one shared timer, and the graphql-ws protocol on top.
- * Knows nothing of chat.
+ * The one place that builds the edge's parts and hands each its callbacks: the sessions (`socket-session.ts`),
+ * graphql-ws (`graphql-ws-server.ts`) and the direct path (`direct-subscriptions.ts`, the sessions' interceptor),
+ * which know nothing of each other beyond the session's own interfaces. Knows nothing of chat.
  */
 export function attachWebSocket({
   httpServer,

@@ -27,7 +27,7 @@ class DirectSubscription implements DirectTarget, EventConsumer, InterceptedOper
   #tail: Promise<void> | null = null;
 
   constructor(
-    readonly path: DirectSubscriptions,
+    readonly owner: DirectSubscriptions,
     readonly session: SocketSession,
     readonly id: string,
   ) {}
@@ -71,7 +71,7 @@ class DirectSubscription implements DirectTarget, EventConsumer, InterceptedOper
     this.#stop();
     // As graphql-ws sends a failed stream: one `error` message with the masked error, and the id forgotten.
     const masked = maskError(error, 'Unexpected error.') as GraphQLError;
-    this.path.log(this, 'operation failed', [masked.extensions.code]);
+    this.owner.log(this, 'operation failed', [masked.extensions.code]);
     this.session.send(stringifyMessage({ id: this.id, type: MessageType.Error, payload: [masked.toJSON()] }));
   }
 
@@ -83,7 +83,7 @@ class DirectSubscription implements DirectTarget, EventConsumer, InterceptedOper
 
   /** Completed, or the socket closed (the session has forgotten its operations then). */
   end(): void {
-    if (this.stream) this.path.log(this, 'operation complete');
+    if (this.stream) this.owner.log(this, 'operation complete');
     this.#stop();
   }
 
@@ -92,12 +92,12 @@ class DirectSubscription implements DirectTarget, EventConsumer, InterceptedOper
     if (!this.live) return;
     this.#forget();
     this.#send(result);
-    this.path.log(this, 'operation complete');
+    this.owner.log(this, 'operation complete');
     this.session.send(stringifyMessage({ id: this.id, type: MessageType.Complete }));
   }
 
   #send(result: ExecutionResult): void {
-    this.session.sendNext(this.path.engine.frames.next((this.#framePrefix ??= nextFramePrefix(this.id)), result));
+    this.session.sendNext(this.owner.engine.frames.next((this.#framePrefix ??= nextFramePrefix(this.id)), result));
   }
 
   #fail(error: unknown): void {

@@ -107,7 +107,7 @@ export class SocketSession implements GraphQLWsSocket {
   #cutOffIfSlow(): void {
     const { socket, env } = this;
     if (socket.bufferedAmount <= env.slowConsumerBytes || !this.isOpen) return;
-    env.logger.warn(this.#ids(), 'slow consumer; closing 1013');
+    env.logger.warn(this.ids(), 'slow consumer; closing 1013');
     env.onSlowConsumer();
     this.closeSocket(CloseCode.TryAgainLater, 'Too slow: reconnect and resume with `after`');
   }
@@ -159,7 +159,7 @@ export class SocketSession implements GraphQLWsSocket {
 
   /** What graphql-ws does with an error thrown while handling a frame, logged: 4500 for the whole socket. */
   failInternally(error: unknown): void {
-    this.env.logger.error({ ...this.#ids(), err: error }, 'graphql-ws message handling failed');
+    this.env.logger.error({ ...this.ids(), err: error }, 'graphql-ws message handling failed');
     this.closeSocket(CloseCode.InternalServerError, 'Internal server error');
   }
 
@@ -174,7 +174,7 @@ export class SocketSession implements GraphQLWsSocket {
     connection.framesInWindow += 1;
     if (connection.framesInWindow <= env.frameRate) return false;
     if (this.isOpen) {
-      env.logger.warn(this.#ids(), 'frame rate exceeded; closing 1008');
+      env.logger.warn(this.ids(), 'frame rate exceeded; closing 1008');
       env.onFrameRateExceeded();
       this.closeSocket(CloseCode.PolicyViolation, 'Frame rate exceeded');
     }
@@ -189,11 +189,8 @@ export class SocketSession implements GraphQLWsSocket {
     return this.closed?.(code, reason) ?? Promise.resolve();
   }
 
-  ids() {
-    return this.#ids();
-  }
-
-  #ids() {
+  /** What every log line about this socket carries. */
+  ids(): { connectionId: string; userId: string | undefined } {
     return { connectionId: this.connection.id, userId: this.connection.viewer?.id };
   }
 }
