@@ -13,7 +13,7 @@ import type { FrameInterceptor, InterceptedOperation, SocketSession } from './so
 /**
  * One shared subscription of one socket, served without graphql-ws's per-operation state (its message handler's
  * async frame, the raw frame and payload it keeps, a `for await` loop and envelop's iterator wrappers kept alive
- * for as long as the subscription lasts). Kept in its session's `intercepted` under its id; events go from the
+ * for as long as the subscription lasts). Held by its session (`hold`) under its id; events go from the
  * room hub through `onEvent` to the socket, as frames built by the delivery engine.
  */
 class DirectSubscription implements DirectTarget, EventConsumer, InterceptedOperation {
@@ -34,7 +34,7 @@ class DirectSubscription implements DirectTarget, EventConsumer, InterceptedOper
 
   /** Still this socket's operation under its id: not completed, failed, or closed with the socket. */
   get live(): boolean {
-    return this.session.intercepted?.get(this.id) === this;
+    return this.session.intercepted(this.id) === this;
   }
 
   takeStream(source: PipeableSource, shape: SharedShape, own: OwnArgs | null): void {
@@ -105,7 +105,7 @@ class DirectSubscription implements DirectTarget, EventConsumer, InterceptedOper
   }
 
   #forget(): void {
-    if (this.live) this.session.intercepted?.delete(this.id);
+    this.session.release(this);
   }
 
   #stop(): void {
@@ -147,8 +147,7 @@ export class DirectSubscriptions implements FrameInterceptor {
   take(session: SocketSession, data: string): boolean {
     const context = session.protocolContext;
     if (!context?.acknowledged) return false;
-    const intercepted = session.intercepted;
-    const holdsAny = intercepted !== null && intercepted.size > 0;
+    const holdsAny = session.interceptedCount > 0;
     const maySubscribe = data.includes('"subscribe"');
     const mayShare = maySubscribe && this.engine.mayShare(data);
     // Frames that cannot concern us go to graphql-ws unparsed, so they are not parsed twice. While this socket has
@@ -161,14 +160,14 @@ export class DirectSubscriptions implements FrameInterceptor {
       return false;
     }
     if (message.type === MessageType.Complete) {
-      const operation = intercepted?.get(message.id);
+      const operation = session.intercepted(message.id);
       if (!(operation instanceof DirectSubscription)) return false;
       operation.complete();
       return true;
     }
     if (message.type !== MessageType.Subscribe) return false;
     const { id } = message;
-    if (intercepted?.has(id)) {
+    if (session.intercepted(id)) {
       // graphql-ws's answer to a duplicate id, word for word; the one closing path clips it (pitfalls §24).
       session.closeSocket(CloseCode.SubscriberAlreadyExists, `Subscriber for ${id} already exists`);
       return true;
@@ -190,7 +189,7 @@ export class DirectSubscriptions implements FrameInterceptor {
     if (!('enveloped' in operation) || !this.engine.shapeOf(operation.document, payload.operationName)) return false;
 
     // From here on as graphql-ws does it: the id is taken at once, so a `complete` or a duplicate meanwhile is seen.
-    (session.intercepted ??= new Map()).set(id, subscription);
+    session.hold(subscription);
     this.log(subscription, 'subscribe', undefined, payload.operationName);
     this.#start(subscription, operation, message).catch((error: unknown) => {
       subscription.complete();

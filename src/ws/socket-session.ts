@@ -7,12 +7,13 @@ import type { ProtocolContext } from './types.ts';
 
 /** An operation served outside graphql-ws, by the session's interceptor: ended by the session when the socket closes. */
 export interface InterceptedOperation {
+  readonly id: string;
   end(): void;
 }
 
 /**
  * Sees every text frame of an acknowledged or unacknowledged socket before graphql-ws does (the direct path,
- * `direct-subscriptions.ts`). What it takes, it answers itself, keeping its operations in `session.intercepted`.
+ * `direct-subscriptions.ts`). What it takes, it answers itself, keeping its operations in the session (`hold`).
  */
 export interface FrameInterceptor {
   /** Whether it took the frame; if not, graphql-ws gets it. */
@@ -56,8 +57,11 @@ export class SocketSession implements GraphQLWsSocket {
   closed: ((code: number, reason: string) => Promise<void>) | null = null;
   /** graphql-ws's state of this socket, once acknowledged. */
   protocolContext: ProtocolContext | null = null;
-  /** The interceptor's operations, by id; null until the first. */
-  intercepted: Map<string, InterceptedOperation> | null = null;
+  /**
+   * The interceptor's operations: the one a socket usually has in this field, a Map by id only from the second on
+   * (an idle subscribed socket should not pay for a Map).
+   */
+  #intercepted: InterceptedOperation | Map<string, InterceptedOperation> | null = null;
 
   constructor(
     readonly socket: WebSocket,
@@ -76,12 +80,41 @@ export class SocketSession implements GraphQLWsSocket {
   /** Operations running on this socket on either path: what MAX_SUBSCRIPTIONS_PER_CONNECTION counts. */
   operationCount(): number {
     const ofGraphQLWs = this.protocolContext ? Object.keys(this.protocolContext.subscriptions).length : 0;
-    return ofGraphQLWs + (this.intercepted?.size ?? 0);
+    return ofGraphQLWs + this.interceptedCount;
   }
 
-  /** Whether `id` names an operation running on either path. */
-  hasOperation(id: string): boolean {
-    return (this.protocolContext !== null && id in this.protocolContext.subscriptions) || (this.intercepted?.has(id) ?? false);
+  get interceptedCount(): number {
+    const held = this.#intercepted;
+    return held === null ? 0 : held instanceof Map ? held.size : 1;
+  }
+
+  /** The interceptor's operation `id`, if it holds one. */
+  intercepted(id: string): InterceptedOperation | undefined {
+    const held = this.#intercepted;
+    if (held === null) return undefined;
+    if (held instanceof Map) return held.get(id);
+    return held.id === id ? held : undefined;
+  }
+
+  /** Records an operation of the interceptor under its id (not already held: the interceptor checked). */
+  hold(operation: InterceptedOperation): void {
+    const held = this.#intercepted;
+    if (held === null) this.#intercepted = operation;
+    else if (held instanceof Map) held.set(operation.id, operation);
+    else this.#intercepted = new Map([[held.id, held], [operation.id, operation]]);
+  }
+
+  /** Forgets `operation` (completed or failed); false when it was not held. */
+  release(operation: InterceptedOperation): boolean {
+    const held = this.#intercepted;
+    if (held === operation) {
+      this.#intercepted = null;
+      return true;
+    }
+    if (!(held instanceof Map) || held.get(operation.id) !== operation) return false;
+    held.delete(operation.id);
+    if (held.size === 0) this.#intercepted = null;
+    return true;
   }
 
   /** graphql-ws's frames (acks, pongs, results of its own operations, errors, completes). */
@@ -183,9 +216,10 @@ export class SocketSession implements GraphQLWsSocket {
 
   /** The socket closed: ends the intercepted operations, then graphql-ws's own. */
   ended(code: number, reason: string): Promise<void> {
-    const intercepted = this.intercepted;
-    this.intercepted = null;
-    for (const operation of intercepted?.values() ?? []) operation.end();
+    const held = this.#intercepted;
+    this.#intercepted = null;
+    if (held instanceof Map) for (const operation of held.values()) operation.end();
+    else held?.end();
     return this.closed?.(code, reason) ?? Promise.resolve();
   }
 
