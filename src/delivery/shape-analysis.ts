@@ -91,7 +91,7 @@ function fieldOf(walk: Walk, parent: GraphQLCompositeType, name: string): GraphQ
  * The selection set as one canonical string: what every subscriber with the same string gets is the same.
  * Fragments are inlined; one whose type condition is the enclosing type and that carries no directive always
  * applies (graphql-js collects its fields as if written in place), so its fields are spliced in: the Apollo shape
- * `{ __typename ...RoomEventFields }` and the same selection written inline are one shape.
+ * `{ __typename ...RoomEventFields }` (pitfalls §27) and the same selection written inline are one shape.
  */
 function normalize(walk: Walk, selectionSet: SelectionSetNode | undefined, parent: GraphQLNamedType, rootNodes: FieldNode[] | null = null): string {
   return selectionSet ? `{${selectionParts(walk, selectionSet, parent, rootNodes).join(' ')}}` : '';
