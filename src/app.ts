@@ -5,6 +5,9 @@ import { createTokenVerifier } from './auth/token-verifier.ts';
 import { createChat } from './chat/index.ts';
 import type { Logger } from './chat/logger.ts';
 import type { Config } from './config.ts';
+import { CHAT_DELIVERY_POLICY, createDeliveryEngine, type DeliveryPolicy } from './delivery/engine.ts';
+import { maskResult } from './graphql/errors.ts';
+import { createChatSchema } from './graphql/schema.ts';
 import { useSharedSubscriptionExecution } from './graphql/shared-execution.ts';
 import { useSubscriptionTokenExpiry } from './graphql/subscription-expiry.ts';
 import { createYogaServer } from './graphql/yoga.ts';
@@ -16,7 +19,6 @@ import { createMetrics } from './observability/metrics.ts';
 import { createServerStats } from './observability/server-stats.ts';
 import { attachWebSocket } from './ws/attach.ts';
 import { CloseCode } from './ws/close-codes.ts';
-import { createGraphQLWsServer } from './ws/graphql-ws-server.ts';
 
 export interface App {
   readonly httpServer: Server;
@@ -26,8 +28,16 @@ export interface App {
   stop(): Promise<void>;
 }
 
-/** The composition root: adapters -> chat -> yoga -> http -> ws. The only file that knows them all. */
-export async function createApp(config: Readonly<Config>, logger: Logger): Promise<App> {
+/** Wiring choices that are not configuration: seams for the tests that compare two wirings. */
+export interface AppOptions {
+  /** Shared WebSocket subscriptions take the direct path. @default true */
+  directSubscriptions?: boolean;
+  /** What the delivery engine may share. @default CHAT_DELIVERY_POLICY */
+  deliveryPolicy?: DeliveryPolicy;
+}
+
+/** The composition root: adapters -> chat -> delivery -> yoga -> http -> ws. The only file that knows them all. */
+export async function createApp(config: Readonly<Config>, logger: Logger, { directSubscriptions = true, deliveryPolicy = CHAT_DELIVERY_POLICY }: AppOptions = {}): Promise<App> {
   const adapters = await createAdapters(config, logger);
   const chat = createChat({ adapters, logger, typingTtlMs: config.typingTtlMs, maxReplaysPerUser: config.limits.maxReplaysPerUser });
   const verifier = await createTokenVerifier(config.auth);
@@ -46,12 +56,16 @@ export async function createApp(config: Readonly<Config>, logger: Logger): Promi
   const stats = createServerStats({ sources, directory: adapters.instances, logger });
 
   // SSE subscriptions hold a connection as a socket does, so MAX_CONNECTIONS and MAX_CONNECTIONS_PER_ADDRESS count
-  // both (PITFALLS 14, 25); requests that end by themselves are counted so shutdown can let them finish.
+  // both (pitfalls §14, §25); requests that end by themselves are counted so shutdown can let them finish.
   const requests = createEventStreamAccounting({
     gate: { admit: (request) => ws.admitStream(request), hold: (request) => ws.holdStream(request) },
     onRefused: (status) => metrics.upgradesRefused.inc({ status: String(status) }),
   });
+  const schema = createChatSchema();
+  // One delivery engine for every transport: shapes, shared executions and frames live in it, not in modules.
+  const delivery = createDeliveryEngine({ schema, mask: maskResult, policy: deliveryPolicy });
   const yoga = createYogaServer({
+    schema,
     context: { chat, stats },
     verifier,
     logger,
@@ -61,7 +75,7 @@ export async function createApp(config: Readonly<Config>, logger: Logger): Promi
     plugins: [
       // First: a stream over a connection cap is refused before any other plugin or resolver runs.
       requests.plugin,
-      useSharedSubscriptionExecution(),
+      useSharedSubscriptionExecution(delivery),
       useSubscriptionTokenExpiry(),
       {
         onExecutionResult({ result }) {
@@ -73,16 +87,12 @@ export async function createApp(config: Readonly<Config>, logger: Logger): Promi
   });
   const handleRequest = createRequestHandler({ ready: chat.ready, registry: metrics.registry, routes: devRoutes(config), fallback: yoga });
   const httpServer = createServer((request, response) => requests.handle(request, response, () => handleRequest(request, response)));
-  const graphqlWs = createGraphQLWsServer({
-    yoga,
-    verifier,
-    logger,
-    connectionInitTimeoutMs: config.limits.connectionInitTimeoutMs,
-    maxSubscriptionsPerConnection: config.limits.maxSubscriptionsPerConnection,
-  });
   const ws = attachWebSocket({
     httpServer,
-    graphqlWs,
+    yoga,
+    verifier,
+    engine: delivery,
+    directSubscriptions,
     limits: config.limits,
     logger,
     hooks: {

@@ -25,10 +25,25 @@ export interface EventConsumer {
 }
 
 /**
+ * A stream that can also hand its events to a synchronous consumer instead of being read (`EventQueue.pipe`): what
+ * the delivery engine's direct path takes over. Told apart by `isPipeable`, not by the shape of an object.
+ */
+export interface PipeableSource extends AsyncIterableIterator<RoomEvent> {
+  pipe(consumer: EventConsumer): void;
+  /** Ends the stream with `error`; a piped consumer gets it through `onFailure`. */
+  fail(error: Error): void;
+}
+
+/** Whether `source` (a subscription's source stream) is one of ours, and so can be piped. */
+export function isPipeable(source: unknown): source is PipeableSource {
+  return source instanceof EventQueue;
+}
+
+/**
  * A single-reader async queue of room events with a bound, shared by every transport. A class rather than a
  * closure-built object: one of these lives per subscription, and its methods are then shared, not copied.
  */
-export class EventQueue implements AsyncIterableIterator<RoomEvent> {
+export class EventQueue implements PipeableSource {
   #buffer: RoomEvent[] = [];
   #head = 0;
   #resolve: ((result: IteratorResult<RoomEvent>) => void) | null = null;

@@ -28,18 +28,12 @@ export function maskError(error: unknown, fallbackMessage: string): Error {
   });
 }
 
-const maskedResults = new WeakMap<ExecutionResult, ExecutionResult>();
-
 /**
- * The result with its errors masked as Yoga would mask them, computed once per result object: for results that
- * bypass Yoga's per-subscriber result hooks (the WebSocket direct path, `ws/direct-subscriptions.ts`).
+ * The result with its errors masked as Yoga masks them, for results that bypass Yoga's per-subscriber result hooks
+ * (the WebSocket direct path). Results without errors are returned as they are: their identity is what lets a
+ * shared result be serialized once. The delivery engine masks each shared result once and remembers it.
  */
 export function maskResult(result: ExecutionResult): ExecutionResult {
   if (!result.errors?.length) return result;
-  let masked = maskedResults.get(result);
-  if (!masked) {
-    masked = { ...result, errors: result.errors.map((error) => maskError(error, 'Unexpected error.') as GraphQLError) };
-    maskedResults.set(result, masked);
-  }
-  return masked;
+  return { ...result, errors: result.errors.map((error) => maskError(error, 'Unexpected error.') as GraphQLError) };
 }

@@ -1,14 +1,8 @@
 import type { RoomEvent } from '../chat/types.ts';
-import type { InstanceFigures } from '../observability/instance-directory.ts';
+export type { ServerStatsSnapshot } from '../observability/server-stats.ts';
 
 /** The union members are the domain's RoomEvent variants, told apart by `kind` in `RoomEvent.__resolveType`. */
 export type MessageSentEvent = Extract<RoomEvent, { kind: 'message' }>;
 export type MemberJoinedEvent = Extract<RoomEvent, { kind: 'joined' }>;
 export type MemberLeftEvent = Extract<RoomEvent, { kind: 'left' }>;
 export type TypingChangedEvent = Extract<RoomEvent, { kind: 'typing' }>;
-
-/** Every instance's figures summed, and how many instances reported. */
-export interface ServerStatsSnapshot extends InstanceFigures {
-  at: string;
-  instances: number;
-}

@@ -1,4 +1,4 @@
-import { GraphQLError } from 'graphql';
+import { GraphQLError, type GraphQLSchema } from 'graphql';
 import { createYoga, type GraphiQLOptions, type Plugin } from 'graphql-yoga';
 import { isChatError } from '../chat/errors.ts';
 import type { TokenVerifier } from '../auth/token-verifier.ts';
@@ -8,9 +8,10 @@ import type { GraphQLContext, ServerContext } from './context.ts';
 import { maskError } from './errors.ts';
 import { createGraphQLLimitPlugins, type GraphQLLimitOptions } from './limits.ts';
 import { useRequestBodyLimit } from './body-limit.ts';
-import { createChatSchema } from './schema.ts';
 
 export interface YogaOptions {
+  /** The chat schema (`createChatSchema`), built once by the composition root and shared with the delivery engine. */
+  schema: GraphQLSchema;
   context: ServerContext;
   verifier: TokenVerifier;
   logger: Logger;
@@ -23,7 +24,7 @@ export interface YogaOptions {
   maxRequestBodyBytes: number;
 }
 
-// The bundled GraphiQL page is 9 MB of inlined assets (no CDN, PITFALLS 21), some 30 MB of heap once loaded:
+// The bundled GraphiQL page is 9 MB of inlined assets (no CDN, pitfalls §21), some 30 MB of heap once loaded:
 // never loaded in production; elsewhere loaded in the background at start, rendered once on the first view.
 let graphiqlModule: Promise<typeof import('@graphql-yoga/render-graphiql')> | undefined;
 let graphiqlPage: Promise<string> | undefined;
@@ -38,10 +39,10 @@ const yogaLog = (args: unknown[]) => {
   return err ? { err, ...(rest.length ? { args: rest } : {}) } : { args };
 };
 
-export function createYogaServer({ context, verifier, logger, production, plugins = [], limits, maxRequestBodyBytes }: YogaOptions) {
+export function createYogaServer({ schema, context, verifier, logger, production, plugins = [], limits, maxRequestBodyBytes }: YogaOptions) {
   if (!production) void loadGraphiQL();
   return createYoga<ServerContext & { viewer?: Viewer | null }, GraphQLContext>({
-    schema: createChatSchema(),
+    schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
     logging: {
@@ -54,7 +55,7 @@ export function createYogaServer({ context, verifier, logger, production, plugin
           ? logger.debug(yogaLog(args), 'yoga')
           : logger.error(yogaLog(args), 'yoga'),
     },
-    // SSE is the one GraphiQL transport that carries the headers editor, Authorization included (PITFALLS 15).
+    // SSE is the one GraphiQL transport that carries the headers editor, Authorization included (pitfalls §15).
     graphiql: production
       ? false
       : {

@@ -1,8 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../chat/logger.ts';
-import type { ServerStatsSnapshot } from '../graphql/mappers.ts';
 import type { InstanceDirectory, InstanceFigures } from './instance-directory.ts';
 import type { MetricSources } from './metrics.ts';
+
+/** Every instance's figures summed, and how many instances reported (the GraphQL `ServerStats` maps to it). */
+export interface ServerStatsSnapshot extends InstanceFigures {
+  at: string;
+  instances: number;
+}
 
 export type StatsSources = Pick<MetricSources, 'connections' | 'subscriptions' | 'messagesIn' | 'deliveries'>;
 

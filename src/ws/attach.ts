@@ -2,40 +2,42 @@ import type { Server as HttpServer, IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { handleProtocols } from 'graphql-ws';
+import type { TokenVerifier } from '../auth/token-verifier.ts';
 import type { Logger } from '../chat/logger.ts';
 import type { Limits } from '../config.ts';
+import type { DeliveryEngine } from '../delivery/engine.ts';
+import type { YogaServer } from '../graphql/yoga.ts';
 import { clientAddress } from './client-address.ts';
 import { CloseCode } from './close-codes.ts';
-import { createConnectionRegistry, type Connection } from './connection-registry.ts';
+import { createConnectionRegistry } from './connection-registry.ts';
 import { ConnectionSlots } from './connection-slots.ts';
+import { DirectSubscriptions } from './direct-subscriptions.ts';
+import { createGraphQLWsServer } from './graphql-ws-server.ts';
 import { startHeartbeat } from './heartbeat.ts';
 import { createInitFailureLimiter } from './init-failures.ts';
 import { SocketDeadlines } from './socket-deadlines.ts';
-import { listen, sessionOf, SocketSession, type EdgeContext } from './socket-session.ts';
+import { SessionTable, SocketSession, type SessionEnvironment } from './socket-session.ts';
+import type { WebSocketHooks } from './types.ts';
 import { checkUpgrade, refuseUpgrade, type UpgradeRefusal } from './upgrade-checks.ts';
-import type { GraphQLWsServer } from './graphql-ws-server.ts';
 
-export interface WebSocketHooks {
-  onOpen?(connection: Connection): void;
-  onClose?(connection: Connection, code: number): void;
-  /** A `next` frame was written to a socket. */
-  onDelivery?(): void;
-  onUpgradeRefused?(status: number): void;
-  /** A connection_init was refused (4403 before ack). */
-  onInitRefused?(): void;
-  /** A socket was cut off for not reading (1013). */
-  onSlowConsumer?(): void;
-  /** A socket was cut off for sending too many frames (1008). */
-  onFrameRateExceeded?(): void;
-}
+export type { WebSocketHooks } from './types.ts';
 
 export interface AttachOptions {
   httpServer: HttpServer;
-  graphqlWs: GraphQLWsServer;
+  yoga: YogaServer;
+  verifier: TokenVerifier;
+  /** Shared delivery: the direct path builds its frames and shapes with it. */
+  engine: DeliveryEngine;
   limits: Limits;
   logger: Logger;
   path?: string;
   hooks?: WebSocketHooks;
+  /**
+   * Shared subscriptions take the direct path (`direct-subscriptions.ts`). false: every operation goes through
+   * graphql-ws's own loop, which must write the same bytes (the delivery-equivalence test compares the two).
+   * @default true
+   */
+  directSubscriptions?: boolean;
 }
 
 /** What `admitStream` answers: the refusal to send, or the one call that gives the slot back when the stream ends. */
@@ -43,7 +45,7 @@ export type StreamAdmission = { refusal: UpgradeRefusal } | { release: () => voi
 
 const SHUTTING_DOWN: UpgradeRefusal = { status: 503, reason: 'Service Unavailable' };
 
-/** Node removed its own listener before emitting 'upgrade' (PITFALLS 22): a reset must not become an unhandled 'error'. */
+/** Node removed its own listener before emitting 'upgrade' (pitfalls §22): a reset must not become an unhandled 'error'. */
 function destroyOnError(this: Duplex): void {
   this.destroy();
 }
@@ -51,15 +53,20 @@ function destroyOnError(this: Duplex): void {
 /**
  * The WebSocket edge: upgrade checks before the switch, one heartbeat sweep, frame-rate and slow-consumer
  * cut-offs, the connection_init timeout and token expiry on one shared timer, and the graphql-ws protocol on top.
- * Knows nothing of chat.
+ * The one place that builds the edge's parts and hands each its callbacks: the sessions (`socket-session.ts`),
+ * graphql-ws (`graphql-ws-server.ts`) and the direct path (`direct-subscriptions.ts`, the sessions' interceptor),
+ * which know nothing of each other beyond the session's own interfaces. Knows nothing of chat.
  */
 export function attachWebSocket({
   httpServer,
-  graphqlWs,
+  yoga,
+  verifier,
+  engine,
   limits,
   logger,
   path = '/graphql',
   hooks = {},
+  directSubscriptions = true,
 }: AttachOptions) {
   const registry = createConnectionRegistry();
   const wss = new WebSocketServer({
@@ -110,16 +117,44 @@ export function attachWebSocket({
   };
   httpServer.on('upgrade', onUpgrade);
 
+  const sessions = new SessionTable();
   // Deadlines close through the session, like every other close (`SocketSession.closeSocket`).
   const deadlines = new SocketDeadlines(limits.connectionInitTimeoutMs, {
     closeGraceMs: limits.closeGraceMs,
-    close: (connection, code, reason) => sessionOf(connection.socket)?.closeSocket(code, reason),
+    close: (connection, code, reason) => sessions.of(connection.socket)?.closeSocket(code, reason),
   });
-  const edge: EdgeContext = { limits, logger, hooks, initFailures, deadlines, direct: graphqlWs.direct };
+  const graphqlWs = createGraphQLWsServer({
+    yoga,
+    verifier,
+    logger,
+    connectionInitTimeoutMs: limits.connectionInitTimeoutMs,
+    maxSubscriptionsPerConnection: limits.maxSubscriptionsPerConnection,
+    onInitReceived: (connection) => deadlines.initReceived(connection),
+    onAcknowledged: (connection, viewer) => deadlines.expireAt(connection, viewer.expiresAt),
+    onNext: (session) => {
+      if (session.isOpen) hooks.onDelivery?.();
+    },
+  });
+  const environment: SessionEnvironment = {
+    logger,
+    frameRate: limits.frameRate,
+    slowConsumerBytes: limits.slowConsumerBytes,
+    interceptor: directSubscriptions
+      ? new DirectSubscriptions({ engine, yoga, logger, maxSubscriptionsPerConnection: limits.maxSubscriptionsPerConnection })
+      : null,
+    closing: (connection) => deadlines.closing(connection),
+    onDelivery: () => hooks.onDelivery?.(),
+    onSlowConsumer: () => hooks.onSlowConsumer?.(),
+    onFrameRateExceeded: () => hooks.onFrameRateExceeded?.(),
+    onInitRefused: (connection) => {
+      initFailures.recordFailure(connection.remoteAddress);
+      hooks.onInitRefused?.();
+    },
+  };
 
-  // One close listener for every socket (the socket is `this`), like the others in `socket-session.ts`.
+  // One close listener for every socket (the socket is `this`), like the others in `SessionTable`.
   function onSocketClose(this: WebSocket, code: number, reason: Buffer) {
-    const session = sessionOf(this);
+    const session = sessions.of(this);
     if (!session) return;
     const { connection } = session;
     registry.remove(this);
@@ -130,7 +165,7 @@ export function attachWebSocket({
       { connectionId: connection.id, userId: connection.viewer?.id, code, reason: reason.toString(), seconds: (Date.now() - connection.connectedAt) / 1000 },
       'socket closed',
     );
-    session.closed?.(code, reason.toString()).catch((error: unknown) =>
+    session.ended(code, reason.toString()).catch((error: unknown) =>
       logger.error({ connectionId: connection.id, err: error }, 'graphql-ws close handling failed'),
     );
   }
@@ -140,8 +175,8 @@ export function attachWebSocket({
     slots.take(address);
     const connection = registry.add(socket, address);
     hooks.onOpen?.(connection);
-    const session = new SocketSession(socket, connection, edge);
-    listen(session, onSocketClose);
+    const session = new SocketSession(socket, connection, environment);
+    sessions.listen(session, onSocketClose);
     deadlines.opened(connection);
     session.closed = graphqlWs.opened(session, { connection, session });
   }
@@ -157,7 +192,7 @@ export function attachWebSocket({
     registry,
     slots,
     /**
-     * An SSE stream holds a connection as a socket does (PITFALLS 14): admitted against the same caps, from the
+     * An SSE stream holds a connection as a socket does (pitfalls §14): admitted against the same caps, from the
      * same client address, or refused with the status an upgrade would get (503, 429).
      */
     admitStream(request: IncomingMessage): StreamAdmission {
@@ -180,7 +215,7 @@ export function attachWebSocket({
                 if (socket.readyState === socket.CLOSED) return resolve();
                 socket.once('close', () => resolve());
                 // The one closing path: frames after this are dropped, a silent peer is cut after the grace.
-                const session = sessionOf(socket);
+                const session = sessions.of(socket);
                 if (session) session.closeSocket(code, reason);
                 else socket.close(code, reason);
               }),

@@ -2,7 +2,7 @@ import { CloseCode as GraphQLWsCloseCode } from 'graphql-ws';
 
 /**
  * Every close code this server sends, in one place. The graphql-ws client (Apollo, urql) retries on 4403,
- * 4408, 1001, 1013 and treats 1008, 1009 and most 44xx as fatal (PITFALLS 13): the choice is deliberate.
+ * 4408, 1001, 1013 and treats 1008, 1009 and most 44xx as fatal (pitfalls §13): the choice is deliberate.
  */
 export const CloseCode = {
   /** Shutdown: clients reconnect to another instance. */
@@ -23,7 +23,7 @@ export const CloseCode = {
   InternalServerError: GraphQLWsCloseCode.InternalServerError,
 } as const;
 
-/** RFC 6455: a close frame's reason is at most 123 bytes of UTF-8 (ws throws a RangeError past it, PITFALLS 24). */
+/** RFC 6455: a close frame's reason is at most 123 bytes of UTF-8 (ws throws a RangeError past it, pitfalls §24). */
 const MAX_CLOSE_REASON_BYTES = 123;
 const ELLIPSIS = '…';
 

@@ -12,7 +12,7 @@ const TOO_MANY_FROM_ADDRESS: UpgradeRefusal = { status: 429, reason: 'Too Many R
 
 /**
  * Every long-lived connection of this instance, WebSockets and SSE streams alike, in total and per client address:
- * the one place that admits them (PITFALLS 14), so no transport can escape either cap. A slot is taken in the same
+ * the one place that admits them (pitfalls §14), so no transport can escape either cap. A slot is taken in the same
  * tick as the check that admitted it, so concurrent requests cannot overshoot. An address's entry is deleted when
  * its count falls to zero: the map never holds more entries than open connections.
  */

@@ -1,65 +1,62 @@
 import type { ExecutionResult, GraphQLError } from 'graphql';
-import { MessageType, parseMessage, stringifyMessage, type Context, type SubscribeMessage } from 'graphql-ws';
+import { MessageType, parseMessage, stringifyMessage, type SubscribeMessage } from 'graphql-ws';
+import type { EventConsumer, PipeableSource } from '../chat/event-queue.ts';
 import type { Logger } from '../chat/logger.ts';
-import { maskError, maskResult } from '../graphql/errors.ts';
-import { isShareableSubscription, mayBeShareable, type DirectDeliveryTarget, type PipeableSource, type SharedShape } from '../graphql/shared-execution.ts';
+import type { RoomEvent } from '../chat/types.ts';
+import { nextFramePrefix, type DeliveryEngine, type DirectTarget, type OwnArgs, type SharedShape } from '../delivery/engine.ts';
+import { maskError } from '../graphql/errors.ts';
 import type { YogaServer } from '../graphql/yoga.ts';
+import { CloseCode } from './close-codes.ts';
 import { operationArgs, parseOperation, type ParsedOperation } from './operation-args.ts';
-import { nextFramePrefix } from './shared-frames.ts';
-import type { SocketSession } from './socket-session.ts';
-
-export type ProtocolContext = Context<Record<string, unknown>, unknown>;
-
-const DONE: IteratorResult<never> = { value: undefined, done: true };
+import type { FrameInterceptor, InterceptedOperation, SocketSession } from './socket-session.ts';
 
 /**
- * One shareable subscription of one socket, served without graphql-ws's per-operation state (its message
- * handler's async frame, the raw frame and payload it keeps, a `for await` loop and envelop's iterator wrappers
- * kept alive for as long as the subscription lasts). Holds the socket, the operation id, the room stream and the
- * shared shape; events go from the room hub through `onEvent` to the socket.
- *
- * It sits in graphql-ws's own `ctx.subscriptions` under its id, where an async generator would: graphql-ws
- * still answers a duplicate id (4409), counts it, and calls `return()` on `complete` and on close.
+ * One shared subscription of one socket, served without graphql-ws's per-operation state (its message handler's
+ * async frame, the raw frame and payload it keeps, a `for await` loop and envelop's iterator wrappers kept alive
+ * for as long as the subscription lasts). Held by its session (`hold`) under its id; events go from the
+ * room hub through `onEvent` to the socket, as frames built by the delivery engine.
  */
-class DirectSubscription implements DirectDeliveryTarget, AsyncIterableIterator<never> {
+class DirectSubscription implements DirectTarget, EventConsumer, InterceptedOperation {
   /** Set once the subscribe handed its stream over (`takeStream`), whatever happened to it since. */
   handedOver = false;
   stream: PipeableSource | null = null;
   shape: SharedShape | null = null;
+  own: OwnArgs | null = null;
   #framePrefix: string | null = null;
   /** Results that turned out to be promises (an async resolver) keep their order through this chain. */
   #tail: Promise<void> | null = null;
 
   constructor(
+    readonly owner: DirectSubscriptions,
     readonly session: SocketSession,
-    readonly context: ProtocolContext,
     readonly id: string,
   ) {}
 
+  /** Still this socket's operation under its id: not completed, failed, or closed with the socket. */
   get live(): boolean {
-    return this.context.subscriptions[this.id] === this;
+    return this.session.intercepted(this.id) === this;
   }
 
-  takeStream(source: PipeableSource, shape: SharedShape): void {
+  takeStream(source: PipeableSource, shape: SharedShape, own: OwnArgs | null): void {
     this.handedOver = true;
     this.stream = source;
     this.shape = shape;
-    // Completed by the client while it was being set up: graphql-ws would end the stream at once, too.
-    if (!(this.id in this.context.subscriptions)) return this.#end();
-    this.context.subscriptions[this.id] = this;
+    this.own = own;
+    // Completed by the client (or closed) while it was being set up: graphql-ws would end the stream at once, too.
+    if (!this.live) return this.#stop();
     source.pipe(this);
   }
 
-  // No `live` check per event: graphql-ws calls `return()` (which unpipes) in the same tick as it forgets the id.
-  onEvent(event: unknown): void {
+  // No `live` check per event: `complete`, a failure and the socket's close all unpipe in the tick they happen.
+  onEvent(event: RoomEvent): void {
     if (!this.shape) return;
     try {
-      const result = this.shape.resultFor(event);
-      if (this.#tail === null && !(result instanceof Promise)) return this.#send(maskResult(result));
+      const result = this.shape.resultFor(event, this.own);
+      if (this.#tail === null && !(result instanceof Promise)) return this.#send(result);
       this.#tail = (this.#tail ?? Promise.resolve())
         .then(async () => {
-          const masked = maskResult(await result);
-          if (this.live) this.#send(masked);
+          const resolved = await result;
+          if (this.live) this.#send(resolved);
         })
         .catch((error: unknown) => this.#fail(error));
     } catch (error) {
@@ -69,100 +66,119 @@ class DirectSubscription implements DirectDeliveryTarget, AsyncIterableIterator<
   }
 
   onFailure(error: Error): void {
-    if (!this.live) return this.#end();
-    delete this.context.subscriptions[this.id];
-    this.#end();
+    if (!this.live) return this.#stop();
+    this.#forget();
+    this.#stop();
     // As graphql-ws sends a failed stream: one `error` message with the masked error, and the id forgotten.
     const masked = maskError(error, 'Unexpected error.') as GraphQLError;
-    this.session.edge.direct.logOperation(this, 'operation failed', [masked.extensions.code]);
+    this.owner.log(this, 'operation failed', [masked.extensions.code]);
     this.session.send(stringifyMessage({ id: this.id, type: MessageType.Error, payload: [masked.toJSON()] }));
   }
 
-  /** graphql-ws calls this on the client's `complete` and when the socket closes. */
-  return(): Promise<IteratorResult<never>> {
-    if (this.stream) this.session.edge.direct.logOperation(this, 'operation complete');
-    this.#end();
-    return Promise.resolve(DONE);
+  /** The client's `complete`. */
+  complete(): void {
+    this.#forget();
+    this.end();
   }
 
-  throw(error?: unknown): Promise<IteratorResult<never>> {
-    this.#end();
-    return Promise.reject(error);
-  }
-
-  next(): Promise<IteratorResult<never>> {
-    return Promise.resolve(DONE);
-  }
-
-  [Symbol.asyncIterator](): this {
-    return this;
+  /** Completed, or the socket closed (the session has forgotten its operations then). */
+  end(): void {
+    if (this.stream) this.owner.log(this, 'operation complete');
+    this.#stop();
   }
 
   /** The subscription resolved to a single result (it refused, e.g. FORBIDDEN): sent as graphql-ws sends one. */
   sendResult(result: ExecutionResult): void {
-    if (!(this.id in this.context.subscriptions)) return;
-    delete this.context.subscriptions[this.id];
+    if (!this.live) return;
+    this.#forget();
     this.#send(result);
-    this.session.edge.direct.logOperation(this, 'operation complete');
+    this.owner.log(this, 'operation complete');
     this.session.send(stringifyMessage({ id: this.id, type: MessageType.Complete }));
   }
 
   #send(result: ExecutionResult): void {
-    this.session.sendNext((this.#framePrefix ??= nextFramePrefix(this.id)), result);
+    this.session.sendNext(this.owner.engine.frames.next((this.#framePrefix ??= nextFramePrefix(this.id)), result));
   }
 
   #fail(error: unknown): void {
     this.stream?.fail(error instanceof Error ? error : new Error(String(error)));
   }
 
-  #end(): void {
+  #forget(): void {
+    this.session.release(this);
+  }
+
+  #stop(): void {
     const { stream, shape } = this;
     this.stream = null;
     this.shape = null;
+    this.own = null;
     void stream?.return?.();
     shape?.release();
   }
 }
 
 export interface DirectSubscriptionsOptions {
+  engine: DeliveryEngine;
   yoga: YogaServer;
   logger: Logger;
   maxSubscriptionsPerConnection: number;
 }
 
 /**
- * The direct path for WebSocket subscriptions whose results are shared (`graphql/shared-execution.ts`): it takes
- * a `subscribe` frame only when it is well-formed, acknowledged, not a duplicate, within the per-connection
- * limit, valid, and a shareable subscription. Every other frame, and every case that ends in an error before the
- * subscription starts, is left to graphql-ws, which answers it as always.
+ * The direct path for WebSocket subscriptions whose results the delivery engine shares: the sessions' frame
+ * interceptor. It takes a `subscribe` frame only when it is well-formed, acknowledged, not a duplicate, within the
+ * per-connection limit, valid, and a shared subscription; and the `complete` of an operation it took. Every other
+ * frame, and every case that ends in an error before the subscription starts, is left to graphql-ws.
  */
-export class DirectSubscriptions {
+export class DirectSubscriptions implements FrameInterceptor {
+  readonly engine: DeliveryEngine;
   readonly #yoga: YogaServer;
   readonly #logger: Logger;
   readonly #maxPerConnection: number;
 
-  constructor({ yoga, logger, maxSubscriptionsPerConnection }: DirectSubscriptionsOptions) {
+  constructor({ engine, yoga, logger, maxSubscriptionsPerConnection }: DirectSubscriptionsOptions) {
+    this.engine = engine;
     this.#yoga = yoga;
     this.#logger = logger;
     this.#maxPerConnection = maxSubscriptionsPerConnection;
   }
 
-  /** Whether it took the frame; if not, graphql-ws gets it. */
   take(session: SocketSession, data: string): boolean {
     const context = session.protocolContext;
-    // Frames that cannot be a shareable subscribe go to graphql-ws unparsed, so they are not parsed twice.
-    if (!context?.acknowledged || !data.includes('"subscribe"') || !mayBeShareable(data)) return false;
-    let message: SubscribeMessage;
+    if (!context?.acknowledged) return false;
+    const holdsAny = session.interceptedCount > 0;
+    const maySubscribe = data.includes('"subscribe"');
+    const mayShare = maySubscribe && this.engine.mayShare(data);
+    // Frames that cannot concern us go to graphql-ws unparsed, so they are not parsed twice. While this socket has
+    // operations here, every `complete` and `subscribe` may name one of their ids.
+    if (!mayShare && !(holdsAny && (maySubscribe || data.includes('"complete"')))) return false;
+    let message: ReturnType<typeof parseMessage>;
     try {
-      const parsed = parseMessage(data);
-      if (parsed.type !== MessageType.Subscribe) return false;
-      message = parsed;
+      message = parseMessage(data);
     } catch {
       return false;
     }
+    if (message.type === MessageType.Complete) {
+      const operation = session.intercepted(message.id);
+      if (!(operation instanceof DirectSubscription)) return false;
+      operation.complete();
+      return true;
+    }
+    if (message.type !== MessageType.Subscribe) return false;
+    const { id } = message;
+    if (session.intercepted(id)) {
+      // graphql-ws's answer to a duplicate id, word for word; the one closing path clips it (pitfalls §24).
+      session.closeSocket(CloseCode.SubscriberAlreadyExists, `Subscriber for ${id} already exists`);
+      return true;
+    }
+    if (!mayShare || id in context.subscriptions || session.operationCount() >= this.#maxPerConnection) return false;
+    return this.#subscribe(session, message);
+  }
+
+  #subscribe(session: SocketSession, message: SubscribeMessage): boolean {
     const { id, payload } = message;
-    if (id in context.subscriptions || Object.keys(context.subscriptions).length >= this.#maxPerConnection) return false;
-    const subscription = new DirectSubscription(session, context, id);
+    const subscription = new DirectSubscription(this, session, id);
     let operation: ReturnType<typeof parseOperation>;
     try {
       operation = parseOperation(this.#yoga, session.connection.viewer, payload, subscription);
@@ -170,13 +186,13 @@ export class DirectSubscriptions {
       // Thrown here it would escape the socket's listener; graphql-ws meets it again and answers 4500.
       return false;
     }
-    if (!('enveloped' in operation) || !isShareableSubscription(operation.document, payload.operationName)) return false;
+    if (!('enveloped' in operation) || !this.engine.shapeOf(operation.document, payload.operationName)) return false;
 
     // From here on as graphql-ws does it: the id is taken at once, so a `complete` or a duplicate meanwhile is seen.
-    context.subscriptions[id] = null;
-    this.logOperation(subscription, 'subscribe', undefined, payload.operationName);
+    session.hold(subscription);
+    this.log(subscription, 'subscribe', undefined, payload.operationName);
     this.#start(subscription, operation, message).catch((error: unknown) => {
-      if (context.subscriptions[id] === null) delete context.subscriptions[id];
+      subscription.complete();
       session.failInternally(error);
     });
     return true;
@@ -188,17 +204,16 @@ export class DirectSubscriptions {
     // Handed over (`takeStream`): events flow from now on; what the subscribe returned is an empty stream.
     if (subscription.handedOver) return;
     if (Symbol.asyncIterator in result) {
-      // A shareable root field whose source cannot be piped: not one this schema has.
+      // A shared root field whose source cannot be piped: not one this schema has.
       void result.return?.();
-      throw new Error('a shareable subscription did not hand over its stream');
+      throw new Error('a shared subscription did not hand over its stream');
     }
     subscription.sendResult(result);
   }
 
-  logOperation(subscription: DirectSubscription, what: string, codes?: unknown[], operationName?: string | null): void {
-    const { connection } = subscription.session;
+  log(subscription: DirectSubscription, what: string, codes?: unknown[], operationName?: string | null): void {
     this.#logger.debug(
-      { connectionId: connection.id, userId: connection.viewer?.id, operationId: subscription.id, ...(operationName ? { operationName } : {}), ...(codes ? { codes } : {}) },
+      { ...subscription.session.ids(), operationId: subscription.id, ...(operationName ? { operationName } : {}), ...(codes ? { codes } : {}) },
       what,
     );
   }

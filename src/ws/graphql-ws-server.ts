@@ -2,12 +2,11 @@ import { GraphQLError } from 'graphql';
 import { makeServer, type ServerOptions } from 'graphql-ws';
 import type { TokenVerifier } from '../auth/token-verifier.ts';
 import type { Logger } from '../chat/logger.ts';
+import type { Viewer } from '../chat/types.ts';
 import type { YogaServer } from '../graphql/yoga.ts';
 import { CloseCode } from './close-codes.ts';
 import type { Connection } from './connection-registry.ts';
-import { DirectSubscriptions } from './direct-subscriptions.ts';
 import { operationArgs, parseOperation, type EnvelopedArgs } from './operation-args.ts';
-import { sharedPayloadReplacer } from './shared-frames.ts';
 import type { SocketSession } from './socket-session.ts';
 
 /** Only the connection: the upgrade's IncomingMessage (headers and all) is not kept for a socket's lifetime. */
@@ -22,11 +21,18 @@ export interface GraphQLWsServerOptions {
   logger: Logger;
   connectionInitTimeoutMs: number;
   maxSubscriptionsPerConnection: number;
+  /** connection_init arrived: no init timeout from here on, even while the token is being checked. */
+  onInitReceived(connection: Connection): void;
+  /** The token was accepted (the socket is about to be acknowledged). */
+  onAcknowledged(connection: Connection, viewer: Viewer): void;
+  /** A `next` frame of graphql-ws's own loop is about to be written to `session`. */
+  onNext(session: SocketSession): void;
 }
 
 /**
  * graphql-ws wired the way Yoga documents it (`onSubscribe` -> `yoga.getEnveloped`), so Yoga's plugins,
- * context and error masking apply to WebSocket operations exactly as to HTTP ones.
+ * context and error masking apply to WebSocket operations exactly as to HTTP ones. What this does not serve
+ * itself goes through graphql-ws's own loop; shared subscriptions are taken before it by the direct path.
  */
 export function createGraphQLWsServer({
   yoga,
@@ -34,6 +40,9 @@ export function createGraphQLWsServer({
   logger,
   connectionInitTimeoutMs,
   maxSubscriptionsPerConnection,
+  onInitReceived,
+  onAcknowledged,
+  onNext,
 }: GraphQLWsServerOptions) {
   const options: ServerOptions<Record<string, unknown>, SocketExtra> = {
     // Enforced by the edge on one shared timer (`socket-deadlines.ts`): graphql-ws would arm one per socket.
@@ -41,7 +50,7 @@ export function createGraphQLWsServer({
 
     async onConnect(ctx) {
       const { connection, session } = ctx.extra;
-      session.edge.deadlines.initReceived(connection);
+      onInitReceived(connection);
       // The init timeout stops at connection_init (above); a hung key fetch (JWKS) must be bounded too.
       let timer: NodeJS.Timeout | undefined;
       const timedOut = new Promise<'timeout'>((resolve) => {
@@ -61,14 +70,15 @@ export function createGraphQLWsServer({
       session.protocolContext = ctx;
       // The token string stays in graphql-ws's context for the socket's life otherwise; the viewer has what it says.
       (ctx as { connectionParams?: unknown }).connectionParams = undefined;
-      session.edge.deadlines.expireAt(connection, result.viewer.expiresAt);
+      onAcknowledged(connection, result.viewer);
       logger.debug({ connectionId: connection.id, userId: result.viewer.id }, 'connection acknowledged');
       return true;
     },
 
     async onSubscribe(ctx, id, payload) {
-      const { connection } = ctx.extra;
-      if (Object.keys(ctx.subscriptions).length > maxSubscriptionsPerConnection) {
+      const { connection, session } = ctx.extra;
+      // graphql-ws has taken the id already: the count includes this operation (and the direct path's).
+      if (session.operationCount() > maxSubscriptionsPerConnection) {
         return [
           new GraphQLError(`at most ${maxSubscriptionsPerConnection} operations per connection`, {
             extensions: { code: 'TOO_MANY_SUBSCRIPTIONS' },
@@ -84,9 +94,12 @@ export function createGraphQLWsServer({
       return operationArgs(operation, payload);
     },
 
-    // Returning the result itself (not graphql-ws's copy) keeps its identity, so a result shared by many
-    // subscribers is serialized once (`shared-frames.ts`).
-    onNext: (_ctx, _id, _payload, _args, result) => result,
+    // The result itself, not graphql-ws's copy of it (`{ ...data, errors: toJSON() }`): the bytes written are then
+    // those of the direct path, which serializes the same object (`test/integration/delivery-equivalence.test.ts`).
+    onNext: (ctx, _id, _payload, _args, result) => {
+      onNext(ctx.extra.session);
+      return result;
+    },
     onError(ctx, id, payload, errors) {
       const { connection } = ctx.extra;
       logger.debug(
@@ -107,16 +120,11 @@ export function createGraphQLWsServer({
         'operation complete',
       );
     },
-    jsonMessageReplacer: sharedPayloadReplacer,
 
     execute: (args) => (args as EnvelopedArgs).rootValue.execute(args),
     subscribe: (args) => (args as EnvelopedArgs).rootValue.subscribe(args),
   };
-  return {
-    ...makeServer(options),
-    /** Shareable subscriptions skip graphql-ws's per-operation state (see `direct-subscriptions.ts`). */
-    direct: new DirectSubscriptions({ yoga, logger, maxSubscriptionsPerConnection }),
-  };
+  return makeServer(options);
 }
 
 export type GraphQLWsServer = ReturnType<typeof createGraphQLWsServer>;

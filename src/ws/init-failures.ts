@@ -10,7 +10,7 @@ export interface InitFailureLimiterOptions {
  * Failed `connection_init` attempts per remote address, in fixed windows.
  *
  * Why refuse at the upgrade (HTTP 429) rather than close 4403 before verifying: a client stuck on a stale token
- * reconnects in a loop (graphql-ws clients retry 4403, PITFALLS 13), and each round costs us a TCP accept, an
+ * reconnects in a loop (graphql-ws clients retry 4403, pitfalls §13), and each round costs us a TCP accept, an
  * upgrade, a socket, a registry entry and a signature check (or a JWKS fetch). Refusing before the switch costs a
  * status line, no socket is opened and no key is touched; the graphql-ws client treats the failed upgrade like any
  * failed connect and backs off. Answering 4403 without verifying would instead wrongly refuse that address's

@@ -1,7 +1,7 @@
 import { GraphQLError, type DocumentNode, type ExecutionArgs } from 'graphql';
 import type { SubscribePayload } from 'graphql-ws';
 import type { Viewer } from '../chat/types.ts';
-import type { DirectDeliveryTarget } from '../graphql/shared-execution.ts';
+import type { DirectTarget } from '../delivery/engine.ts';
 import type { YogaServer } from '../graphql/yoga.ts';
 
 export type Enveloped = ReturnType<YogaServer['getEnveloped']>;
@@ -34,7 +34,7 @@ export function parseOperation(
   yoga: YogaServer,
   viewer: Viewer | null,
   payload: SubscribePayload,
-  directDelivery?: DirectDeliveryTarget,
+  directDelivery?: DirectTarget,
 ): ParsedOperation | readonly GraphQLError[] {
   const enveloped = yoga.getEnveloped({ params: payload, viewer, transport: 'ws' as const, ...(directDelivery ? { directDelivery } : {}) });
   try {
@@ -43,7 +43,7 @@ export function parseOperation(
     return errors.length > 0 ? errors.map(forSocket) : { enveloped, document };
   } catch (error) {
     // Yoga's recipe lets this throw (a syntax error, the token limit), and graphql-ws then closes the whole
-    // socket with 4500 (PITFALLS 11): it is an answer to this operation only.
+    // socket with 4500 (pitfalls §11): it is an answer to this operation only.
     if (error instanceof GraphQLError) return [forSocket(error)];
     throw error;
   }

@@ -1,24 +1,43 @@
 import type { WebSocket as GraphQLWsSocket } from 'graphql-ws';
 import type { RawData, WebSocket } from 'ws';
 import type { Logger } from '../chat/logger.ts';
-import type { Limits } from '../config.ts';
 import { clipCloseReason, CloseCode } from './close-codes.ts';
 import type { Connection } from './connection-registry.ts';
-import type { InitFailureLimiter } from './init-failures.ts';
-import { finishFrame, nextFrame, wasNextFrame } from './shared-frames.ts';
-import type { SocketDeadlines } from './socket-deadlines.ts';
-import type { WebSocketHooks } from './attach.ts';
-import type { DirectSubscriptions, ProtocolContext } from './direct-subscriptions.ts';
+import type { ProtocolContext } from './types.ts';
 
-/** What every session of one edge shares: passed by reference, so a session costs its own fields only. */
-export interface EdgeContext {
-  limits: Limits;
-  logger: Logger;
-  hooks: WebSocketHooks;
-  initFailures: InitFailureLimiter;
-  /** connection_init timeout and token expiry, one timer for every socket. */
-  deadlines: SocketDeadlines;
-  direct: DirectSubscriptions;
+/** An operation served outside graphql-ws, by the session's interceptor: ended by the session when the socket closes. */
+export interface InterceptedOperation {
+  readonly id: string;
+  end(): void;
+}
+
+/**
+ * Sees every text frame of an acknowledged or unacknowledged socket before graphql-ws does (the direct path,
+ * `direct-subscriptions.ts`). What it takes, it answers itself, keeping its operations in the session (`hold`).
+ */
+export interface FrameInterceptor {
+  /** Whether it took the frame; if not, graphql-ws gets it. */
+  take(session: SocketSession, data: string): boolean;
+}
+
+/**
+ * What a session needs from its edge, as values and callbacks. One object per edge, shared by every session by
+ * reference: a session costs its own fields only.
+ */
+export interface SessionEnvironment {
+  readonly logger: Logger;
+  /** FRAME_RATE: frames a second (pings included) past which the socket is closed 1008. */
+  readonly frameRate: number;
+  /** SLOW_CONSUMER_BYTES: unsent bytes past which the socket is closed 1013. */
+  readonly slowConsumerBytes: number;
+  readonly interceptor: FrameInterceptor | null;
+  /** The server sent its close frame: the peer now has the close grace to answer it. */
+  closing(connection: Connection): void;
+  onDelivery(): void;
+  onSlowConsumer(): void;
+  onFrameRateExceeded(): void;
+  /** graphql-ws refused connection_init (4403 before ack). */
+  onInitRefused(connection: Connection): void;
 }
 
 /** A Buffer is sent as a binary frame unless told otherwise; graphql-transport-ws frames are text. */
@@ -28,86 +47,122 @@ const isUnexpectedMessageType = (error: unknown) =>
   error instanceof Error && error.message.startsWith('Unexpected message of type');
 
 /**
- * One socket as graphql-ws sees it (`protocol`, `send`, `close`, `onMessage`) plus the edge's cut-offs
- * (frame rate, slow consumer). A class with the ws listeners shared by every socket (see `listen`): an idle
- * subscribed socket should cost its fields, not a dozen closures.
+ * One socket as graphql-ws sees it (`protocol`, `send`, `close`, `onMessage`) plus the edge's cut-offs (frame
+ * rate, slow consumer) and the one closing path. A class with the ws listeners shared by every socket (see
+ * `SessionTable`): an idle subscribed socket should cost its fields, not a dozen closures.
  */
 export class SocketSession implements GraphQLWsSocket {
   handle: ((data: string) => Promise<void>) | null = null;
+  /** graphql-ws's close handler (what `makeServer().opened` returns). */
   closed: ((code: number, reason: string) => Promise<void>) | null = null;
-  /** graphql-ws's state of this socket, once acknowledged (the direct path reads and writes its operations). */
+  /** graphql-ws's state of this socket, once acknowledged. */
   protocolContext: ProtocolContext | null = null;
+  /**
+   * The interceptor's operations: the one a socket usually has in this field, a Map by id only from the second on
+   * (an idle subscribed socket should not pay for a Map).
+   */
+  #intercepted: InterceptedOperation | Map<string, InterceptedOperation> | null = null;
 
   constructor(
     readonly socket: WebSocket,
     readonly connection: Connection,
-    readonly edge: EdgeContext,
+    readonly env: SessionEnvironment,
   ) {}
 
   get protocol(): string {
     return this.socket.protocol;
   }
 
+  get isOpen(): boolean {
+    return this.socket.readyState === this.socket.OPEN;
+  }
+
+  /** Operations running on this socket on either path: what MAX_SUBSCRIPTIONS_PER_CONNECTION counts. */
+  operationCount(): number {
+    const ofGraphQLWs = this.protocolContext ? Object.keys(this.protocolContext.subscriptions).length : 0;
+    return ofGraphQLWs + this.interceptedCount;
+  }
+
+  get interceptedCount(): number {
+    const held = this.#intercepted;
+    return held === null ? 0 : held instanceof Map ? held.size : 1;
+  }
+
+  /** The interceptor's operation `id`, if it holds one. */
+  intercepted(id: string): InterceptedOperation | undefined {
+    const held = this.#intercepted;
+    if (held === null) return undefined;
+    if (held instanceof Map) return held.get(id);
+    return held.id === id ? held : undefined;
+  }
+
+  /** Records an operation of the interceptor under its id (not already held: the interceptor checked). */
+  hold(operation: InterceptedOperation): void {
+    const held = this.#intercepted;
+    if (held === null) this.#intercepted = operation;
+    else if (held instanceof Map) held.set(operation.id, operation);
+    else this.#intercepted = new Map([[held.id, held], [operation.id, operation]]);
+  }
+
+  /** Forgets `operation` (completed or failed); false when it was not held. */
+  release(operation: InterceptedOperation): boolean {
+    const held = this.#intercepted;
+    if (held === operation) {
+      this.#intercepted = null;
+      return true;
+    }
+    if (!(held instanceof Map) || held.get(operation.id) !== operation) return false;
+    held.delete(operation.id);
+    if (held.size === 0) this.#intercepted = null;
+    return true;
+  }
+
+  /** graphql-ws's frames (acks, pongs, results of its own operations, errors, completes). */
   send(data: string): void {
-    const { socket, edge } = this;
-    // Both asked whatever happens next: they reset what the replacer left for this one frame.
-    const frame = finishFrame(data);
-    const delivery = wasNextFrame();
-    if (socket.readyState !== socket.OPEN) return;
-    socket.send(frame);
-    if (delivery) edge.hooks.onDelivery?.();
+    if (!this.isOpen) return;
+    this.socket.send(data);
+    this.#cutOffIfSlow();
+  }
+
+  /** A `next` frame built by the delivery engine (the direct path): a delivery. */
+  sendNext(frame: Buffer | string): void {
+    if (!this.isOpen) return;
+    this.socket.send(frame, TEXT_FRAME);
+    this.env.onDelivery();
     this.#cutOffIfSlow();
   }
 
   /**
-   * A reader that stopped reading must not grow this process without bound (PITFALLS 10). Once closing, `send`
+   * A reader that stopped reading must not grow this process without bound (pitfalls §10). Once closing, `send`
    * writes nothing more; the close frame queues behind what is buffered, and the close grace (`closeSocket`)
    * frees the socket if it never reads.
    */
   #cutOffIfSlow(): void {
-    const { socket, edge } = this;
-    if (socket.bufferedAmount <= edge.limits.slowConsumerBytes || socket.readyState !== socket.OPEN) return;
-    edge.logger.warn(this.#ids(), 'slow consumer; closing 1013');
-    edge.hooks.onSlowConsumer?.();
+    const { socket, env } = this;
+    if (socket.bufferedAmount <= env.slowConsumerBytes || !this.isOpen) return;
+    env.logger.warn(this.ids(), 'slow consumer; closing 1013');
+    env.onSlowConsumer();
     this.closeSocket(CloseCode.TryAgainLater, 'Too slow: reconnect and resume with `after`');
-  }
-
-  /**
-   * A `next` written directly (the direct path, `direct-subscriptions.ts`); `framePrefix` is the
-   * operation's, from `nextFramePrefix`.
-   */
-  sendNext(framePrefix: string, result: object): void {
-    const { socket } = this;
-    if (socket.readyState !== socket.OPEN) return;
-    socket.send(nextFrame(framePrefix, result), TEXT_FRAME);
-    this.edge.hooks.onDelivery?.();
-    this.#cutOffIfSlow();
   }
 
   /** graphql-ws's way to close the socket (4403 on a refused init, 4409, 4400, 4429...). */
   close(code: number, reason: string): void {
-    const { socket, connection, edge } = this;
     // Already closing (4408 after a timed-out key fetch, then graphql-ws's own 4403): our fault, not counted.
-    if (socket.readyState !== socket.OPEN) return;
-    // graphql-ws closes 4403 when onConnect refuses the token: count it against the address.
-    if (code === CloseCode.Forbidden && !connection.viewer) {
-      edge.initFailures.recordFailure(connection.remoteAddress);
-      edge.hooks.onInitRefused?.();
-    }
+    if (!this.isOpen) return;
+    if (code === CloseCode.Forbidden && !this.connection.viewer) this.env.onInitRefused(this.connection);
     this.closeSocket(code, reason);
   }
 
   /**
-   * The one way this server closes a socket, whoever decides it (graphql-ws, deadlines, cut-offs, shutdown). From
-   * here on `receive` drops whatever the peer sends (ws keeps emitting 'message' while CLOSING, PITFALLS 23), the
-   * reason is clipped to what a close frame holds (PITFALLS 24), and a peer that does not answer the close frame
-   * is terminated after CLOSE_GRACE_MS instead of ws's 30 s. False when the socket was already closing.
+   * The one way this server closes a socket, whoever decides it (graphql-ws, the direct path, deadlines, cut-offs,
+   * shutdown). From here on `receive` drops whatever the peer sends (ws keeps emitting 'message' while CLOSING,
+   * pitfalls §23), the reason is clipped to what a close frame holds (pitfalls §24), and a peer that does not answer
+   * the close frame is terminated after CLOSE_GRACE_MS instead of ws's 30 s. False when already closing.
    */
   closeSocket(code: number, reason: string): boolean {
-    const { socket, connection, edge } = this;
-    if (socket.readyState !== socket.OPEN) return false;
-    socket.close(code, clipCloseReason(reason));
-    edge.deadlines.closing(connection);
+    if (!this.isOpen) return false;
+    this.socket.close(code, clipCloseReason(reason));
+    this.env.closing(this.connection);
     return true;
   }
 
@@ -117,14 +172,14 @@ export class SocketSession implements GraphQLWsSocket {
 
   receive(data: RawData, isBinary: boolean): void {
     // Nothing sent after the server decided to close may run, on either path (graphql-ws or direct).
-    if (this.socket.readyState !== this.socket.OPEN) return;
+    if (!this.isOpen) return;
     if (this.overFrameRate() || !this.handle) return;
     if (isBinary) {
       this.closeSocket(CloseCode.BadRequest, 'Binary frames are not part of graphql-transport-ws');
       return;
     }
     const text = String(data);
-    if (this.edge.direct.take(this, text)) return;
+    if (this.env.interceptor?.take(this, text)) return;
     this.handle(text).catch((error: unknown) => {
       if (isUnexpectedMessageType(error)) {
         // Client-sent server-only messages: a bad request, not a server fault (graphql-ws says 4500).
@@ -137,66 +192,91 @@ export class SocketSession implements GraphQLWsSocket {
 
   /** What graphql-ws does with an error thrown while handling a frame, logged: 4500 for the whole socket. */
   failInternally(error: unknown): void {
-    this.edge.logger.error({ ...this.#ids(), err: error }, 'graphql-ws message handling failed');
+    this.env.logger.error({ ...this.ids(), err: error }, 'graphql-ws message handling failed');
     this.closeSocket(CloseCode.InternalServerError, 'Internal server error');
   }
 
   /** Counts a frame (pings included); closes 1008 and answers true past FRAME_RATE a second. */
   overFrameRate(): boolean {
-    const { connection, socket, edge } = this;
+    const { connection, env } = this;
     const now = Date.now();
     if (now - connection.frameWindowStart >= 1_000) {
       connection.frameWindowStart = now;
       connection.framesInWindow = 0;
     }
     connection.framesInWindow += 1;
-    if (connection.framesInWindow <= edge.limits.frameRate) return false;
-    if (socket.readyState === socket.OPEN) {
-      edge.logger.warn(this.#ids(), 'frame rate exceeded; closing 1008');
-      edge.hooks.onFrameRateExceeded?.();
+    if (connection.framesInWindow <= env.frameRate) return false;
+    if (this.isOpen) {
+      env.logger.warn(this.ids(), 'frame rate exceeded; closing 1008');
+      env.onFrameRateExceeded();
       this.closeSocket(CloseCode.PolicyViolation, 'Frame rate exceeded');
     }
     return true;
   }
 
-  #ids() {
+  /** The socket closed: ends the intercepted operations, then graphql-ws's own. */
+  ended(code: number, reason: string): Promise<void> {
+    const held = this.#intercepted;
+    this.#intercepted = null;
+    if (held instanceof Map) for (const operation of held.values()) operation.end();
+    else held?.end();
+    return this.closed?.(code, reason) ?? Promise.resolve();
+  }
+
+  /** What every log line about this socket carries. */
+  ids(): { connectionId: string; userId: string | undefined } {
     return { connectionId: this.connection.id, userId: this.connection.viewer?.id };
   }
 }
 
-const sessions = new WeakMap<WebSocket, SocketSession>();
+type CloseListener = (this: WebSocket, code: number, reason: Buffer) => void;
 
-function onMessage(this: WebSocket, data: RawData, isBinary: boolean) {
-  sessions.get(this)?.receive(data, isBinary);
-}
-function onPing(this: WebSocket) {
-  sessions.get(this)?.overFrameRate();
-}
-function onPong(this: WebSocket) {
-  const session = sessions.get(this);
-  if (!session) return;
-  session.connection.alive = true;
-  session.connection.lastPongAt = Date.now();
-}
-function onError(this: WebSocket, error: Error) {
-  const session = sessions.get(this);
-  if (!session) return;
-  // ws closes with 1009 itself for oversize frames (and 1002/1007 for bad ones): bounded by the same close grace.
-  if (this.readyState === this.CLOSING) session.edge.deadlines.closing(session.connection);
-  session.edge.logger.info({ connectionId: session.connection.id, userId: session.connection.viewer?.id, err: error }, 'socket error');
-}
+/**
+ * The sessions of one edge, found from their socket by listeners shared by every socket of the edge (one set per
+ * edge, not per socket).
+ */
+export class SessionTable {
+  readonly #sessions = new WeakMap<WebSocket, SocketSession>();
+  readonly #onMessage: (this: WebSocket, data: RawData, isBinary: boolean) => void;
+  readonly #onPing: (this: WebSocket) => void;
+  readonly #onPong: (this: WebSocket) => void;
+  readonly #onError: (this: WebSocket, error: Error) => void;
 
-/** Routes the socket's events to its session through listeners shared by every socket. */
-export function listen(session: SocketSession, onClose: (this: WebSocket, code: number, reason: Buffer) => void): void {
-  const { socket } = session;
-  sessions.set(socket, session);
-  socket.on('message', onMessage);
-  socket.on('ping', onPing);
-  socket.on('pong', onPong);
-  socket.on('error', onError);
-  socket.once('close', onClose);
-}
+  constructor() {
+    const sessions = this.#sessions;
+    this.#onMessage = function (data, isBinary) {
+      sessions.get(this)?.receive(data, isBinary);
+    };
+    this.#onPing = function () {
+      sessions.get(this)?.overFrameRate();
+    };
+    this.#onPong = function () {
+      const session = sessions.get(this);
+      if (!session) return;
+      session.connection.alive = true;
+      session.connection.lastPongAt = Date.now();
+    };
+    this.#onError = function (error) {
+      const session = sessions.get(this);
+      if (!session) return;
+      // ws closes with 1009 itself for oversize frames (and 1002/1007 for bad ones): bounded by the same close grace.
+      if (this.readyState === this.CLOSING) session.env.closing(session.connection);
+      session.env.logger.info({ ...session.ids(), err: error }, 'socket error');
+    };
+  }
 
-export function sessionOf(socket: WebSocket): SocketSession | undefined {
-  return sessions.get(socket);
+  /** Routes the socket's events to `session`. */
+  listen(session: SocketSession, onClose: CloseListener): void {
+    const { socket } = session;
+    this.#sessions.set(socket, session);
+    socket.on('message', this.#onMessage);
+    socket.on('ping', this.#onPing);
+    socket.on('pong', this.#onPong);
+    socket.on('error', this.#onError);
+    socket.once('close', onClose);
+  }
+
+  of(socket: WebSocket): SocketSession | undefined {
+    return this.#sessions.get(socket);
+  }
 }

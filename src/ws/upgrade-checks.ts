@@ -23,7 +23,7 @@ export function checkUpgrade(request: IncomingMessage, limits: UpgradeLimits): U
 }
 
 /**
- * Node removed its own 'error' listener before emitting 'upgrade' (PITFALLS 22): the caller has added one. A peer
+ * Node removed its own 'error' listener before emitting 'upgrade' (pitfalls §22): the caller has added one. A peer
  * that already reset gets nothing written (a write to it would only fail); otherwise the status line is written and
  * the socket destroyed once it is flushed, so a peer that never closes its side does not hold it open.
  */

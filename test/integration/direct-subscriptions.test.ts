@@ -1,11 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { ROOM_EVENTS, eventsOf, messageIds, metric, online, send, watchedRoom } from '../utils/chat.ts';
-import { waitFor } from '../utils/wait.ts';
+import { ROOM_EVENTS, createRoom, eventsOf, messageIds, metric, online, send, user, watchedRoom } from '../utils/chat.ts';
+import { startTestApp } from '../utils/test-app.ts';
+import { signTestToken } from '../utils/tokens.ts';
+import { waitFor, within } from '../utils/wait.ts';
 import { connectAuthed } from '../utils/ws-client.ts';
 
-// Shareable roomEvents subscriptions over WebSocket take the direct path (src/ws/direct-subscriptions.ts), outside
-// graphql-ws's per-operation state; these are the protocol cases that path handles itself.
+// Shared roomEvents subscriptions over WebSocket take the direct path (src/ws/direct-subscriptions.ts), outside
+// graphql-ws's per-operation state, in their session's own table; these are the protocol cases that path handles
+// itself, and those where the two paths meet on one socket (ids, limits).
 describe('WebSocket subscriptions on the direct path', () => {
   it('a subscription completed while it is being set up delivers nothing after the complete and leaves no presence', async () => {
     const { app, alice, bob, roomId, observer } = await watchedRoom();
@@ -64,5 +67,38 @@ describe('WebSocket subscriptions on the direct path', () => {
       expect(client.received.filter((m) => m.type === 'binary frame')).toEqual([]);
       expect(eventsOf(client, id).find((e) => e.message?.id === sent.id)).toEqual(eventsOf(readers[0]!.client, 'a').find((e) => e.message?.id === sent.id));
     }
+  });
+
+  it('one socket, both paths: an id held by either is a duplicate for the other (4409), and one limit counts both', async () => {
+    const app = await startTestApp({ MAX_SUBSCRIPTIONS_PER_CONNECTION: '2' });
+    const alice = await user('alice');
+    const roomId = await createRoom(app.graphqlUrl, alice.token);
+    // serverStats runs in graphql-ws's own loop, roomEvents on the direct path.
+    const admin = await connectAuthed(app.wsUrl, await signTestToken({ sub: 'admin', roles: ['admin'] }));
+    admin.subscribe('stats', 'subscription { serverStats { instances } }');
+    admin.subscribe('room', ROOM_EVENTS, { roomId });
+    await admin.waitForNexts('stats', 1);
+    await admin.waitForNexts('room', 1);
+    for (const [id, query] of [
+      ['over', ROOM_EVENTS],
+      ['over-loop', 'subscription { serverStats { instances } }'],
+    ] as const) {
+      admin.subscribe(id, query, { roomId });
+      const refused = await admin.waitFor((m) => m.id === id);
+      expect(refused).toMatchObject({ type: 'error', payload: [{ extensions: { code: 'TOO_MANY_SUBSCRIPTIONS' } }] });
+    }
+    // The direct path's `complete` frees its slot for either path.
+    admin.complete('room');
+    admin.subscribe('room-again', ROOM_EVENTS, { roomId });
+    await admin.waitForNexts('room-again', 1);
+
+    // A shared subscribe under the id of graphql-ws's running operation, and the other way round.
+    admin.subscribe('stats', ROOM_EVENTS, { roomId });
+    expect((await within(admin.closed)).code).toBe(4409);
+    const other = await connectAuthed(app.wsUrl, await signTestToken({ sub: 'admin', roles: ['admin'] }));
+    other.subscribe('room', ROOM_EVENTS, { roomId });
+    await other.waitForNexts('room', 1);
+    other.subscribe('room', 'subscription { serverStats { instances } }');
+    expect((await within(other.closed)).code).toBe(4409);
   });
 });

@@ -49,7 +49,7 @@ describe('graphql-transport-ws protocol errors', () => {
     expect((await within(client.closed)).code).toBe(4409);
   });
 
-  // graphql-ws's reason is `Subscriber for <id> already exists`: past 123 bytes a close frame cannot hold it (PITFALLS 24).
+  // graphql-ws's reason is `Subscriber for <id> already exists`: past 123 bytes a close frame cannot hold it (pitfalls §24).
   it.each([
     ['500 ASCII characters', 'x'.repeat(500)],
     ['multi-byte characters (2, 3 and 4 bytes)', 'é€😀'.repeat(60)],

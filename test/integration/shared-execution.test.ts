@@ -9,7 +9,8 @@ import { signTestToken } from '../utils/tokens.ts';
 import { connectAuthed } from '../utils/ws-client.ts';
 
 // Different selections of one room at once: some identical (they share one execution), some with variables that
-// change the result, aliases, fragments (not shared). Each must get exactly what graphql-js produces for it alone.
+// change the result, aliases, named fragments (shared too, `src/delivery/shape-analysis.ts`). Each must get exactly
+// what graphql-js produces for it alone.
 const SELECTIONS: Array<{ query: string; variables?: Record<string, unknown> }> = [
   { query: `subscription($r: ID!) { roomEvents(roomId: $r) { __typename ... on MessageSent { message { id body } } } }` },
   { query: `subscription($r: ID!) { roomEvents(roomId: $r) { __typename ... on MessageSent { message { id body } } } }` },

@@ -1,8 +1,9 @@
 import { parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { createChatSchema } from '../../src/graphql/schema.ts';
-import { SharedShape } from '../../src/graphql/shared-execution.ts';
 import type { RoomEvent } from '../../src/chat/types.ts';
+import { maskResult } from '../../src/graphql/errors.ts';
+import { createChatSchema } from '../../src/graphql/schema.ts';
+import { ShapeRegistry } from '../../src/delivery/shared-shape.ts';
 
 const schema = createChatSchema();
 const document = parse('subscription { roomEvents(roomId: "r") { __typename ... on MemberJoined { roomId user { id name } at } } }');
@@ -11,20 +12,23 @@ const executed = { data: { roomEvents: { __typename: 'MemberJoined', roomId: 'r'
 
 describe('SharedShape', () => {
   it('is shared while it has subscribers and forgotten with the last one', () => {
+    const registry = new ShapeRegistry(maskResult);
     const args = { schema, document };
-    const first = SharedShape.acquire(args, 'unit-shape');
-    expect(SharedShape.acquire(args, 'unit-shape')).toBe(first);
+    const first = registry.join('unit-shape', args);
+    expect(registry.join('unit-shape', args)).toBe(first);
     first.release();
-    expect(SharedShape.acquire(args, 'unit-shape')).toBe(first);
+    expect(registry.join('unit-shape', args)).toBe(first);
     first.release();
     first.release();
-    const next = SharedShape.acquire(args, 'unit-shape');
+    expect(registry.size).toBe(0);
+    const next = registry.join('unit-shape', args);
     expect(next).not.toBe(first);
     next.release();
   });
 
-  it('executes an event once, whichever subscriber asks', () => {
-    const shape = SharedShape.acquire({ schema, document, contextValue: { directDelivery: { takeStream: () => undefined } } }, 'unit-once');
+  it('executes an event once, whichever subscriber asks, without the context of the one who came first', () => {
+    const registry = new ShapeRegistry(maskResult);
+    const shape = registry.join('unit-once', { schema, document, contextValue: { viewer: { id: 'first' } } } as Parameters<ShapeRegistry['join']>[1]);
     const result = shape.resultFor(event);
     // The event's own result, executed without errors: not merely the same object twice.
     expect(result).toEqual(executed);
@@ -32,8 +36,18 @@ describe('SharedShape', () => {
     const copy = shape.resultFor({ ...event });
     expect(copy).not.toBe(result);
     expect(copy).toEqual(executed);
-    // The transport hook of the subscriber who came first is not part of what is shared.
-    expect(shape.args.contextValue).toEqual({});
+    expect(shape.args).not.toHaveProperty('contextValue');
     shape.release();
+  });
+
+  it('two engines share nothing: the registry is an instance, not a module', () => {
+    const one = new ShapeRegistry(maskResult);
+    const two = new ShapeRegistry(maskResult);
+    const a = one.join('same-key', { schema, document });
+    const b = two.join('same-key', { schema, document });
+    expect(a).not.toBe(b);
+    expect(a.resultFor(event)).not.toBe(b.resultFor(event));
+    a.release();
+    b.release();
   });
 });

@@ -58,7 +58,7 @@ function serve(subscribe: () => AsyncIterator<{ n: number }>, track: Plugin = {}
 }
 
 describe('SSE token expiry (subscription-expiry.ts)', () => {
-  it('keeps no delivered result alive while the subscription stays open (PITFALLS 28)', { timeout: 60_000 }, async () => {
+  it('keeps no delivered result alive while the subscription stays open (pitfalls §28)', { timeout: 60_000 }, async () => {
     const EVENTS = 20_000;
     let release: () => void = () => undefined;
     const idle = new Promise<IteratorResult<{ n: number }>>((resolve) => (release = () => resolve({ value: undefined, done: true })));
