@@ -76,7 +76,7 @@ export interface Limits {
   introspection: boolean;
   /** graphql-armor limits, over HTTP, SSE and WebSocket alike; a query past one gets GRAPHQL_VALIDATION_FAILED. */
   graphql: {
-    /** Selection depth (inline fragments count). @default 10 */
+    /** Selection depth in fields (fragments, named or inline, add no level). @default 10 */
     maxDepth: number;
     /** Aliases per operation. @default 15 */
     maxAliases: number;

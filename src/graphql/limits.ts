@@ -31,10 +31,12 @@ export function createGraphQLLimitPlugins(options: GraphQLLimitOptions): Plugin[
   };
   const asRule = { onReject: [report], propagateOnRejection: false };
   const armor = new EnvelopArmor({
-    maxDepth: { n: options.maxDepth, ...asRule },
+    // Fields count, fragments do not: codegen and Apollo documents nest named fragments several levels deep
+    // for the same selection an inline document writes flat. The cost limit prices what is selected the same way.
+    maxDepth: { n: options.maxDepth, flattenFragments: true, ...asRule },
     maxAliases: { n: options.maxAliases, ...asRule },
     maxDirectives: { n: options.maxDirectives, ...asRule },
-    costLimit: { maxCost: options.maxCost, ...asRule },
+    costLimit: { maxCost: options.maxCost, flattenFragments: true, ...asRule },
     maxTokens: {
       n: options.maxTokens,
       // Thrown by the parser with no context to report to; give it the same code as the other limits.

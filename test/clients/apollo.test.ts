@@ -8,6 +8,10 @@ import WebSocket from 'ws';
 import { chatsThroughTheLibrary, resumesAfterARestart, type ClientOptions, type LibraryClient } from './harness.ts';
 import { CREATE_ROOM, ROOM_EVENTS, ROOM_ONLINE, ROOMS, SEND_MESSAGE } from './operations.ts';
 
+// GraphQLWsLink tells a socket error by `WebSocket.CLOSED`, a global Node 20 lacks: without it, a refused reconnect
+// throws a ReferenceError out of graphql-ws's sink (the README says the same to Node apps).
+(globalThis as { WebSocket?: unknown }).WebSocket ??= WebSocket;
+
 /** Apollo Client as an application sets it up: HTTP for queries and mutations, graphql-ws for subscriptions. */
 export function createApollo({ httpUrl, wsUrl, token }: ClientOptions) {
   const wsClient = createClient({

@@ -184,7 +184,8 @@ export async function resumesAfterARestart(connect: (options: ClientOptions) => 
   expect(whileAway.errors).toBeUndefined();
   alice.release();
 
-  await waitFor(() => watcher.messages().length === 2, 10_000, 'the missed message, replayed after `after`');
+  // Bounded generously: the client's reconnect backoff grew while the server was down (1 s, 2 s, 4 s, ... plus jitter).
+  await waitFor(() => watcher.messages().length === 2, 30_000, 'the missed message, replayed after `after`');
   await waitFor(async () => (await client.online(room.id)).includes('alice'), 5_000, 'alice online again');
   const after = await client.send(room.id, 'after the restart');
   await waitFor(() => watcher.messages().length === 3, 5_000, 'a live message after the restart');

@@ -6,7 +6,6 @@ import { connectAuthed } from '../utils/ws-client.ts';
 import { startBystander, token } from './helpers.ts';
 
 const aliases = (n: number) => `{ ${Array.from({ length: n }, (_, i) => `a${i}: me { id }`).join(' ')} }`;
-const deep = (n: number) => `{ rooms { ${'... on Room { '.repeat(n)}id${' }'.repeat(n)} } }`;
 const directives = (n: number) => `{ me { id ${'@include(if: true) '.repeat(n)} } }`;
 
 /** The same operation over the three transports; each answer is a GraphQL result. */
@@ -51,7 +50,6 @@ describe('GraphQL abuse: the same limits over HTTP, SSE and WebSocket; an error 
   it.each([
     ['10,000 aliases (token limit)', aliases(10_000), /Token limit of 1000 exceeded/],
     ['20 aliases (alias limit)', aliases(20), /Aliases limit of 15 exceeded, found 20/],
-    ['a depth-50 query', deep(50), /Query depth limit of 10 exceeded/],
     ['60 directives', directives(60), /Directives limit of 50 exceeded, found 60/],
   ])('%s -> GRAPHQL_VALIDATION_FAILED', async (_case, query, message) => {
     const app = await startTestApp(env);
@@ -187,5 +185,26 @@ describe('GraphQL abuse: the same limits over HTTP, SSE and WebSocket; an error 
       const after = await gql(app.graphqlUrl, '{ __typename }');
       expect(after).toEqual({ data: { __typename: 'Query' } });
     });
+  });
+});
+
+describe('GRAPHQL_MAX_DEPTH and GRAPHQL_MAX_COST count fields, not fragments', () => {
+  // rooms > online > user > id: 4 levels, each wrapped in fragments named and inline, 20 deep in one place, as
+  // generated documents nest them. The schema has no recursive type, so depth is shown with a lowered limit.
+  const document = `{ rooms { ...R } } fragment R on Room { ... on Room { ...R2 } } fragment R2 on Room { ${'... on Room { '.repeat(20)}online { ...P }${' }'.repeat(20)} } fragment P on Presence { user { id } }`;
+
+  it('accepts the selection at depth limit 4 and default cost, whatever wraps it', async () => {
+    const app = await startTestApp({ GRAPHQL_MAX_DEPTH: '4' });
+    expect(await overHttp(app, document)).toEqual({ data: { rooms: [] } });
+  });
+
+  it('refuses it at depth limit 3 on every transport, the socket staying open', async () => {
+    const app = await startTestApp({ GRAPHQL_MAX_DEPTH: '3' });
+    const ws = overWs(app);
+    for (const answer of [await overHttp(app, document), await overSse(app, document), await ws(document)]) {
+      expect(codes(answer)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
+      expect(messages(answer)).toBe('Syntax Error: Query depth limit of 3 exceeded, found 4.');
+    }
+    expect(await ws('{ me { id } }')).toEqual({ data: { me: { id: 'mallory' } } });
   });
 });
