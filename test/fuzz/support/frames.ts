@@ -9,6 +9,12 @@ export type TokenKind = 'valid' | 'expired' | 'wrong-secret' | 'unsigned' | 'gar
 export type Action =
   | { do: 'init'; token: TokenKind; user: number; payloadShape: 'authorization' | 'bare-string' | 'array' | 'null' | 'extra-keys' }
   | { do: 'subscribe'; id: string; operation: GeneratedOperation }
+  /** A well-formed sendMessage: hostile-but-valid traffic that must be stored (the ledger checks it). */
+  | { do: 'send'; id: string; room: number; body: string; clientMessageId: string | null }
+  /** A well-formed roomEvents subscription (it stays open: what a later duplicate id collides with). */
+  | { do: 'watch'; id: string; room: number; after: boolean }
+  /** The id of the previous subscribe, watch or send again (4409 while that one runs). */
+  | { do: 'duplicate'; what: 'watch' | 'query' }
   | { do: 'subscribe-odd'; id: unknown; payload: unknown }
   | { do: 'complete'; id: unknown }
   | { do: 'ping' | 'pong'; payload: unknown }
@@ -62,6 +68,18 @@ export function actionArb(world: DocumentWorld): fc.Arbitrary<Action> {
       }),
     },
     { weight: 8, arbitrary: fc.record({ do: fc.constant('subscribe' as const), id: idArb, operation: operationArb(world) }) },
+    {
+      weight: 4,
+      arbitrary: fc.record({
+        do: fc.constant('send' as const),
+        id: idArb,
+        room: fc.nat(world.roomIds.length - 1),
+        body: fc.oneof(fc.string({ minLength: 1, maxLength: 40 }), fc.string({ unit: 'grapheme', minLength: 1, maxLength: 40 })),
+        clientMessageId: fc.option(fc.oneof(fc.constantFrom('dup-1', 'dup-2'), fc.string({ minLength: 1, maxLength: 20 }))),
+      }),
+    },
+    { weight: 3, arbitrary: fc.record({ do: fc.constant('watch' as const), id: idArb, room: fc.nat(world.roomIds.length - 1), after: fc.boolean() }) },
+    { weight: 2, arbitrary: fc.record({ do: fc.constant('duplicate' as const), what: fc.constantFrom('watch' as const, 'query' as const) }) },
     {
       weight: 2,
       arbitrary: fc.record({

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
-import { SEND_MESSAGE } from '../../utils/chat.ts';
+import { ROOM_EVENTS, SEND_MESSAGE } from '../../utils/chat.ts';
 import { acceptedSends, type GeneratedOperation } from './documents.ts';
 import { tokenFor, type Action, type ConnectionScript, type Ending } from './frames.ts';
 import { RawSocket } from './raw-ws.ts';
@@ -19,7 +19,10 @@ export type Opening =
 /** An upgrade that goes through (mostly with the right subprotocol; none, the legacy one or garbage now and then). */
 export const upgradeArb: fc.Arbitrary<Opening> = fc.record({
   open: fc.constant('upgrade' as const),
-  protocol: fc.constantFrom('graphql-transport-ws', 'graphql-transport-ws', 'graphql-transport-ws', 'graphql-transport-ws', 'graphql-transport-ws', 'none', 'graphql-ws', 'garbage') as fc.Arbitrary<
+  protocol: fc.oneof(
+    { weight: 12, arbitrary: fc.constant('graphql-transport-ws') },
+    { weight: 1, arbitrary: fc.constantFrom('none', 'graphql-ws', 'garbage') },
+  ) as fc.Arbitrary<
     Extract<Opening, { open: 'upgrade' }>['protocol']
   >,
 });
@@ -97,6 +100,7 @@ export async function playConnection(target: FuzzTarget, opening: Opening, scrip
     const pending = new Map<string, GeneratedOperation[]>();
     let acked = false;
     let probed = false;
+    let lastId: string | null = null;
 
     /** Once the server has closed and we have not answered: a mutation it must never run (defect 2). */
     const probeAfterClose = () => {
@@ -111,7 +115,7 @@ export async function playConnection(target: FuzzTarget, opening: Opening, scrip
     const greeting: Action[] = script.greet ? [{ do: 'init', token: 'valid', user: 1, payloadShape: 'authorization' }] : [];
     for (const action of [...greeting, ...script.actions]) {
       if (!raw.writable) break;
-      await perform(target, raw, action, pending);
+      lastId = await perform(target, raw, action, pending, lastId);
       acked ||= raw.messages().some((m) => m.type === 'connection_ack');
       probeAfterClose();
     }
@@ -152,9 +156,38 @@ function ledger(target: FuzzTarget, raw: RawSocket, sent: Map<string, GeneratedO
   }
 }
 
-async function perform(target: FuzzTarget, raw: RawSocket, action: Action, pending: Map<string, GeneratedOperation[]>): Promise<void> {
+/** Plays one action; answers the operation id it used (for a later `duplicate`), or the previous one. */
+async function perform(
+  target: FuzzTarget,
+  raw: RawSocket,
+  action: Action,
+  pending: Map<string, GeneratedOperation[]>,
+  lastId: string | null,
+): Promise<string | null> {
+  const track = (id: string, operation: GeneratedOperation) => {
+    const queue = pending.get(id) ?? [];
+    queue.push(operation);
+    pending.set(id, queue);
+    raw.text({ id, type: 'subscribe', payload: { query: operation.query, variables: operation.variables } });
+    return id;
+  };
   const maxPayload = target.maxPayloadBytes;
   switch (action.do) {
+    case 'send': {
+      const roomId = target.world.roomIds[action.room]!;
+      const variables = { roomId, body: action.body, ...(action.clientMessageId === null ? {} : { clientMessageId: action.clientMessageId }) };
+      return track(action.id, { kind: 'mutation', query: SEND_MESSAGE, variables, sends: [{ key: 'sendMessage', roomId }] });
+    }
+    case 'watch': {
+      const roomId = target.world.roomIds[action.room]!;
+      const variables = { roomId, ...(action.after ? { after: target.world.messageIds[0] } : {}) };
+      return track(action.id, { kind: 'subscription', query: ROOM_EVENTS, variables, sends: [] });
+    }
+    case 'duplicate': {
+      if (lastId === null) return lastId;
+      if (action.what === 'watch') return track(lastId, { kind: 'subscription', query: ROOM_EVENTS, variables: { roomId: target.lobby }, sends: [] });
+      return track(lastId, { kind: 'query', query: '{ me { id } }', variables: {}, sends: [] });
+    }
     case 'init': {
       const user = target.world.users[action.user]!;
       const authorization = await tokenFor(action.token, user.id, user.id, action.user === 0 ? ['admin'] : []);
@@ -168,76 +201,71 @@ async function perform(target: FuzzTarget, raw: RawSocket, action: Action, pendi
       raw.text(payload === undefined ? { type: 'connection_init' } : { type: 'connection_init', payload });
       // Let a valid init be acknowledged before what follows, so the rest reaches execution (bounded).
       await raw.until(() => raw.ended || raw.closeFrame !== undefined || raw.messages().some((m) => m.type === 'connection_ack'), 1_000).catch(() => undefined);
-      return;
+      return lastId;
     }
-    case 'subscribe': {
-      const queue = pending.get(action.id) ?? [];
-      queue.push(action.operation);
-      pending.set(action.id, queue);
-      raw.text({ id: action.id, type: 'subscribe', payload: { query: action.operation.query, variables: action.operation.variables } });
-      return;
-    }
+    case 'subscribe':
+      return track(action.id, action.operation);
     case 'subscribe-odd':
       raw.text({ id: action.id, type: 'subscribe', payload: action.payload });
-      return;
+      return lastId;
     case 'complete':
       raw.text({ id: action.id, type: 'complete' });
-      return;
+      return lastId;
     case 'ping':
     case 'pong':
       raw.text(action.payload === undefined ? { type: action.do } : { type: action.do, payload: action.payload });
-      return;
+      return lastId;
     case 'unknown-type':
       raw.text({ type: action.type, id: '1', payload: action.extra });
-      return;
+      return lastId;
     case 'json':
       raw.text(JSON.stringify(action.value) ?? 'undefined');
-      return;
+      return lastId;
     case 'text':
       raw.text(action.text);
-      return;
+      return lastId;
     case 'huge': {
       // A well-formed ping padded to MAX_PAYLOAD_BYTES + delta bytes: just under is legal, just over closes 1009.
       const size = Math.max(32, maxPayload + action.delta);
       const prefix = '{"type":"ping","payload":{"p":"';
       const suffix = '"}}';
       raw.text(prefix + 'p'.repeat(size - prefix.length - suffix.length) + suffix);
-      return;
+      return lastId;
     }
     case 'binary':
       raw.frame(0x2, Buffer.from(action.bytes));
-      return;
+      return lastId;
     case 'control':
       raw.frame(action.opcode, action.payload.slice(0, 100));
-      return;
+      return lastId;
     case 'bad-frame':
       switch (action.kind) {
         case 'unmasked':
           raw.frame(0x1, '{"type":"ping"}', { mask: false });
-          return;
+          return lastId;
         case 'reserved-opcode':
           raw.frame(0x3, 'x');
-          return;
+          return lastId;
         case 'rsv-bits':
           raw.writeRaw(Buffer.from([0xc1, 0x81, 0, 0, 0, 0, 0x41]));
-          return;
+          return lastId;
         case 'fragment-no-end':
           raw.frame(0x1, '{"type":', { fin: false });
-          return;
+          return lastId;
         case 'partial':
           raw.writeRaw(Buffer.from([0x81, 0xfe, 0x01]));
-          return;
+          return lastId;
         case 'oversized-control':
           raw.frame(0x9, 'x'.repeat(200));
-          return;
+          return lastId;
       }
-      return;
+      return lastId;
     case 'burst':
       for (let i = 0; i < action.count; i += 1) raw.text({ type: 'ping' });
-      return;
+      return lastId;
     case 'wait':
       await delay(action.ms);
-      return;
+      return lastId;
   }
 }
 
