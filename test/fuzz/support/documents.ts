@@ -97,8 +97,8 @@ function valueFor(b: Builder, type: GraphQLInputType, argName: string): unknown 
   const { rng, world } = b;
   const named = getNamedType(type).name;
   const roll = rng.next();
-  if (roll < 0.06) return null;
-  if (roll < 0.12) return rng.pick([42, 1.5, true, 'text', {}, [], { nested: [1] }, -1, 2 ** 31, '']);
+  if (roll < 0.03) return null;
+  if (roll < 0.06) return rng.pick([42, 1.5, true, 'text', {}, [], { nested: [1] }, -1, 2 ** 31, '']);
   if (type.toString().startsWith('[')) {
     const n = rng.chance(0.1) ? rng.int(0, 60) : rng.int(0, 3);
     return Array.from({ length: n }, () => (rng.chance(0.7) ? rng.pick(world.userIds) : rng.nastyString(20)));
@@ -129,8 +129,8 @@ function argument(b: Builder, argName: string, type: GraphQLInputType): { text: 
   if (rng.chance(0.6)) {
     const name = `v${(b.counter += 1)}`;
     // Mostly the real type; sometimes nullable where non-null is needed, or an unrelated type (validation errors).
-    const declared = rng.chance(0.85) ? type.toString() : rng.pick(['String', 'Int', 'ID', 'Boolean!', '[ID]', 'Float']);
-    const omitted = rng.chance(0.07);
+    const declared = rng.chance(0.95) ? type.toString() : rng.pick(['String', 'Int', 'ID', 'Boolean!', '[ID]', 'Float']);
+    const omitted = rng.chance(0.03);
     b.variables.set(name, { type: declared, value, omitted });
     return { text: `$${name}`, value: omitted ? undefined : value };
   }
@@ -163,7 +163,7 @@ function fieldArguments(b: Builder, field: GraphQLField<unknown, unknown>, skipO
   for (const arg of field.args) {
     const required = isNonNullType(arg.type) && arg.defaultValue === undefined;
     // Leaving out a required argument is a validation error worth sending now and then.
-    if (required ? b.rng.chance(0.03) : skipOptional || b.rng.chance(0.4)) continue;
+    if (required ? b.rng.chance(0.02) : skipOptional || b.rng.chance(0.4)) continue;
     const { text, value } = argument(b, arg.name, arg.type);
     parts.push(`${arg.name}: ${text}`);
     values[arg.name] = value;

@@ -30,7 +30,10 @@ export const ACCEPTS = [
 export const httpShapeArb: fc.Arbitrary<HttpShape> = fc.record({
   method: fc.constantFrom('POST', 'POST', 'GET') as fc.Arbitrary<'POST' | 'GET'>,
   accept: fc.option(fc.constantFrom(...ACCEPTS), { nil: null, freq: 5 }),
-  contentType: fc.constantFrom('application/json', 'application/json', 'application/json', 'application/graphql-response+json', 'text/plain', null),
+  contentType: fc.oneof(
+    { weight: 8, arbitrary: fc.constant('application/json') },
+    { weight: 1, arbitrary: fc.constantFrom('application/graphql-response+json', 'text/plain', 'APPLICATION/JSON; charset=utf-8', null) },
+  ),
   auth: fc.constantFrom('valid', 'valid', 'valid', 'valid', 'none', 'garbage') as fc.Arbitrary<HttpShape['auth']>,
   user: fc.nat(2),
   readMs: fc.constantFrom(0, 20, 100, 300),
