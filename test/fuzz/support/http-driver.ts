@@ -1,6 +1,7 @@
 import { request } from 'node:http';
 import fc from 'fast-check';
 import { acceptedSends, type GeneratedOperation } from './documents.ts';
+import { ignoredByTriage } from './runs.ts';
 import type { FuzzTarget } from './target.ts';
 
 /** One GraphQL-over-HTTP request as a hostile client might shape it (SSE is the same endpoint with another Accept). */
@@ -78,7 +79,7 @@ export async function playHttp(target: FuzzTarget, operation: GeneratedOperation
       }
     }
   }
-  return { status, contentType, problems };
+  return { status, contentType, problems: problems.filter((p) => !ignoredByTriage(p)) };
 }
 
 /**

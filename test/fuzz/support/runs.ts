@@ -28,7 +28,14 @@ function seedOf(name: string): number {
   return hash & 0x7fffffff;
 }
 
-export const longRun = Boolean(env.FUZZ_RUNS);
+/**
+ * Triage only, never in `npm test`: findings (log lines, wire problems) matching FUZZ_IGNORE (a regular
+ * expression) are not counted, so a long run can look past one already reported for the next. Announced when set.
+ */
+const ignore = env.FUZZ_IGNORE ? new RegExp(env.FUZZ_IGNORE) : null;
+if (ignore) console.warn(`[fuzz] FUZZ_IGNORE set: findings matching ${ignore} are not counted in this run`);
+
+export const ignoredByTriage = (finding: string): boolean => ignore?.test(finding) ?? false;
 
 export function fuzzParameters(name: string, defaultRuns: number): FuzzParameters {
   const seed = env.FUZZ_SEED !== undefined ? Number(env.FUZZ_SEED) : seedOf(name);

@@ -7,6 +7,7 @@ import type { RedisServer } from '../../utils/redis-server.ts';
 import { signTestToken } from '../../utils/tokens.ts';
 import { waitFor, within } from '../../utils/wait.ts';
 import type { DocumentWorld } from './documents.ts';
+import { ignoredByTriage } from './runs.ts';
 
 export type Mode = 'memory' | 'redis';
 
@@ -45,12 +46,6 @@ export function fuzzEnv(mode: Mode, redis?: RedisServer, extra: Record<string, s
 
 const HEAP_METRIC = 'chat_nodejs_heap_size_used_bytes';
 
-/**
- * Triage only, never in `npm test`: log lines matching FUZZ_IGNORE_LOG (a regular expression) are not counted as
- * faults, so a long run can look past a finding already reported for the next one. Printed when set.
- */
-const ignoredLog = process.env.FUZZ_IGNORE_LOG ? new RegExp(process.env.FUZZ_IGNORE_LOG) : null;
-if (ignoredLog) console.warn(`[fuzz] FUZZ_IGNORE_LOG set: log lines matching ${ignoredLog} are not faults in this run`);
 
 /**
  * One live server process under fuzz, with the observers the properties need: its log (every line after the
@@ -182,7 +177,7 @@ export class FuzzTarget {
       } catch {
         entry = null;
       }
-      if (ignoredLog?.test(line)) continue;
+      if (ignoredByTriage(line)) continue;
       if (entry === null || typeof entry.level !== 'number' || entry.level >= 50) faults.push(line.length > 3_000 ? `${line.slice(0, 3_000)}…` : line);
     }
     return faults;

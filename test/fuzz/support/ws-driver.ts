@@ -4,6 +4,7 @@ import { ROOM_EVENTS, SEND_MESSAGE } from '../../utils/chat.ts';
 import { acceptedSends, type GeneratedOperation } from './documents.ts';
 import { tokenFor, type Action, type ConnectionScript, type Ending } from './frames.ts';
 import { RawSocket } from './raw-ws.ts';
+import { ignoredByTriage } from './runs.ts';
 import type { FuzzTarget } from './target.ts';
 
 /** How a fuzz connection opens: a normal upgrade, or one that is refused or cut before the switch. */
@@ -136,7 +137,7 @@ export async function playConnection(target: FuzzTarget, opening: Opening, scrip
   if (close && close.code !== null && INTERNAL_CLOSES.has(close.code)) {
     problems.push(`server closed a fuzz socket with ${close.code} "${close.reason}" (an internal error)`);
   }
-  return { problems };
+  return { problems: problems.filter((p) => !ignoredByTriage(p)) };
 }
 
 /** Every accepted sendMessage answered on this socket goes to the ledger (frames matched to operations in order). */
