@@ -59,7 +59,7 @@ function openSse(target: FuzzTarget, method: 'GET' | 'POST', accept: string | nu
   if (body !== undefined) Object.assign(headers, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) });
   return new Promise((resolve) => {
     // node:http rather than fetch: fetch would add `accept: */*` where the case says none.
-    const req: ClientRequest = request(url, { method, headers });
+    const req: ClientRequest = request(url, { agent: false, method, headers });
     const timer = setTimeout(() => req.destroy(), 5_000);
     const release = () => req.destroy();
     req.on('error', () => {

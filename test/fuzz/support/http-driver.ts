@@ -94,7 +94,8 @@ function exchange(
   streamMs: number,
 ): Promise<{ status: number; contentType: string; text: string } | { failed: string }> {
   return new Promise((resolve) => {
-    const req = request(url, { method, headers: { ...headers, ...(body === undefined ? {} : { 'content-length': Buffer.byteLength(body) }) } });
+    // A connection of its own (no keep-alive agent): a reused socket the server just timed out is not a finding.
+    const req = request(url, { agent: false, method, headers: { ...headers, ...(body === undefined ? {} : { 'content-length': Buffer.byteLength(body) }) } });
     const overall = setTimeout(() => req.destroy(new Error('no complete answer within 10 s')), 10_000);
     req.on('error', (error) => {
       clearTimeout(overall);
