@@ -46,7 +46,7 @@ function fuzzDocuments(mode: Mode, redis?: () => RedisServer) {
     async () => {
       const target = await FuzzTarget.start(mode, redis?.());
       onTestFinished(() => target.dispose());
-      const baseline = await target.heapUsed();
+      await target.markHeapBaseline();
       const requests = fc.array(fc.tuple(operationArb(target.world), transportArb), { minLength: 1, maxLength: 4 });
       let cases = 0;
       await assertFuzz(
@@ -58,11 +58,12 @@ function fuzzDocuments(mode: Mode, redis?: () => RedisServer) {
           await target.checkHealthy(`case ${cases}`);
           if (problems.length) throw new Error(`[${mode}] case ${cases}: ${problems.join('\n')}`);
           if (cases % 20 === 0) await target.checkLedger(`case ${cases}`);
+          await target.afterCase(cases, name);
         }),
         fuzzParameters(name, RUNS),
       ).finally(() => console.log(`[fuzz] ${name} reached: ${target.statsLine()}`));
       await target.checkLedger('after the fuzz');
-      await target.checkHeapReturns(baseline, HEAP_SLACK_BYTES);
+      await target.checkHeapReturns(HEAP_SLACK_BYTES);
       await target.checkHealthy('the heap check');
     },
     fuzzTimeout(RUNS, 2_500),

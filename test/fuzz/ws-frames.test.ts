@@ -33,7 +33,7 @@ function fuzzWebSocket(mode: Mode, redis?: () => RedisServer) {
     `${frames}: the process survives, the honest client keeps receiving, nothing accepted is lost, memory comes back`,
     async () => {
       const target = await startTarget(mode, redis);
-      const baseline = await target.heapUsed();
+      await target.markHeapBaseline();
       const connections = fc.array(fc.tuple(upgradeArb, scriptArb(target.world)), { minLength: 1, maxLength: 3 });
       let cases = 0;
       await assertFuzz(
@@ -47,11 +47,12 @@ function fuzzWebSocket(mode: Mode, redis?: () => RedisServer) {
           if (problems.length) throw new Error(`[${mode}] case ${cases}: ${problems.join('\n')}`);
           // At once when a frame was sent after a close (defect 2 shows here), else every 20 cases.
           if (target.afterClose.length || cases % 20 === 0) await target.checkLedger(`case ${cases}`);
+          await target.afterCase(cases, frames);
         }),
         fuzzParameters(frames, FRAME_RUNS),
       ).finally(() => console.log(`[fuzz] ${frames} reached: ${target.statsLine()}`));
       await target.checkLedger('after the fuzz');
-      await target.checkHeapReturns(baseline, HEAP_SLACK_BYTES);
+      await target.checkHeapReturns(HEAP_SLACK_BYTES);
       await target.checkHealthy('the heap check');
     },
     fuzzTimeout(FRAME_RUNS, 2_500),

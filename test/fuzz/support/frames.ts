@@ -12,7 +12,7 @@ export type Action =
   /** A well-formed sendMessage: hostile-but-valid traffic that must be stored (the ledger checks it). */
   | { do: 'send'; id: string; room: number; body: string; clientMessageId: string | null }
   /** A well-formed roomEvents subscription (it stays open: what a later duplicate id collides with). */
-  | { do: 'watch'; id: string; room: number; after: boolean }
+  | { do: 'watch'; id: string; room: number; after: boolean; full: boolean | null | 'omitted' }
   /** The id of the previous subscribe, watch or send again (4409 while that one runs). */
   | { do: 'duplicate'; what: 'watch' | 'query' }
   | { do: 'subscribe-odd'; id: unknown; payload: unknown }
@@ -78,7 +78,16 @@ export function actionArb(world: DocumentWorld): fc.Arbitrary<Action> {
         clientMessageId: fc.option(fc.oneof(fc.constantFrom('dup-1', 'dup-2'), fc.string({ minLength: 1, maxLength: 20 }))),
       }),
     },
-    { weight: 3, arbitrary: fc.record({ do: fc.constant('watch' as const), id: idArb, room: fc.nat(world.roomIds.length - 1), after: fc.boolean() }) },
+    {
+      weight: 3,
+      arbitrary: fc.record({
+        do: fc.constant('watch' as const),
+        id: idArb,
+        room: fc.nat(world.roomIds.length - 1),
+        after: fc.boolean(),
+        full: fc.constantFrom<boolean | null | 'omitted'>('omitted', null, true, false),
+      }),
+    },
     { weight: 2, arbitrary: fc.record({ do: fc.constant('duplicate' as const), what: fc.constantFrom('watch' as const, 'query' as const) }) },
     {
       weight: 2,

@@ -5,7 +5,7 @@ import { acceptedSends, type GeneratedOperation } from './documents.ts';
 import { tokenFor, type Action, type ConnectionScript, type Ending } from './frames.ts';
 import { RawSocket } from './raw-ws.ts';
 import { ignoredByTriage } from './runs.ts';
-import type { FuzzTarget } from './target.ts';
+import { WATCH_EVENTS, type FuzzTarget } from './target.ts';
 
 /** How a fuzz connection opens: a normal upgrade, or one that is refused or cut before the switch. */
 export type Opening =
@@ -181,8 +181,12 @@ async function perform(
     }
     case 'watch': {
       const roomId = target.world.roomIds[action.room]!;
-      const variables = { roomId, ...(action.after ? { after: target.world.messageIds[0] } : {}) };
-      return track(action.id, { kind: 'subscription', query: ROOM_EVENTS, variables, sends: [] });
+      const variables = {
+        roomId,
+        ...(action.after ? { after: target.world.messageIds[0] } : {}),
+        ...(action.full === 'omitted' ? {} : { full: action.full }),
+      };
+      return track(action.id, { kind: 'subscription', query: WATCH_EVENTS, variables, sends: [] });
     }
     case 'duplicate': {
       if (lastId === null) return lastId;
