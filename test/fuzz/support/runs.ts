@@ -83,6 +83,6 @@ export async function assertFuzz<Ts extends [unknown, ...unknown[]]>(
   const cause = details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
   throw new Error(
     `fuzz property failed — replay with:\n  ${replay}\nseed: ${parameters.seed}, path: ${details.counterexamplePath}\n` +
-      `counterexample: ${counterexample.length > 4_000 ? `${counterexample.slice(0, 4_000)}…` : counterexample}\n\n${cause}`,
+      `counterexample: ${counterexample.length > 20_000 ? `${counterexample.slice(0, 20_000)}…` : counterexample}\n\n${cause}`,
   );
 }
