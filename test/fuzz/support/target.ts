@@ -68,7 +68,6 @@ export const WATCH_EVENTS = /* GraphQL */ `
   }
 `;
 
-
 /**
  * One live server process under fuzz, with the observers the properties need: its log (every line after the
  * last check), an honest graphql-ws client subscribed beside the fuzz, and a ledger of every accepted message.
