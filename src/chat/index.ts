@@ -35,7 +35,7 @@ export function createChat({ adapters, logger, typingTtlMs, maxReplaysPerUser }:
     roomEvents,
     hubs,
     counters,
-    ready: () => adapters.ping(),
+    ready: async () => adapters.ping(),
     /** Lets ending subscriptions publish their leaves (bounded), then releases the adapters. */
     async close(drainTimeoutMs = 2_000) {
       await roomEvents.drain(drainTimeoutMs);

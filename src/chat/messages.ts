@@ -65,7 +65,7 @@ export function createMessageService({
     },
 
     /** The newest `last` messages (older than `before` when given), oldest first. */
-    history(room: Room, last: number, before?: string | null): Promise<Message[]> {
+    async history(room: Room, last: number, before?: string | null): Promise<Message[]> {
       if (!Number.isInteger(last) || last < 0 || last > maxPage) {
         throw new ChatError('BAD_USER_INPUT', `last must be 0..${maxPage}`);
       }

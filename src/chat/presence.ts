@@ -29,7 +29,7 @@ export function createPresenceService({ store, logger }: PresenceServiceOptions)
       await store.leave(roomId, user, connectionId, new Date().toISOString());
     },
 
-    online(roomId: string): Promise<Presence[]> {
+    async online(roomId: string): Promise<Presence[]> {
       return store.list(roomId);
     },
   };

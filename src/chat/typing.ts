@@ -23,7 +23,7 @@ export function createTypingService({ bus, rooms, limiter, logger, ttlMs = 5_000
   const active = new Map<string, NodeJS.Timeout>();
   const keyOf = (roomId: string, userId: string) => `${roomId}\u0000${userId}`;
 
-  const publish = (roomId: string, viewer: Viewer, typing: boolean) =>
+  const publish = async (roomId: string, viewer: Viewer, typing: boolean) =>
     bus.publish({
       kind: 'typing',
       roomId,

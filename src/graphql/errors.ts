@@ -19,8 +19,13 @@ export function maskError(error: unknown, fallbackMessage: string): Error {
       extensions: { code: original.code },
     });
   }
-  if (error instanceof GraphQLError && !error.originalError) return error;
-  if (error instanceof GraphQLError && error.originalError instanceof GraphQLError) return error.originalError;
+  if (error instanceof GraphQLError && (!error.originalError || error.originalError instanceof GraphQLError)) {
+    // graphql-js's own answers to what the client sent (a variable or argument that does not coerce, a null for a
+    // non-null `if`): the same object, with its context ("Variable "$b" got invalid value ..."), so that Yoga, which
+    // logs every error its mask replaces, does not log the client's mistake as a fault of the server.
+    if (error.extensions.code === undefined) (error.extensions as Record<string, unknown>).code = 'BAD_USER_INPUT';
+    return error;
+  }
   const path = error instanceof GraphQLError ? error.path : undefined;
   return new GraphQLError(fallbackMessage, {
     ...(path ? { path } : {}),

@@ -6,6 +6,7 @@ import type { Logger } from '../chat/logger.ts';
 import type { Viewer } from '../chat/types.ts';
 import type { GraphQLContext, ServerContext } from './context.ts';
 import { maskError } from './errors.ts';
+import { useSubscriptionRootDirectivesRule } from './subscription-root-rule.ts';
 import { createGraphQLLimitPlugins, type GraphQLLimitOptions } from './limits.ts';
 import { useRequestBodyLimit } from './body-limit.ts';
 
@@ -72,7 +73,7 @@ export function createYogaServer({ schema, context, verifier, logger, production
     batching: false,
     // No Upload scalar in the schema: multipart parsing would only be one more way to send a big body.
     multipart: false,
-    plugins: [...createGraphQLLimitPlugins(limits), operationLog(logger), ...plugins, useRequestBodyLimit(maxRequestBodyBytes)],
+    plugins: [...createGraphQLLimitPlugins(limits), useSubscriptionRootDirectivesRule, operationLog(logger), ...plugins, useRequestBodyLimit(maxRequestBodyBytes)],
     async context(initial): Promise<GraphQLContext> {
       // WebSocket operations arrive with the viewer of their connection_init; HTTP and SSE carry a header.
       if (initial.viewer !== undefined) return { ...context, viewer: initial.viewer };

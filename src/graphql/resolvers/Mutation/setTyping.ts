@@ -1,5 +1,5 @@
 import { requireViewer } from '../../context.ts';
 import type { MutationResolvers } from '../../resolvers-types.generated.ts';
 
-export const setTyping: NonNullable<MutationResolvers['setTyping']> = (_parent, { roomId, typing }, ctx) =>
+export const setTyping: NonNullable<MutationResolvers['setTyping']> = async (_parent, { roomId, typing }, ctx) =>
   ctx.chat.typing.set(requireViewer(ctx), roomId, typing);

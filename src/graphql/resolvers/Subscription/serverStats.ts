@@ -24,7 +24,7 @@ export const serverStats: NonNullable<SubscriptionResolvers['serverStats']> = {
     const iterator = snapshots();
     const end = iterator.return.bind(iterator);
     // A pending sleep would keep `return()` waiting a second; aborting it ends the stream at once.
-    iterator.return = (value) => {
+    iterator.return = async (value) => {
       abort.abort();
       return end(value);
     };
