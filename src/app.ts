@@ -5,6 +5,7 @@ import { createTokenVerifier } from './auth/token-verifier.ts';
 import { createChat } from './chat/index.ts';
 import type { Logger } from './chat/logger.ts';
 import type { Config } from './config.ts';
+import { createDocuments } from './documents/index.ts';
 import { useSharedSubscriptionExecution } from './graphql/shared-execution.ts';
 import { useSubscriptionTokenExpiry } from './graphql/subscription-expiry.ts';
 import { createYogaServer } from './graphql/yoga.ts';
@@ -30,6 +31,7 @@ export interface App {
 export async function createApp(config: Readonly<Config>, logger: Logger): Promise<App> {
   const adapters = await createAdapters(config, logger);
   const chat = createChat({ adapters, logger, typingTtlMs: config.typingTtlMs, maxReplaysPerUser: config.limits.maxReplaysPerUser });
+  const documents = createDocuments({ adapters, rooms: chat.rooms, maxChars: config.limits.docMaxChars });
   const verifier = await createTokenVerifier(config.auth);
   let deliveries = 0;
   // The WebSocket edge is built after the metrics and stats that read its size (and read it at once): bound below.
@@ -52,7 +54,7 @@ export async function createApp(config: Readonly<Config>, logger: Logger): Promi
     onRefused: (status) => metrics.upgradesRefused.inc({ status: String(status) }),
   });
   const yoga = createYogaServer({
-    context: { chat, stats },
+    context: { chat, stats, documents },
     verifier,
     logger,
     production: config.production,
