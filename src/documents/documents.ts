@@ -4,9 +4,9 @@ import { ChatError } from '../chat/errors.ts';
 import type { RateLimiter } from '../chat/ports/index.ts';
 import type { RoomService } from '../chat/rooms.ts';
 import type { Room, Viewer } from '../chat/types.ts';
-import { codePoints, inputLength, lengthChange, parseOperation, type TextOpFields } from './operation.ts';
+import { codePoints, lengthChange, parseOperation, type ParsedOperation, type TextOpFields } from './operation.ts';
 import type { DocumentStore } from './ports/index.ts';
-import type { DocumentEdit, DocumentState, TextOp } from './types.ts';
+import type { DocumentEdit, DocumentState } from './types.ts';
 
 export interface CreateDocumentInput {
   roomId: string;
@@ -77,8 +77,8 @@ export function createDocumentService({
    * Transforms `op` (against the text at `baseVersion`) over every edit committed since, then commits it at the
    * head with a compare-and-set; a lost race re-reads from the head it lost to and goes on transforming.
    */
-  async function commit(viewer: Viewer, documentId: string, baseVersion: number, submitted: TextOp, clientEditId: string | null): Promise<DocumentEdit> {
-    let op = submitted;
+  async function commit(viewer: Viewer, documentId: string, baseVersion: number, submitted: ParsedOperation, clientEditId: string | null): Promise<DocumentEdit> {
+    let op = submitted.op;
     let version = baseVersion;
     let checkedInput = false;
     for (let attempt = 0; attempt < maxCommitAttempts; attempt++) {
@@ -91,7 +91,7 @@ export function createDocumentService({
       if (!checkedInput) {
         // The op reads the text at baseVersion: its length is the head's minus what the edits since changed.
         const baseLength = codePoints(document.text) - edits.reduce((sum, edit) => sum + lengthChange(edit.operation), 0);
-        if (inputLength(op) > baseLength) throw new ChatError('BAD_USER_INPUT', `operation: retains or deletes past the end of the text (${baseLength} characters)`);
+        if (submitted.reads > baseLength) throw new ChatError('BAD_USER_INPUT', `operation: retains or deletes past the end of the text (${baseLength} characters)`);
         checkedInput = true;
       }
       // 'right': an edit committed earlier stays left of a concurrent insert at the same place (contract).

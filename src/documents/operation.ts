@@ -27,11 +27,15 @@ export function codePoints(text: string): number {
   return count;
 }
 
-/**
- * The client's components as an ot-text-unicode op, normalised: adjacent components of one kind merged, a
- * trailing retain dropped (contract). Structural checks only; `inputLength` checks it against a text.
- */
-export function parseOperation(components: readonly TextOpFields[]): TextOp {
+export interface ParsedOperation {
+  /** Normalised: adjacent components of one kind merged, a trailing retain dropped (contract). */
+  op: TextOp;
+  /** Code points of the text the components read as sent, trailing retain included: at most the text's length. */
+  reads: number;
+}
+
+/** The client's components as an ot-text-unicode op. Structural checks only: `reads` is checked against the text. */
+export function parseOperation(components: readonly TextOpFields[]): ParsedOperation {
   const op: TextOp = [];
   components.forEach((component, index) => {
     const set = [component.retain, component.insert, component.delete].filter((value) => value !== null && value !== undefined);
@@ -47,7 +51,7 @@ export function parseOperation(components: readonly TextOpFields[]): TextOp {
   });
   const normalized = type.normalize(op);
   if (normalized.length === 0) throw invalid('changes nothing');
-  return normalized;
+  return { op: normalized, reads: inputLength(op) };
 }
 
 /** How many code points of the text the op reads (retains and deletes): at most the text's length. */
