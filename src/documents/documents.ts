@@ -6,7 +6,7 @@ import type { RoomService } from '../chat/rooms.ts';
 import type { Room, Viewer } from '../chat/types.ts';
 import { codePoints, lengthChange, parseOperation, type ParsedOperation, type TextOpFields } from './operation.ts';
 import type { DocumentStore } from './ports/index.ts';
-import type { DocumentEdit, DocumentState } from './types.ts';
+import type { DocumentEdit, DocumentHead, DocumentState } from './types.ts';
 
 export interface CreateDocumentInput {
   roomId: string;
@@ -59,18 +59,14 @@ export function createDocumentService({
   /** Cheap first: a text within `maxChars` UTF-16 units is within it in code points. */
   const tooLong = (text: string) => text.length > maxChars && codePoints(text) > maxChars;
 
-  /** The document and its room if the viewer may read it; null for an unknown document (or one whose room is gone). */
-  async function find(viewer: Viewer, id: string): Promise<{ document: DocumentState; room: Room } | null> {
-    const document = await store.get(id);
-    if (!document) return null;
-    const room = await rooms.find(viewer, document.roomId);
-    return room ? { document, room } : null;
-  }
+  /** FORBIDDEN when the document's room is private without the viewer; false when that room is gone. */
+  const readable = async (viewer: Viewer, document: DocumentHead): Promise<boolean> => (await rooms.find(viewer, document.roomId)) !== null;
 
-  async function require(viewer: Viewer, id: string): Promise<DocumentState> {
-    const found = await find(viewer, id);
-    if (!found) throw new ChatError('NOT_FOUND', `document ${id} does not exist`);
-    return found.document;
+  /** The document's head if the viewer may read it: NOT_FOUND or FORBIDDEN otherwise. */
+  async function require(viewer: Viewer, id: string): Promise<DocumentHead> {
+    const head = await store.head(id);
+    if (!head || !(await readable(viewer, head))) throw new ChatError('NOT_FOUND', `document ${id} does not exist`);
+    return head;
   }
 
   /**
@@ -114,7 +110,14 @@ export function createDocumentService({
   }
 
   return {
-    find: async (viewer: Viewer, id: string): Promise<DocumentState | null> => (await find(viewer, id))?.document ?? null,
+    /** null for an unknown document; FORBIDDEN when its room is private without the viewer. */
+    async find(viewer: Viewer, id: string): Promise<DocumentState | null> {
+      const document = await store.get(id);
+      return document && (await readable(viewer, document)) ? document : null;
+    },
+
+    /** The head (no text) of a document the viewer may read: NOT_FOUND or FORBIDDEN otherwise. For documentEvents. */
+    require,
 
     /** The room's documents; the caller has checked the viewer may read the room. */
     listForRoom: (room: Room): Promise<DocumentState[]> => store.listByRoom(room.id),

@@ -13,10 +13,15 @@ export interface DocumentMeta {
   createdBy: string;
 }
 
-/** A document at its head: `text` is the text after edit number `version` (0: as created). */
-export interface DocumentState extends DocumentMeta {
-  text: string;
+/** Where a document stands, without its text: for access checks and version bounds. */
+export interface DocumentHead extends DocumentMeta {
+  /** Edits committed so far (0: as created). */
   version: number;
+}
+
+/** A document at its head: `text` is the text after edit number `version`. */
+export interface DocumentState extends DocumentHead {
+  text: string;
 }
 
 /** One committed edit: the operation in its committed (transformed) form, applying to the text at version - 1. */

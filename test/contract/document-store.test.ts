@@ -93,7 +93,11 @@ describe.each(backends)('DocumentStore contract: $name', (backend) => {
       id: first, roomId: room, title: `title ${first}`, createdAt: '2026-01-01T00:00:00.000Z', createdBy: alice.id, text: 'héllo 🙂', version: 0,
     });
     expect((await b!.documents.listByRoom(room)).map((d) => [d.id, d.version])).toEqual([[first, 0], [second, 0]]);
+    expect(await b!.documents.head(first)).toEqual({
+      id: first, roomId: room, title: `title ${first}`, createdAt: '2026-01-01T00:00:00.000Z', createdBy: alice.id, version: 0,
+    });
     expect(await b!.documents.get('d_nope')).toBeNull();
+    expect(await b!.documents.head('d_nope')).toBeNull();
     expect(await b!.documents.readSince('d_nope', 0)).toBeNull();
     expect(await b!.documents.listByRoom('r_nope')).toEqual([]);
   });
@@ -121,6 +125,7 @@ describe.each(backends)('DocumentStore contract: $name', (backend) => {
       edit: { documentId: id, version: 2, operation: [{ d: 1 }], author: alice, clientEditId: 'c1', at: '2026-01-01T00:00:01.000Z' },
     });
     expect(await b!.documents.get(id)).toMatchObject({ text: 'xb🎉 "quoted" \\ \n', version: 3 });
+    expect((await b!.documents.head(id))!.version).toBe(3);
     const since = await b!.documents.readSince(id, 1);
     expect([since!.document.version, since!.edits!.map((e) => e.version)]).toEqual([3, [2, 3]]);
     expect((await b!.documents.editsAfter(id, 0, 2))!.map((e) => e.operation)).toEqual(ops.slice(0, 2));

@@ -34,6 +34,12 @@ export function createMemoryDocumentStore(bus: DocumentEventBus, historyLimit: n
       const stored = documents.get(id);
       return stored ? snapshot(stored) : null;
     },
+    async head(id) {
+      const stored = documents.get(id);
+      if (!stored) return null;
+      const { text: _text, ...head } = stored.state;
+      return head;
+    },
     async listByRoom(roomId) {
       return (byRoom.get(roomId) ?? []).map((id) => snapshot(documents.get(id) as StoredDocument));
     },

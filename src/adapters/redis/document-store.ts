@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { ChatError } from '../../chat/errors.ts';
 import type { Logger } from '../../chat/logger.ts';
 import type { CommitResult, DocumentStore } from '../../documents/ports/index.ts';
-import type { DocumentEdit, DocumentState } from '../../documents/types.ts';
+import type { DocumentEdit, DocumentHead, DocumentState } from '../../documents/types.ts';
 import { clientMessageKey } from '../client-message-key.ts';
 import type { RedisClock } from './connections.ts';
 import { decodeStoredEdit, encodeEditEvent } from './document-codec.ts';
@@ -29,10 +29,18 @@ const FIELDS = ['roomId', 'title', 'createdAt', 'createdBy', 'text', 'version'] 
 const NOT_SENT = /enableOfflineQueue|Stream isn't writeable/;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-function decodeHead(id: string, values: ReadonlyArray<string | null>): DocumentState | null {
+const HEAD_FIELDS = ['roomId', 'title', 'createdAt', 'createdBy', 'version'] as const;
+
+function decodeHead(id: string, values: ReadonlyArray<string | null>): DocumentHead | null {
+  const [roomId, title, createdAt, createdBy, version] = values;
+  if (roomId == null || title == null || createdAt == null || createdBy == null || version == null) return null;
+  return { id, roomId, title, createdAt, createdBy, version: Number(version) };
+}
+
+function decodeState(id: string, values: ReadonlyArray<string | null>): DocumentState | null {
   const [roomId, title, createdAt, createdBy, text, version] = values;
-  if (roomId == null || title == null || createdAt == null || createdBy == null || text == null || version == null) return null;
-  return { id, roomId, title, createdAt, createdBy, text, version: Number(version) };
+  const head = decodeHead(id, [roomId ?? null, title ?? null, createdAt ?? null, createdBy ?? null, version ?? null]);
+  return head && text != null ? { ...head, text } : null;
 }
 
 /** The results of a MULTI, or UNAVAILABLE when it or any of its commands failed. */
@@ -110,6 +118,11 @@ export function createRedisDocumentStore(options: RedisDocumentStoreOptions): Do
 
     async get(id) {
       const values = await orUnavailable('document', () => client.hmget(keys.document(id), ...FIELDS));
+      return decodeState(id, values);
+    },
+
+    async head(id) {
+      const values = await orUnavailable('document', () => client.hmget(keys.document(id), ...HEAD_FIELDS));
       return decodeHead(id, values);
     },
 
@@ -119,14 +132,14 @@ export function createRedisDocumentStore(options: RedisDocumentStoreOptions): Do
       const pipeline = client.pipeline();
       for (const id of ids) pipeline.hmget(keys.document(id), ...FIELDS);
       const replies = await exec('documents', () => pipeline.exec());
-      return ids.flatMap((id, n) => decodeHead(id, replies[n] as (string | null)[]) ?? []);
+      return ids.flatMap((id, n) => decodeState(id, replies[n] as (string | null)[]) ?? []);
     },
 
     async readSince(id, afterVersion) {
       const [values, raws] = await exec('document', () =>
         client.multi().hmget(keys.document(id), ...FIELDS).zrangebyscore(keys.documentEdits(id), `(${afterVersion}`, '+inf').exec(),
       );
-      const document = decodeHead(id, values as (string | null)[]);
+      const document = decodeState(id, values as (string | null)[]);
       if (!document) return null;
       const edits = decodeEdits(id, raws as string[]);
       return { document, edits: reachesBack(edits, afterVersion) ? edits : null };

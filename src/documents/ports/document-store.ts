@@ -1,5 +1,5 @@
 import type { User } from '../../chat/types.ts';
-import type { DocumentEdit, DocumentMeta, DocumentState, TextOp } from '../types.ts';
+import type { DocumentEdit, DocumentHead, DocumentMeta, DocumentState, TextOp } from '../types.ts';
 
 export interface NewDocument extends DocumentMeta {
   text: string;
@@ -43,6 +43,8 @@ export interface DocumentStore {
   /** Stores a new document at version 0; ids are unique. */
   create(document: NewDocument): Promise<void>;
   get(id: string): Promise<DocumentState | null>;
+  /** `get` without the text (which may be DOC_MAX_CHARS long): what access checks and version bounds need. */
+  head(id: string): Promise<DocumentHead | null>;
   /** The room's documents in creation order. */
   listByRoom(roomId: string): Promise<DocumentState[]>;
   /** The head and the edits after `afterVersion`, read in one atomic step (consistent with each other). */
