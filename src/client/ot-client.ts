@@ -41,9 +41,15 @@ export interface OtClientOptions {
   /** `document { text version }` as read from the server. */
   text: string;
   version: number;
-  /** A fresh, unique id for each sent edit. @default crypto.randomUUID() */
+  /** A fresh, unique id for each sent edit. @default crypto.randomUUID() where available */
   newClientEditId?: () => string;
 }
+
+// Browsers offer randomUUID only in secure contexts (https, localhost); a page on a LAN address is not one.
+const randomId = (): string =>
+  typeof globalThis.crypto?.randomUUID === 'function'
+    ? globalThis.crypto.randomUUID()
+    : `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}-${Math.random().toString(36).slice(2)}`;
 
 /** ot-text-unicode components -> GraphQL `TextOpInput` objects, one for one. */
 export function toOperationInput(op: TextOp): TextOpFields[] {
@@ -71,7 +77,7 @@ export class OtClient {
   #buffer: TextOp | null = null;
   readonly #newId: () => string;
 
-  constructor({ text, version, newClientEditId = () => globalThis.crypto.randomUUID() }: OtClientOptions) {
+  constructor({ text, version, newClientEditId = randomId }: OtClientOptions) {
     this.#text = text;
     this.#version = version;
     this.#newId = newClientEditId;

@@ -162,6 +162,27 @@ describe('documents over GraphQL', () => {
     expect(await readDocument(app.graphqlUrl, alice.token, documentId)).toEqual({ text: '> secret text', version: 1 });
   });
 
+  it('commits concurrent edits sent to two instances sharing Redis once each, as versions 1..N', async () => {
+    const redis = await startRedisServer();
+    onTestFinished(() => redis.stop());
+    const env = { EDIT_RATE: '1000', REDIS_URL: redis.url, REDIS_PREFIX: redis.newPrefix() };
+    const { app, alice, documentId } = await setup(env, '');
+    const other = await startTestApp(env);
+    const editors = await Promise.all(Array.from({ length: 6 }, (_, n) => user(`editor${n}`)));
+    // Every edit is written against version 0: all but one lose the compare-and-set at least once.
+    const responses = await Promise.all(
+      Array.from({ length: 30 }, (_, n) =>
+        editDocumentHttp((n % 2 ? other : app).graphqlUrl, editors[n % 6]!.token, documentId, 0, [{ insert: String.fromCodePoint(0x1f600 + n) }], `e${n}`),
+      ),
+    );
+    expect(responses.flatMap((r) => r.errors ?? [])).toEqual([]);
+    const versions = responses.map((r) => r.data!.editDocument.version).sort((a, b) => a - b);
+    expect(versions).toEqual(Array.from({ length: 30 }, (_, n) => n + 1));
+    const document = await readDocument(other.graphqlUrl, alice.token, documentId);
+    expect(document.version).toBe(30);
+    expect(new Set(document.text).size).toBe(30);
+  });
+
   it('answers UNAVAILABLE while Redis is down, and the edit is not committed (AOF on, checked after restart)', async () => {
     const redis = await startRedisServer({ durable: true });
     onTestFinished(() => redis.stop());
