@@ -6,6 +6,7 @@ import { createChat } from './chat/index.ts';
 import type { Logger } from './chat/logger.ts';
 import type { Config } from './config.ts';
 import { CHAT_DELIVERY_POLICY, createDeliveryEngine, type DeliveryPolicy } from './delivery/engine.ts';
+import { createDocuments } from './documents/index.ts';
 import { maskResult } from './graphql/errors.ts';
 import { createChatSchema } from './graphql/schema.ts';
 import { useSharedSubscriptionExecution } from './graphql/shared-execution.ts';
@@ -40,6 +41,7 @@ export interface AppOptions {
 export async function createApp(config: Readonly<Config>, logger: Logger, { directSubscriptions = true, deliveryPolicy = CHAT_DELIVERY_POLICY }: AppOptions = {}): Promise<App> {
   const adapters = await createAdapters(config, logger);
   const chat = createChat({ adapters, logger, typingTtlMs: config.typingTtlMs, maxReplaysPerUser: config.limits.maxReplaysPerUser });
+  const documents = createDocuments({ adapters, rooms: chat.rooms, maxChars: config.limits.docMaxChars });
   const verifier = await createTokenVerifier(config.auth);
   let deliveries = 0;
   // The WebSocket edge is built after the metrics and stats that read its size (and read it at once): bound below.
@@ -66,7 +68,7 @@ export async function createApp(config: Readonly<Config>, logger: Logger, { dire
   const delivery = createDeliveryEngine({ schema, mask: maskResult, policy: deliveryPolicy });
   const yoga = createYogaServer({
     schema,
-    context: { chat, stats },
+    context: { chat, stats, documents },
     verifier,
     logger,
     production: config.production,

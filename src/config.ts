@@ -15,6 +15,8 @@ export interface Config {
   limits: Limits;
   /** Messages kept per room. @default 10_000 */
   historyLimit: number;
+  /** Edits kept per document; an older baseVersion or afterVersion gets VERSION_TOO_OLD. @default 1_000 */
+  docHistoryLimit: number;
   /** A setTyping(true) without renewal ends after this. @default 5_000 */
   typingTtlMs: number;
   /** A dead instance's members are reported left within this. @default 3 x HEARTBEAT_INTERVAL_MS capped at 30 s */
@@ -45,6 +47,12 @@ export interface Limits {
   roomRate: number;
   /** setTyping per user per second (bucket size and refill per second); more gets RATE_LIMITED. @default 5 */
   typingRate: number;
+  /** editDocument and createDocument per user per second (bucket refill rate); more gets RATE_LIMITED. @default 20 */
+  editRate: number;
+  /** Bucket size for EDIT_RATE. @default 2 x EDIT_RATE */
+  editBurst: number;
+  /** Code points a collaborative document may hold; an edit or createDocument past it gets BAD_USER_INPUT. @default 1_000_000 */
+  docMaxChars: number;
   /** Frames per socket per second, pings included; more closes 1008. @default 100 */
   frameRate: number;
   /** @default 100 */
@@ -127,6 +135,7 @@ export function loadConfig(env: Env): Readonly<Config> {
   const production = env.NODE_ENV === 'production';
   const heartbeatIntervalMs = int('HEARTBEAT_INTERVAL_MS', 30_000, 10);
   const messageRate = int('MESSAGE_RATE', 10, 1);
+  const editRate = int('EDIT_RATE', 20, 1);
   const auth = loadAuth(text, production, problems);
 
   const redisUrl = text('REDIS_URL') ?? null;
@@ -148,6 +157,9 @@ export function loadConfig(env: Env): Readonly<Config> {
       messageBurst: int('MESSAGE_BURST', messageRate * 2, 1),
       roomRate: int('ROOM_RATE', 30, 1),
       typingRate: int('TYPING_RATE', 5, 1),
+      editRate,
+      editBurst: int('EDIT_BURST', editRate * 2, 1),
+      docMaxChars: int('DOC_MAX_CHARS', 1_000_000, 1),
       frameRate: int('FRAME_RATE', 100, 1),
       maxSubscriptionsPerConnection: int('MAX_SUBSCRIPTIONS_PER_CONNECTION', 100, 1),
       heartbeatIntervalMs,
@@ -170,6 +182,7 @@ export function loadConfig(env: Env): Readonly<Config> {
       },
     },
     historyLimit: int('HISTORY_LIMIT', 10_000, 1),
+    docHistoryLimit: int('DOC_HISTORY_LIMIT', 1_000, 1),
     typingTtlMs: int('TYPING_TTL_MS', 5_000, 10),
     presenceTtlMs: int('PRESENCE_TTL_MS', Math.min(3 * heartbeatIntervalMs, 30_000), 50),
     shutdownTimeoutMs: int('SHUTDOWN_TIMEOUT_MS', 10_000, 100),

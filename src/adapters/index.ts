@@ -1,11 +1,12 @@
 import type { Logger } from '../chat/logger.ts';
 import type { ChatAdapters } from '../chat/ports/index.ts';
 import type { Config } from '../config.ts';
+import type { DocumentAdapters } from '../documents/ports/index.ts';
 import { createLocalInstanceDirectory, type InstanceDirectory } from '../observability/instance-directory.ts';
 import { createMemoryAdapters } from './memory/index.ts';
 
-/** The chat ports plus the instance directory behind cluster-wide serverStats, chosen together. */
-export interface Adapters extends ChatAdapters {
+/** The chat and document ports plus the instance directory behind cluster-wide serverStats, chosen together. */
+export interface Adapters extends ChatAdapters, DocumentAdapters {
   instances: InstanceDirectory;
 }
 
@@ -18,6 +19,9 @@ export async function createAdapters(config: Config, logger: Logger): Promise<Ad
     messageBurst: config.limits.messageBurst,
     roomRate: config.limits.roomRate,
     typingRate: config.limits.typingRate,
+    editRate: config.limits.editRate,
+    editBurst: config.limits.editBurst,
+    docHistoryLimit: config.docHistoryLimit,
   };
   if (config.redisUrl) {
     const { createRedisAdapters } = await import('./redis/index.ts');

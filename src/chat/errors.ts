@@ -4,7 +4,9 @@ export type ChatErrorCode =
   | 'NOT_FOUND'
   | 'BAD_USER_INPUT'
   | 'RATE_LIMITED'
-  | 'UNAVAILABLE';
+  | 'UNAVAILABLE'
+  /** A document version older than the kept edit log (DOC_HISTORY_LIMIT): the client reloads the document. */
+  | 'VERSION_TOO_OLD';
 
 /** The one error type of the domain: `graphql/errors.ts` turns its code into `extensions.code`. */
 export class ChatError extends Error {

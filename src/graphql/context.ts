@@ -1,11 +1,14 @@
 import type { Chat } from '../chat/index.ts';
 import { ChatError } from '../chat/errors.ts';
 import type { Viewer } from '../chat/types.ts';
+import type { Documents } from '../documents/index.ts';
 import type { ServerStatsSnapshot } from './mappers.ts';
 
 /** What the server gives every operation, on every transport. */
 export interface ServerContext {
   chat: Chat;
+  /** Collaborative documents (issue 12). */
+  documents: Documents;
   /** The live operations dashboard's figures for this instance (or the cluster). */
   stats: { snapshot(): Promise<ServerStatsSnapshot> };
 }

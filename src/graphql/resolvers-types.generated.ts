@@ -2,6 +2,8 @@
 import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from 'graphql';
 import type { Room as RoomModel, Message as MessageModel, User as UserModel, Presence as PresenceModel, RoomEvent as RoomEventModel } from '../chat/types.ts';
 import type { MessageSentEvent, MemberJoinedEvent, MemberLeftEvent, TypingChangedEvent, ServerStatsSnapshot } from './mappers.ts';
+import type { DocumentState as DocumentModel, DocumentEdit as DocumentEditModel } from '../documents/types.ts';
+import type { TextOpFields as TextOpComponentModel } from '../documents/operation.ts';
 import type { GraphQLContext } from './context.ts';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -15,6 +17,30 @@ export type Scalars = {
   Float: { input: number; output: number; }
   /** An ISO-8601 UTC timestamp, e.g. 2026-11-25T21:04:42.000Z. */
   DateTime: { input: string; output: string | Date; }
+};
+
+/** A plain-text document of a room. */
+export type Document = {
+  __typename?: 'Document';
+  createdAt: Scalars['DateTime']['output'];
+  id: Scalars['ID']['output'];
+  roomId: Scalars['ID']['output'];
+  /** The text after edit number `version`. */
+  text: Scalars['String']['output'];
+  title: Scalars['String']['output'];
+  /** Edits committed so far: 0 as created, then 1, 2, 3, ... (one sequence per document, cluster-wide). */
+  version: Scalars['Int']['output'];
+};
+
+/** An edit as committed: `operation` applies to the text at `version - 1` (empty when the transform made it a no-op). */
+export type DocumentEdited = {
+  __typename?: 'DocumentEdited';
+  at: Scalars['DateTime']['output'];
+  author: User;
+  clientEditId?: Maybe<Scalars['ID']['output']>;
+  documentId: Scalars['ID']['output'];
+  operation: Array<TextOpComponent>;
+  version: Scalars['Int']['output'];
 };
 
 export type MemberJoined = {
@@ -49,11 +75,22 @@ export type MessageSent = {
 
 export type Mutation = {
   __typename?: 'Mutation';
+  /** In `roomId` (NOT_FOUND / FORBIDDEN as the room). Counts against EDIT_RATE; `text` up to DOC_MAX_CHARS. */
+  createDocument: Document;
   /**
    * Over ROOM_RATE a minute -> RATE_LIMITED. `members` (private rooms): at most 1000 ids, you included, each of
    * 1..128 characters, else BAD_USER_INPUT and nothing stored; duplicates are dropped.
    */
   createRoom: Room;
+  /**
+   * Transforms `operation` (written against the text at `baseVersion`) over every edit committed since, commits it as
+   * the next version and returns it in its committed form. Idempotent per author and document with `clientEditId`.
+   * BAD_USER_INPUT: invalid or no-op operation, past the end of the text, text over DOC_MAX_CHARS, `baseVersion`
+   * above the current one. VERSION_TOO_OLD: `baseVersion` older than the kept history (reload the document).
+   */
+  editDocument: DocumentEdited;
+  /** A selection from `anchor` to `head` at `version`: BAD_USER_INPUT for a negative position or a version above the current one. */
+  moveCursor: Scalars['Boolean']['output'];
   /** Idempotent per author and room when `clientMessageId` is given: a retry returns the stored message. */
   sendMessage: Message;
   /** typing: true expires by itself after a few seconds without renewal. Over TYPING_RATE a second -> RATE_LIMITED. */
@@ -61,10 +98,33 @@ export type Mutation = {
 };
 
 
+export type MutationCreateDocumentArgs = {
+  roomId: Scalars['ID']['input'];
+  text?: InputMaybe<Scalars['String']['input']>;
+  title: Scalars['String']['input'];
+};
+
+
 export type MutationCreateRoomArgs = {
   members?: InputMaybe<Array<Scalars['ID']['input']>>;
   name: Scalars['String']['input'];
   private?: InputMaybe<Scalars['Boolean']['input']>;
+};
+
+
+export type MutationEditDocumentArgs = {
+  baseVersion: Scalars['Int']['input'];
+  clientEditId?: InputMaybe<Scalars['ID']['input']>;
+  documentId: Scalars['ID']['input'];
+  operation: Array<TextOpInput>;
+};
+
+
+export type MutationMoveCursorArgs = {
+  anchor: Scalars['Int']['input'];
+  documentId: Scalars['ID']['input'];
+  head: Scalars['Int']['input'];
+  version: Scalars['Int']['input'];
 };
 
 
@@ -90,6 +150,8 @@ export type Presence = {
 
 export type Query = {
   __typename?: 'Query';
+  /** A document by id; null when it does not exist, FORBIDDEN when its room is private and the viewer is not a member. */
+  document?: Maybe<Document>;
   /** The authenticated user. */
   me: User;
   /** A room by id; null when it does not exist, FORBIDDEN when it is private and the viewer is not a member. */
@@ -99,6 +161,11 @@ export type Query = {
    * (0..500, else BAD_USER_INPUT), created before room `after` (an id from the previous page) when given.
    */
   rooms: Array<Room>;
+};
+
+
+export type QueryDocumentArgs = {
+  id: Scalars['ID']['input'];
 };
 
 
@@ -115,6 +182,8 @@ export type QueryRoomsArgs = {
 export type Room = {
   __typename?: 'Room';
   createdAt: Scalars['DateTime']['output'];
+  /** The room's collaborative documents, in creation order. */
+  documents: Array<Document>;
   id: Scalars['ID']['output'];
   /** Stored messages, oldest first: the `last` ones, or the `last` ones older than message `before`. */
   messages: Array<Message>;
@@ -154,6 +223,24 @@ export type Subscription = {
 export type SubscriptionRoomEventsArgs = {
   after?: InputMaybe<Scalars['ID']['input']>;
   roomId: Scalars['ID']['input'];
+};
+
+/** One component of a committed operation: exactly one field non-null. */
+export type TextOpComponent = {
+  __typename?: 'TextOpComponent';
+  delete?: Maybe<Scalars['Int']['output']>;
+  insert?: Maybe<Scalars['String']['output']>;
+  retain?: Maybe<Scalars['Int']['output']>;
+};
+
+/**
+ * One component of an operation, applied left to right to the text at `baseVersion`: exactly one field set.
+ * `retain: n` skips n characters, `insert: s` inserts s, `delete: n` removes n characters.
+ */
+export type TextOpInput = {
+  delete?: InputMaybe<Scalars['Int']['input']>;
+  insert?: InputMaybe<Scalars['String']['input']>;
+  retain?: InputMaybe<Scalars['Int']['input']>;
 };
 
 export type TypingChanged = {
@@ -245,6 +332,8 @@ export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = 
 export type ResolversTypes = {
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
+  Document: ResolverTypeWrapper<DocumentModel>;
+  DocumentEdited: ResolverTypeWrapper<DocumentEditModel>;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
@@ -260,6 +349,8 @@ export type ResolversTypes = {
   ServerStats: ResolverTypeWrapper<ServerStatsSnapshot>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  TextOpComponent: ResolverTypeWrapper<TextOpComponentModel>;
+  TextOpInput: TextOpInput;
   TypingChanged: ResolverTypeWrapper<TypingChangedEvent>;
   User: ResolverTypeWrapper<UserModel>;
 };
@@ -268,6 +359,8 @@ export type ResolversTypes = {
 export type ResolversParentTypes = {
   Boolean: Scalars['Boolean']['output'];
   DateTime: Scalars['DateTime']['output'];
+  Document: DocumentModel;
+  DocumentEdited: DocumentEditModel;
   Float: Scalars['Float']['output'];
   ID: Scalars['ID']['output'];
   Int: Scalars['Int']['output'];
@@ -283,6 +376,8 @@ export type ResolversParentTypes = {
   ServerStats: ServerStatsSnapshot;
   String: Scalars['String']['output'];
   Subscription: Record<PropertyKey, never>;
+  TextOpComponent: TextOpComponentModel;
+  TextOpInput: TextOpInput;
   TypingChanged: TypingChangedEvent;
   User: UserModel;
 };
@@ -290,6 +385,24 @@ export type ResolversParentTypes = {
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
   name: 'DateTime';
 }
+
+export type DocumentResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Document'] = ResolversParentTypes['Document']> = {
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  roomId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  text?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  title?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type DocumentEditedResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['DocumentEdited'] = ResolversParentTypes['DocumentEdited']> = {
+  at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  author?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
+  clientEditId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  documentId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  operation?: Resolver<Array<ResolversTypes['TextOpComponent']>, ParentType, ContextType>;
+  version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
 
 export type MemberJoinedResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['MemberJoined'] = ResolversParentTypes['MemberJoined']> = {
   at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
@@ -320,7 +433,10 @@ export type MessageSentResolvers<ContextType = GraphQLContext, ParentType extend
 };
 
 export type MutationResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
+  createDocument?: Resolver<ResolversTypes['Document'], ParentType, ContextType, RequireFields<MutationCreateDocumentArgs, 'roomId' | 'text' | 'title'>>;
   createRoom?: Resolver<ResolversTypes['Room'], ParentType, ContextType, RequireFields<MutationCreateRoomArgs, 'name' | 'private'>>;
+  editDocument?: Resolver<ResolversTypes['DocumentEdited'], ParentType, ContextType, RequireFields<MutationEditDocumentArgs, 'baseVersion' | 'documentId' | 'operation'>>;
+  moveCursor?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationMoveCursorArgs, 'anchor' | 'documentId' | 'head' | 'version'>>;
   sendMessage?: Resolver<ResolversTypes['Message'], ParentType, ContextType, RequireFields<MutationSendMessageArgs, 'body' | 'roomId'>>;
   setTyping?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationSetTypingArgs, 'roomId' | 'typing'>>;
 };
@@ -332,6 +448,7 @@ export type PresenceResolvers<ContextType = GraphQLContext, ParentType extends R
 };
 
 export type QueryResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
+  document?: Resolver<Maybe<ResolversTypes['Document']>, ParentType, ContextType, RequireFields<QueryDocumentArgs, 'id'>>;
   me?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
   room?: Resolver<Maybe<ResolversTypes['Room']>, ParentType, ContextType, RequireFields<QueryRoomArgs, 'id'>>;
   rooms?: Resolver<Array<ResolversTypes['Room']>, ParentType, ContextType, RequireFields<QueryRoomsArgs, 'first'>>;
@@ -339,6 +456,7 @@ export type QueryResolvers<ContextType = GraphQLContext, ParentType extends Reso
 
 export type RoomResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Room'] = ResolversParentTypes['Room']> = {
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  documents?: Resolver<Array<ResolversTypes['Document']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   messages?: Resolver<Array<ResolversTypes['Message']>, ParentType, ContextType, RequireFields<RoomMessagesArgs, 'last'>>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -364,6 +482,12 @@ export type SubscriptionResolvers<ContextType = GraphQLContext, ParentType exten
   serverStats?: SubscriptionResolver<ResolversTypes['ServerStats'], "serverStats", ParentType, ContextType>;
 };
 
+export type TextOpComponentResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['TextOpComponent'] = ResolversParentTypes['TextOpComponent']> = {
+  delete?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  insert?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  retain?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+};
+
 export type TypingChangedResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['TypingChanged'] = ResolversParentTypes['TypingChanged']> = {
   at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   roomId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
@@ -379,6 +503,8 @@ export type UserResolvers<ContextType = GraphQLContext, ParentType extends Resol
 
 export type Resolvers<ContextType = GraphQLContext> = {
   DateTime?: GraphQLScalarType;
+  Document?: DocumentResolvers<ContextType>;
+  DocumentEdited?: DocumentEditedResolvers<ContextType>;
   MemberJoined?: MemberJoinedResolvers<ContextType>;
   MemberLeft?: MemberLeftResolvers<ContextType>;
   Message?: MessageResolvers<ContextType>;
@@ -390,6 +516,7 @@ export type Resolvers<ContextType = GraphQLContext> = {
   RoomEvent?: RoomEventResolvers<ContextType>;
   ServerStats?: ServerStatsResolvers<ContextType>;
   Subscription?: SubscriptionResolvers<ContextType>;
+  TextOpComponent?: TextOpComponentResolvers<ContextType>;
   TypingChanged?: TypingChangedResolvers<ContextType>;
   User?: UserResolvers<ContextType>;
 };

@@ -1,5 +1,8 @@
 import type { Logger } from '../../chat/logger.ts';
 import type { ChatAdapters } from '../../chat/ports/index.ts';
+import type { DocumentAdapters } from '../../documents/ports/index.ts';
+import { createMemoryDocumentEventBus } from './document-event-bus.ts';
+import { createMemoryDocumentStore } from './document-store.ts';
 import { createMemoryEventBus } from './event-bus.ts';
 import { createMemoryMessageStore } from './message-store.ts';
 import { createMemoryPresenceStore } from './presence-store.ts';
@@ -15,12 +18,19 @@ export interface MemoryAdapterOptions {
   roomRate?: number;
   /** setTyping per user per second. @default 5 */
   typingRate?: number;
+  /** editDocument per user per second (bucket refill). @default 20 */
+  editRate?: number;
+  /** @default 2 x editRate */
+  editBurst?: number;
+  /** Edits kept per document. @default 1_000 */
+  docHistoryLimit?: number;
 }
 
-export function createMemoryAdapters(options: MemoryAdapterOptions): ChatAdapters {
-  const { roomRate = 30, typingRate = 5 } = options;
+export function createMemoryAdapters(options: MemoryAdapterOptions): ChatAdapters & DocumentAdapters {
+  const { roomRate = 30, typingRate = 5, editRate = 20, editBurst = editRate * 2, docHistoryLimit = 1_000 } = options;
   const bus = createMemoryEventBus(options.logger);
   const presence = createMemoryPresenceStore(bus);
+  const documentBus = createMemoryDocumentEventBus(options.logger);
   return {
     bus,
     messages: createMemoryMessageStore(bus, options.historyLimit),
@@ -29,10 +39,14 @@ export function createMemoryAdapters(options: MemoryAdapterOptions): ChatAdapter
     messageRate: createMemoryRateLimiter({ ratePerSecond: options.messageRate, burst: options.messageBurst }),
     roomRate: createMemoryRateLimiter({ ratePerSecond: roomRate / 60, burst: roomRate }),
     typingRate: createMemoryRateLimiter({ ratePerSecond: typingRate, burst: typingRate }),
+    documents: createMemoryDocumentStore(documentBus, docHistoryLimit),
+    documentBus,
+    editRate: createMemoryRateLimiter({ ratePerSecond: editRate, burst: editBurst }),
     ping: async () => true,
     async close() {
       await presence.close();
       await bus.close();
+      await documentBus.close();
     },
   };
 }

@@ -1,7 +1,10 @@
 import type { Logger } from '../../chat/logger.ts';
 import type { ChatAdapters } from '../../chat/ports/index.ts';
+import type { DocumentAdapters } from '../../documents/ports/index.ts';
 import type { InstanceDirectory } from '../../observability/instance-directory.ts';
 import { closeConnection, createRedisClock, createRedisConnection, waitReady } from './connections.ts';
+import { createRedisDocumentEventBus, documentEventSerializer } from './document-event-bus.ts';
+import { createRedisDocumentStore } from './document-store.ts';
 import { createRedisEventBus, roomEventSerializer } from './event-bus.ts';
 import { createHardenedRedisEventTarget } from './event-target.ts';
 import { createKeys } from './keys.ts';
@@ -20,6 +23,12 @@ export interface RedisAdapterOptions {
   roomRate?: number;
   /** setTyping per user per second. @default 5 */
   typingRate?: number;
+  /** editDocument per user per second (bucket refill). @default 20 */
+  editRate?: number;
+  /** @default 2 x editRate */
+  editBurst?: number;
+  /** Edits kept per document. @default 1_000 */
+  docHistoryLimit?: number;
   /** `redis://host:port/db` */
   url: string;
   /** Put in front of every key and channel name. */
@@ -40,7 +49,7 @@ export interface RedisAdapterOptions {
   pingTimeoutMs?: number;
 }
 
-export interface RedisAdapters extends ChatAdapters {
+export interface RedisAdapters extends ChatAdapters, DocumentAdapters {
   presence: RedisPresenceStore;
   /** Cluster-wide serverStats: not a chat port, so it sits beside them rather than in ChatAdapters. */
   instances: InstanceDirectory;
@@ -53,7 +62,7 @@ export interface RedisAdapters extends ChatAdapters {
  */
 export async function createRedisAdapters(options: RedisAdapterOptions): Promise<RedisAdapters> {
   const { logger, url, commandTimeoutMs = 2_000, connectTimeoutMs = 5_000, pingTimeoutMs = 1_000 } = options;
-  const { roomRate = 30, typingRate = 5 } = options;
+  const { roomRate = 30, typingRate = 5, editRate = 20, editBurst = editRate * 2, docHistoryLimit = 1_000 } = options;
   const keys = createKeys(options.prefix);
   const command = createRedisConnection('command', { url, logger, commandTimeoutMs });
   const subscriber = createRedisConnection('subscriber', { url, logger, commandTimeoutMs });
@@ -67,6 +76,20 @@ export async function createRedisAdapters(options: RedisAdapterOptions): Promise
     ...(options.subscribeTimeoutMs === undefined ? {} : { subscribeTimeoutMs: options.subscribeTimeoutMs }),
   });
   const bus = createRedisEventBus(target, keys, logger);
+  // Documents get a subscriber connection of their own: an event target parses every message of its connection
+  // with one serializer, and keeping document channels apart leaves the room machinery as it is.
+  const documentSubscriber = createRedisConnection('subscriber', { url, logger, commandTimeoutMs });
+  const documentBus = createRedisDocumentEventBus(
+    createHardenedRedisEventTarget<CustomEvent>({
+      publishClient: command,
+      subscribeClient: documentSubscriber,
+      logger,
+      serializer: documentEventSerializer,
+      ...(options.subscribeTimeoutMs === undefined ? {} : { subscribeTimeoutMs: options.subscribeTimeoutMs }),
+    }),
+    keys,
+    logger,
+  );
   const presence = createRedisPresenceStore({
     client: command,
     keys,
@@ -76,12 +99,12 @@ export async function createRedisAdapters(options: RedisAdapterOptions): Promise
     ...(options.presenceReapIntervalMs === undefined ? {} : { reapIntervalMs: options.presenceReapIntervalMs }),
   });
 
-  const ready = await Promise.all([waitReady(command, connectTimeoutMs), waitReady(subscriber, connectTimeoutMs)]);
+  const ready = await Promise.all([command, subscriber, documentSubscriber].map((connection) => waitReady(connection, connectTimeoutMs)));
   if (ready.includes(false)) logger.warn({ prefix: options.prefix }, 'Redis not reachable yet; retrying in the background');
   else await clock.sync();
 
   const ping = async (): Promise<boolean> => {
-    if (subscriber.status !== 'ready') return false;
+    if (subscriber.status !== 'ready' || documentSubscriber.status !== 'ready') return false;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<boolean>((resolve) => {
       timer = setTimeout(() => resolve(false), pingTimeoutMs);
@@ -103,13 +126,17 @@ export async function createRedisAdapters(options: RedisAdapterOptions): Promise
     messageRate: createRedisRateLimiter({ client: command, keys, name: 'message', ratePerSecond: options.messageRate, burst: options.messageBurst }),
     roomRate: createRedisRateLimiter({ client: command, keys, name: 'room', ratePerSecond: roomRate / 60, burst: roomRate }),
     typingRate: createRedisRateLimiter({ client: command, keys, name: 'typing', ratePerSecond: typingRate, burst: typingRate }),
+    documents: createRedisDocumentStore({ client: command, keys, logger, historyLimit: docHistoryLimit, clock, commandTimeoutMs }),
+    documentBus,
+    editRate: createRedisRateLimiter({ client: command, keys, name: 'edit', ratePerSecond: editRate, burst: editBurst }),
     ping,
     close() {
       closing ??= (async () => {
         clock.stop();
         await presence.close();
         await bus.close();
-        await Promise.all([closeConnection(subscriber), closeConnection(command)]);
+        await documentBus.close();
+        await Promise.all([closeConnection(subscriber), closeConnection(documentSubscriber), closeConnection(command)]);
       })();
       return closing;
     },

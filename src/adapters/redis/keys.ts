@@ -28,6 +28,14 @@ export function createKeys(prefix: string) {
     roomChannel: (roomId: string) => `${prefix}room-events:${roomId}`,
     /** What the presence reaper puts in front of a room id it reads from an expired entry to publish MemberLeft. */
     roomChannelPrefix: `${prefix}room-events:`,
+    /** A document's head: meta fields, `text` and `version`. */
+    document: (documentId: string) => `${prefix}doc:${documentId}`,
+    /** A document's edit log: zset, score version, member the edit's JSON (the same string its channel carries). */
+    documentEdits: (documentId: string) => `${prefix}doc-edits:${documentId}`,
+    documentIdempotency: (documentId: string) => `${prefix}doc-idem:${documentId}`,
+    documentIdempotencyByVersion: (documentId: string) => `${prefix}doc-idem-ver:${documentId}`,
+    roomDocuments: (roomId: string) => `${prefix}room-docs:${roomId}`,
+    documentChannel: (documentId: string) => `${prefix}doc-events:${documentId}`,
     /** serverStats: one expiring key per live instance, and the set naming them. */
     instance: (instanceId: string) => `${prefix}instance:${instanceId}`,
     instances: `${prefix}instances`,

@@ -1,11 +1,17 @@
 import type { Resolvers } from '../resolvers-types.generated.ts';
 import { DateTime } from '../scalars.ts';
+import { operation } from './DocumentEdited/operation.ts';
+import { createDocument } from './Mutation/createDocument.ts';
 import { createRoom } from './Mutation/createRoom.ts';
+import { editDocument } from './Mutation/editDocument.ts';
+import { moveCursor } from './Mutation/moveCursor.ts';
 import { sendMessage } from './Mutation/sendMessage.ts';
 import { setTyping } from './Mutation/setTyping.ts';
+import { document } from './Query/document.ts';
 import { me } from './Query/me.ts';
 import { room } from './Query/room.ts';
 import { rooms } from './Query/rooms.ts';
+import { documents } from './Room/documents.ts';
 import { messages } from './Room/messages.ts';
 import { online } from './Room/online.ts';
 import { resolveRoomEventType } from './RoomEvent/resolveType.ts';
@@ -15,9 +21,10 @@ import { serverStats } from './Subscription/serverStats.ts';
 // Types not listed here resolve their fields by name from the domain objects (their mappers).
 export const resolvers: Resolvers = {
   DateTime,
-  Query: { me, rooms, room },
-  Mutation: { createRoom, sendMessage, setTyping },
+  Query: { me, rooms, room, document },
+  Mutation: { createRoom, sendMessage, setTyping, createDocument, editDocument, moveCursor },
   Subscription: { roomEvents, serverStats },
-  Room: { online, messages },
+  Room: { online, messages, documents },
+  DocumentEdited: { operation },
   RoomEvent: { __resolveType: resolveRoomEventType },
 };
