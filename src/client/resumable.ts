@@ -23,6 +23,7 @@ const MAX_PLANS = 200;
  * Wraps a graphql-ws `Client` so that its own retries (on by default) lose nothing: every `roomEvents`
  * subscription re-sends `after: <last message it delivered>` when graphql-ws resubscribes after a reconnect,
  * and `documentEvents` `afterVersion: <last version>`; an event at or before that cursor (an overlap) is dropped.
+ * When graphql-ws itself gives up on a lost connection (see `isTransient`), the helper subscribes again, with backoff.
  *
  * graphql-ws re-sends the very payload object it was given on every retry (PITFALLS 26), so the helper gives it
  * one of its own and writes the cursor into that object's `variables` as events arrive. The app's document need not
@@ -54,20 +55,41 @@ export function resumable(client: Client, { getToken, clock = systemClock }: Res
     const start = variables[plan.variable];
     let last: Cursor | undefined = typeof start === 'string' || typeof start === 'number' ? start : undefined;
     const resumed: SubscribePayload = { ...payload, query: plan.query, variables };
-    return client.subscribe<Data, Extensions>(resumed, {
-      next(result) {
-        const cursor = plan.cursorOf(result.data);
-        if (cursor !== undefined) {
-          if (last !== undefined && plan.compare(cursor, last) <= 0) return;
-          last = cursor;
-          variables[plan.variable] = cursor;
-        }
-        plan.strip(result.data);
-        sink.next(result);
-      },
-      error: (error) => sink.error(error),
-      complete: () => sink.complete(),
-    });
+    let stopped = false;
+    let attempt = 0;
+    let retry: unknown;
+    let unsubscribe = () => {};
+    const open = () => {
+      unsubscribe = client.subscribe<Data, Extensions>(resumed, {
+        next(result) {
+          attempt = 0;
+          const cursor = plan.cursorOf(result.data);
+          if (cursor !== undefined) {
+            if (last !== undefined && plan.compare(cursor, last) <= 0) return;
+            last = cursor;
+            variables[plan.variable] = cursor;
+          }
+          plan.strip(result.data);
+          sink.next(result);
+        },
+        error(error) {
+          if (stopped) return;
+          if (!isTransient(error)) return sink.error(error);
+          // graphql-ws gave up (see isTransient): subscribe again with the same payload, whose cursor is current.
+          retry = clock.setTimeout(open, Math.min(1_000 * 2 ** attempt, 30_000) * (0.5 + Math.random() / 2));
+          attempt += 1;
+        },
+        complete: () => {
+          if (!stopped) sink.complete();
+        },
+      });
+    };
+    open();
+    return () => {
+      stopped = true;
+      clock.clearTimeout(retry);
+      unsubscribe();
+    };
   }
 
   const stopRefreshing = getToken ? refreshInBand(client, getToken, clock) : () => {};
@@ -146,6 +168,23 @@ function refreshInBand(client: Client, getToken: () => string | Promise<string>,
     socket += 1;
     timer.cancel();
   };
+}
+
+/** Close codes after which graphql-ws's client retries (PITFALLS 13), i.e. a network or server hiccup. */
+const TRANSIENT_CLOSE_CODES = new Set([1001, 1006, 1012, 1013, 1014]);
+
+/**
+ * Whether an operation's error is a lost connection rather than an answer. graphql-ws ends an operation on an
+ * `error` event (a refused connection, or an HTTP 502 from a proxy while the server restarts: its default
+ * `shouldRetry` accepts close events only) and when `retryAttempts` run out; the helper subscribes again after
+ * those. GraphQL errors (an array), auth (4403 after every retry) and fatal close codes reach the app.
+ */
+function isTransient(error: unknown): boolean {
+  if (Array.isArray(error)) return false;
+  if (typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'number' && 'reason' in error) {
+    return TRANSIENT_CLOSE_CODES.has(error.code);
+  }
+  return true;
 }
 
 /** graphql-ws's own `iterate`, over the wrapped `subscribe` (the client's would bypass the wrapper). */
