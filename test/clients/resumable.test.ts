@@ -11,6 +11,7 @@ import { gql } from '../utils/http-client.ts';
 import { startInstance } from '../utils/instance.ts';
 import { startNginx } from '../utils/nginx.ts';
 import { startRedisServer } from '../utils/redis-server.ts';
+import { startTestApp } from '../utils/test-app.ts';
 import { startTcpProxy } from '../utils/tcp-proxy.ts';
 import { signTestToken } from '../utils/tokens.ts';
 import { waitFor } from '../utils/wait.ts';
@@ -300,4 +301,59 @@ describe('resumable() with graphql-ws default retries', () => {
     expect([...messageKeys(apps[1] as App)].sort()).toEqual(['__typename', 'body', 'id', 'roomId', 'sentAt']);
     expect([...messageKeys(apps[2] as App)].sort()).toEqual(['body', 'id']);
   }, 240_000);
+
+  it('with getToken, a token that expires every 3 s loses no message (refreshed in band where the server has refreshToken)', async ({ expect }) => {
+    const server = await startTestApp();
+    const senderToken = await signTestToken({ sub: 'sender', name: 'Sender' });
+    const created = await gql<{ createRoom: { id: string } }>(server.graphqlUrl, 'mutation { createRoom(name: "tokens") { id } }', {}, senderToken);
+    const roomId = created.data?.createRoom.id as string;
+
+    const getToken = async () => {
+      return signTestToken({ sub: 'reader', name: 'Reader' }, { expiresIn: '3s' });
+    };
+    const inner = createClient({
+      url: server.wsUrl,
+      webSocketImpl: WebSocket,
+      connectionParams: async () => ({ authorization: `Bearer ${await getToken()}` }),
+    });
+    const app = newApp('graphql-ws', inner);
+    const closes: number[] = [];
+    inner.on('closed', (event) => closes.push((event as { code: number }).code));
+    const client = resumable(inner, { getToken });
+    const stop = client.subscribe<{ roomEvents: unknown }>(
+      { query: 'subscription($roomId: ID!) { roomEvents(roomId: $roomId) { __typename ... on MessageSent { message { body } } } }', variables: { roomId } },
+      {
+        next: ({ data }) => eventOf(app, data?.roomEvents),
+        error: (error) => eventOf(app, undefined, error),
+        complete: () => eventOf(app, undefined, 'complete'),
+      },
+    );
+    onTestFinished(async () => {
+      stop();
+      await disposed(client);
+    });
+    await waitFor(async () => {
+      const { room } = await read<{ room: { online: unknown[] } }>(server.graphqlUrl, 'query($id: ID!) { room(id: $id) { online { connections } } }', { id: roomId }, senderToken);
+      return room.online.length === 1;
+    }, 10_000, 'the reader subscribed');
+
+    const sender = startSender(server.graphqlUrl, roomId, senderToken);
+    onTestFinished(() => sender.stop());
+    // Four token lifetimes go by (the passage of time is what is tested): each token is either refreshed over the
+    // socket or, on a server without refreshToken, the socket is closed 4403 at its expiry and graphql-ws reconnects.
+    await delay(12_000);
+    await sender.stop();
+    const stored = await history(server.graphqlUrl, roomId, senderToken);
+    await waitFor(() => stored.every((body) => app.bodies.includes(body)), 30_000, 'every message delivered');
+
+    const probe = await gql(server.graphqlUrl, 'mutation($t: String!) { refreshToken(token: $t) { userId } }', { t: await getToken() }, senderToken);
+    const inBand = probe.errors === undefined;
+    console.log(`token every 3 s: refreshToken ${inBand ? 'served' : 'absent'}; sent ${stored.length}, received ${app.bodies.length}, connections ${app.connections}, closes ${closes.join(',') || 'none'}`);
+    expect(app.ended).toBeUndefined();
+    expect(app.bodies).toEqual(stored);
+    if (inBand) {
+      expect(closes).toEqual([]);
+      expect(app.connections).toBe(1);
+    }
+  }, 120_000);
 });
