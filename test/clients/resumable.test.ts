@@ -356,4 +356,29 @@ describe('resumable() with graphql-ws default retries', () => {
       expect(app.connections).toBe(1);
     }
   }, 120_000);
+
+  it('iterate() goes through the helper too: the added variable and selection are sent, the event comes back as asked', async ({ expect }) => {
+    const server = await startTestApp();
+    const token = await signTestToken({ sub: 'sender', name: 'Sender' });
+    const created = await gql<{ createRoom: { id: string } }>(server.graphqlUrl, 'mutation { createRoom(name: "iterate") { id } }', {}, token);
+    const roomId = created.data?.createRoom.id as string;
+    const client = resumable(createClient({ url: server.wsUrl, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${token}` } }));
+    onTestFinished(() => disposed(client));
+    const first = await gql<{ sendMessage: { id: string } }>(server.graphqlUrl, SEND, { roomId, body: 'before', id: 'i-1' }, token);
+    // A cursor the app already has: the helper continues from it, so only what follows arrives.
+    const events = client.iterate<{ roomEvents: unknown }>({
+      query: 'subscription($roomId: ID!, $after: ID) { roomEvents(roomId: $roomId, after: $after) { ... on MessageSent { message { body } } } }',
+      variables: { roomId, after: first.data?.sendMessage.id },
+    });
+    await waitFor(async () => {
+      const { room } = await read<{ room: { online: unknown[] } }>(server.graphqlUrl, 'query($id: ID!) { room(id: $id) { online { connections } } }', { id: roomId }, token);
+      return room.online.length === 1;
+    }, 10_000, 'subscribed');
+    await gql(server.graphqlUrl, SEND, { roomId, body: 'after', id: 'i-2' }, token);
+    let next = await events.next();
+    // Presence of the subscriber itself comes first (an empty selection on MemberJoined), then the message.
+    while (!next.done && JSON.stringify(next.value.data?.roomEvents) === '{}') next = await events.next();
+    expect(next.value).toEqual({ data: { roomEvents: { message: { body: 'after' } } } });
+    await events.return?.();
+  });
 });
