@@ -21,12 +21,14 @@ export function createMemoryAdapters(options: MemoryAdapterOptions): ChatAdapter
   const { roomRate = 30, typingRate = 5 } = options;
   const bus = createMemoryEventBus(options.logger);
   const presence = createMemoryPresenceStore(bus);
+  const rooms = createMemoryRoomStore();
+  const messageRate = createMemoryRateLimiter({ ratePerSecond: options.messageRate, burst: options.messageBurst });
   return {
     bus,
-    messages: createMemoryMessageStore(bus, options.historyLimit),
-    rooms: createMemoryRoomStore(),
+    messages: createMemoryMessageStore({ bus, rooms, limiter: messageRate, historyLimit: options.historyLimit }),
+    rooms,
     presence,
-    messageRate: createMemoryRateLimiter({ ratePerSecond: options.messageRate, burst: options.messageBurst }),
+    messageRate,
     roomRate: createMemoryRateLimiter({ ratePerSecond: roomRate / 60, burst: roomRate }),
     typingRate: createMemoryRateLimiter({ ratePerSecond: typingRate, burst: typingRate }),
     ping: async () => true,

@@ -1,7 +1,18 @@
 import { formatMessageId } from '../../chat/message-id.ts';
-import type { MessageStore, RoomEventBus } from '../../chat/ports/index.ts';
+import type { MessageStore, RoomEventBus, RoomStore } from '../../chat/ports/index.ts';
+import { canRead } from '../../chat/rooms.ts';
 import type { Message } from '../../chat/types.ts';
 import { clientMessageKey } from '../client-message-key.ts';
+import type { MemoryRateLimiter } from './rate-limiter.ts';
+
+export interface MemoryMessageStoreOptions {
+  bus: RoomEventBus;
+  /** Read for the access check of each append. */
+  rooms: RoomStore;
+  /** MESSAGE_RATE: the same buckets as `ChatAdapters.messageRate`. */
+  limiter: Pick<MemoryRateLimiter, 'takeNow'>;
+  historyLimit: number;
+}
 
 interface RoomLog {
   /** Oldest first; trimmed from the front past the history limit. */
@@ -22,7 +33,7 @@ function indexAfter(messages: readonly Message[], seq: number): number {
   return low;
 }
 
-export function createMemoryMessageStore(bus: RoomEventBus, historyLimit: number): MessageStore {
+export function createMemoryMessageStore({ bus, rooms, limiter, historyLimit }: MemoryMessageStoreOptions): MessageStore {
   const logs = new Map<string, RoomLog>();
   const logOf = (roomId: string): RoomLog => {
     let log = logs.get(roomId);
@@ -32,10 +43,16 @@ export function createMemoryMessageStore(bus: RoomEventBus, historyLimit: number
 
   return {
     async append({ roomId, author, body, sentAt, clientMessageId }) {
+      // The one await before the message is numbered: from the retry lookup to the publish below, nothing
+      // yields, so two racing retries cannot both store and numbering order is publish order.
+      const room = await rooms.get(roomId);
+      if (!room) return { status: 'no-room' };
+      if (!canRead(room, author.id)) return { status: 'forbidden' };
       const log = logOf(roomId);
       const idempotencyKey = clientMessageId === null ? null : clientMessageKey(author.id, clientMessageId);
       const stored = idempotencyKey === null ? undefined : log.byClientId.get(idempotencyKey);
-      if (stored) return { message: stored, created: false };
+      if (stored) return { status: 'duplicate', message: stored };
+      if (!limiter.takeNow(author.id)) return { status: 'rate-limited' };
 
       const seq = log.lastSeq + 1;
       const message: Message = { id: formatMessageId(roomId, seq), roomId, seq, author, body, sentAt, clientMessageId };
@@ -48,12 +65,8 @@ export function createMemoryMessageStore(bus: RoomEventBus, historyLimit: number
           if (old.clientMessageId !== null) log.byClientId.delete(clientMessageKey(old.author.id, old.clientMessageId));
         }
       }
-      // No await between numbering and publishing: that is what keeps publish order equal to seq order here.
       await bus.publish({ kind: 'message', roomId, message });
-      return { message, created: true };
-    },
-    async findByClientId(roomId, authorId, clientMessageId) {
-      return logs.get(roomId)?.byClientId.get(clientMessageKey(authorId, clientMessageId)) ?? null;
+      return { status: 'created', message };
     },
     async latest(roomId, limit, beforeSeq) {
       const messages = logs.get(roomId)?.messages ?? [];
