@@ -203,6 +203,27 @@ describe('MessageStore over Redis: UNAVAILABLE means nothing stored', () => {
     expect((await viaProxy!.messages.latest(room, 10)).map((m) => m.body)).toEqual(['before', 'reply lost']);
   });
 
+  it('sends no append into a Redis that stopped answering since the last one: a PING goes first, and UNAVAILABLE', async () => {
+    const server = await privateRedisServer();
+    const [node] = await redisCluster(server, 1, { commandTimeoutMs: 300 });
+    const room = await openRoom(node!);
+    await node!.messages.append(input(room, 'before'));
+    const appendsRun = async () => Number(/cmdstat_evalsha:calls=(\d+)/.exec(String(await server.command('INFO', 'commandstats')))?.[1] ?? 0);
+    const runsBefore = await appendsRun();
+    server.pause();
+    try {
+      await expect(within(node!.messages.append(input(room, 'sent, never answered')), 5_000)).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+      await expect(within(node!.messages.append(input(room, 'not sent')), 5_000)).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    } finally {
+      server.resume();
+    }
+    await waitFor(() => node!.ping(), 10_000, 'answering again');
+    // The first reached Redis (and was refused there, past its deadline); the second never left this process.
+    expect(await appendsRun()).toBe(runsBefore + 1);
+    expect((await node!.messages.append(input(room, 'after'))).status).toBe('created');
+    expect((await node!.messages.latest(room, 10)).map((m) => m.body)).toEqual(['before', 'after']);
+  });
+
   it('an append that a frozen Redis runs after we answered UNAVAILABLE stores and publishes nothing', async () => {
     const server = await privateRedisServer();
     const [a, b] = await redisCluster(server, 2, { commandTimeoutMs: 300 });

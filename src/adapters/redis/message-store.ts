@@ -63,10 +63,12 @@ export function createRedisMessageStore(options: RedisMessageStoreOptions): Mess
    * clientMessageId then settles it.
    */
   async function settle(roomId: string, field: string, deadline: number, cause: unknown): Promise<AppendResult> {
+    stalled = true;
     const giveUpAt = Date.now() + settleTimeoutMs;
     while (Date.now() < giveUpAt) {
       try {
         const seq = await client.hget(keys.idempotency(roomId), field);
+        stalled = false;
         if (seq !== null) {
           const message = await messageAt(roomId, seq);
           if (message) {
@@ -85,8 +87,25 @@ export function createRedisMessageStore(options: RedisMessageStoreOptions): Mess
     throw new ChatError('UNAVAILABLE', 'append: Redis unavailable; retry with the same clientMessageId', { cause });
   }
 
+  /**
+   * Set while an append's reply is missing and Redis has not answered since. The reads that used to precede the
+   * append (room, retry, rate) failed within one command timeout when Redis froze; the append alone waits far
+   * longer for its reply (above). So while stalled, a PING goes first: a message is not sent into a Redis that
+   * may run it after we stop waiting, and the answer is a prompt UNAVAILABLE with certainly nothing stored.
+   */
+  let stalled = false;
+  async function probe(): Promise<void> {
+    try {
+      await client.ping();
+      stalled = false;
+    } catch (error) {
+      throw new ChatError('UNAVAILABLE', 'append: Redis is not answering; nothing stored', { cause: error });
+    }
+  }
+
   return {
     async append(input) {
+      if (stalled) await probe();
       const { roomId, author, body, sentAt, clientMessageId } = input;
       const { head, tail } = encodeMessageTemplate(input);
       // Without a clientMessageId the append still gets a token of its own (SOH-prefixed, never a retry key): it is
