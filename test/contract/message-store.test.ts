@@ -158,6 +158,19 @@ describe.each(backends)('MessageStore contract: $name', (backend) => {
     expect([reused.status, stored(reused).seq]).toEqual(['created', 6]);
   });
 
+  it('keeps exactly the newest historyLimit messages, and their retry keys, however many were trimmed', async () => {
+    const [node] = await backend.cluster(1, { historyLimit: 5 });
+    const room = await openRoom(node!);
+    for (let n = 1; n <= 200; n++) await node!.messages.append(input(room, `m${n}`, { clientMessageId: `c${n}` }));
+    const seqs = (messages: { seq: number }[]) => messages.map((m) => m.seq);
+    expect(seqs(await node!.messages.latest(room, 10))).toEqual([196, 197, 198, 199, 200]);
+    expect(seqs(await node!.messages.latest(room, 2, 198))).toEqual([196, 197]);
+    expect(seqs(await node!.messages.after(room, 0, 10))).toEqual([196, 197, 198, 199, 200]);
+    expect(seqs(await node!.messages.after(room, 198, 10))).toEqual([199, 200]);
+    expect(await node!.messages.append(input(room, 'again', { clientMessageId: 'c196' }))).toMatchObject({ status: 'duplicate', message: { seq: 196 } });
+    expect(await node!.messages.append(input(room, 'again', { clientMessageId: 'c195' }))).toMatchObject({ status: 'created', message: { seq: 201 } });
+  });
+
   it('delivers concurrent appends from several nodes to subscribers in seq order (PITFALLS 6)', async () => {
     const nodes = await backend.cluster(3);
     const room = await openRoom(nodes[0]!);
