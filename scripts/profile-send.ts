@@ -217,7 +217,8 @@ async function startRedis(): Promise<{ port: number; child: ChildProcess; call(.
 
 /** Client-sent commands while MONITOR runs, by name; commands run inside Lua are tagged `[db lua]` and skipped. */
 function monitor(port: number) {
-  const cli = spawn('redis-cli', ['-p', String(port), 'MONITOR']);
+  // Line-buffered: block buffering into a pipe can hold the last lines (the end marker) back indefinitely.
+  const cli = spawn('stdbuf', ['-oL', 'redis-cli', '-p', String(port), 'MONITOR']);
   const counts = new Map<string, number>();
   let buffer = '';
   let sawEnd: () => void = () => undefined;
@@ -294,7 +295,7 @@ async function profile(root: string, mode: Mode, transport: Transport, load: Omi
         const counting = watch as ReturnType<typeof monitor> | null;
         if (counting && redis) {
           await redis.call('ECHO', 'profile-end');
-          await counting.ended;
+          await Promise.race([counting.ended, new Promise((_, fail) => setTimeout(() => fail(new Error('MONITOR end marker not seen')), 15_000))]);
           counting.stop();
           let total = 0;
           for (const [name, count] of counting.counts) {
@@ -306,7 +307,8 @@ async function profile(root: string, mode: Mode, transport: Transport, load: Omi
         resolveRun();
       })().catch(reject);
     });
-    child.once('exit', (code) => (code === 0 ? undefined : reject(new Error(`load generator exited ${code}`))));
+    // Resolved runs have settled already: a load generator gone before its last phase is a failure, whatever its code.
+    child.once('exit', (code) => reject(new Error(`load generator exited (${code}) before the run ended`)));
     child.send({ ...load, url, transport });
   });
   await once(child, 'exit');
@@ -317,11 +319,14 @@ async function profile(root: string, mode: Mode, transport: Transport, load: Omi
 
 async function main() {
   if (process.argv.includes('--client')) {
+    // The server side gave up (or was killed): nothing left to measure.
+    process.once('disconnect', () => process.exit(1));
     const [options] = (await once(process, 'message')) as [LoadOptions];
     await runLoad(options).catch((error: unknown) => {
       process.send?.({ type: 'failed', error: String(error) } satisfies ToParent);
       process.exitCode = 1;
     });
+    process.removeAllListeners('disconnect');
     process.disconnect();
     return;
   }
@@ -358,4 +363,7 @@ async function main() {
   process.exit(0);
 }
 
-await main();
+await main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
