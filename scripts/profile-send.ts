@@ -3,13 +3,16 @@
  * redis-server started here on a free port), sent over HTTP or over WebSocket, delivered to M subscribers per room.
  *
  *   node --import tsx scripts/profile-send.ts [--root DIR] [--mode memory|redis|both] [--transport http|ws|both]
- *        [--messages 5000] [--rooms 20] [--subscribers 5] [--window 4] [--runs 3]
+ *        [--messages 5000] [--rooms 20] [--subscribers 5] [--window 4] [--rate-http 0] [--rate-ws 0] [--runs 3]
  *
  * The app runs in this process and the load generator in a child process, so `process.cpuUsage()` deltas are the
  * server's CPU alone. Redis round trips are counted in a second, shorter phase with `redis-cli MONITOR` (commands
  * a client sent; those a Lua script ran are tagged `lua` and not counted), so MONITOR never slows the CPU phase.
  * `--root` points at another checkout (e.g. `git archive <commit> | tar -x -C /tmp/base` plus a node_modules
  * symlink) so before and after are measured by the same script on the same machine state.
+ * `--rate-http` / `--rate-ws`: messages per second offered in the measured phases (0: as fast as `--window`
+ * sends in flight per room allow). Compare before and after at a fixed rate: at saturation, CPU per message also
+ * measures how well each version batches (Redis's CPU per message is mostly wake-ups at low rates).
  * Prints one JSON line per (mode, transport, run) and a summary of medians.
  */
 import { type ChildProcess, fork, spawn } from 'node:child_process';
@@ -37,6 +40,8 @@ interface LoadOptions {
   rooms: number;
   subscribers: number;
   window: number;
+  /** Messages per second offered in the measured phases; 0: as fast as `window` sends in flight per room allow. */
+  rate: number;
 }
 type ToParent = { type: 'ready'; phase: string } | { type: 'done'; phase: string; ms: number; deliveries: number } | { type: 'failed'; error: string };
 type ToChild = { type: 'go' };
@@ -150,23 +155,37 @@ async function runLoad(options: LoadOptions): Promise<void> {
       if (deliveries >= expected) resolveDelivered();
     });
     const started = performance.now();
-    let next = 0;
-    const lane = async (room: number) => {
-      while (next < count) {
-        next += 1;
-        await sendOne(room, `message ${next} of the profile, a body of typical length`);
+    const body = (n: number) => `message ${n} of the profile, a body of typical length`;
+    if (rate > 0) {
+      // A fixed offered rate, rooms in turn: before and after do the same work per second, so CPU per message
+      // compares costs, not how well each batches under saturation.
+      const sends: Promise<void>[] = [];
+      while (sends.length < count) {
+        const due = Math.min(count, Math.floor(((performance.now() - started) * rate) / 1000) + 1);
+        while (sends.length < due) sends.push(sendOne(sends.length % options.rooms, body(sends.length)));
+        await new Promise((r) => setTimeout(r, 1));
       }
-    };
-    const lanes: Promise<void>[] = [];
-    for (let r = 0; r < options.rooms; r++) for (let w = 0; w < options.window; w++) lanes.push(lane(r));
-    await Promise.all(lanes);
+      await Promise.all(sends);
+    } else {
+      let next = 0;
+      const lane = async (room: number) => {
+        while (next < count) {
+          next += 1;
+          await sendOne(room, body(next));
+        }
+      };
+      const lanes: Promise<void>[] = [];
+      for (let r = 0; r < options.rooms; r++) for (let w = 0; w < options.window; w++) lanes.push(lane(r));
+      await Promise.all(lanes);
+    }
     const timeout = setTimeout(() => process.send?.({ type: 'failed', error: `deliveries stuck at ${deliveries - before}` } satisfies ToParent), 30_000);
     await delivered;
     clearTimeout(timeout);
     return { ms: performance.now() - started, deliveries: deliveries - before };
   };
 
-  // Every subscription live (a probe per room reaches every subscriber), then the JIT warm.
+  // Every subscription live (a probe per room reaches every subscriber), then the JIT warm (unpaced).
+  let rate = 0;
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
   while (live.size < subscribers.length) {
     await Promise.all(roomIds.map((_, room) => sendOne(room, 'probe')));
@@ -174,6 +193,7 @@ async function runLoad(options: LoadOptions): Promise<void> {
   }
   await sleep(200);
   await phase(Math.max(options.rooms * 20, 500));
+  rate = options.rate;
   const go = () => new Promise<void>((resolveGo) => process.once('message', (message: ToChild) => message.type === 'go' && resolveGo()));
   for (const [name, count] of [['cpu', options.messages], ['count', options.countMessages]] as const) {
     const started = go();
@@ -269,6 +289,7 @@ async function profile(root: string, mode: Mode, transport: Transport, load: Omi
   let cpuAt = process.cpuUsage();
   let redisCpuAt = 0;
   let watch: ReturnType<typeof monitor> | null = null;
+  let lastPhaseDone = false;
   await new Promise<void>((resolveRun, reject) => {
     child.on('message', (message: ToParent) => {
       void (async () => {
@@ -292,6 +313,7 @@ async function profile(root: string, mode: Mode, transport: Transport, load: Omi
           if (redis) results.redisCpuUsPerMessage = Math.round((((await redisCpu(redis.call)) - redisCpuAt) * 1e6) / load.messages);
           return;
         }
+        lastPhaseDone = true;
         const counting = watch as ReturnType<typeof monitor> | null;
         if (counting && redis) {
           await redis.call('ECHO', 'profile-end');
@@ -307,8 +329,8 @@ async function profile(root: string, mode: Mode, transport: Transport, load: Omi
         resolveRun();
       })().catch(reject);
     });
-    // Resolved runs have settled already: a load generator gone before its last phase is a failure, whatever its code.
-    child.once('exit', (code) => reject(new Error(`load generator exited (${code}) before the run ended`)));
+    // A load generator gone before its last phase is a failure, whatever its exit code.
+    child.once('exit', (code) => lastPhaseDone || reject(new Error(`load generator exited (${code}) before its last phase`)));
     child.send({ ...load, url, transport });
   });
   await once(child, 'exit');
@@ -341,15 +363,16 @@ async function main() {
     subscribers: Number(argv('subscribers', '5')),
     window: Number(argv('window', '4')),
   };
+  const rates = { http: Number(argv('rate-http', '0')), ws: Number(argv('rate-ws', '0')) };
   const runs = Number(argv('runs', '3'));
   const all: Array<{ key: string; result: Record<string, number> }> = [];
   for (let run = 0; run < runs; run++) {
     for (const mode of modes) {
       for (const transport of transports) {
-        const result = await profile(root, mode, transport, load);
+        const result = await profile(root, mode, transport, { ...load, rate: rates[transport] });
         const key = `${mode}/${transport}`;
         all.push({ key, result });
-        console.log(JSON.stringify({ root, run, key, ...load, ...result }));
+        console.log(JSON.stringify({ root, run, key, ...load, rate: rates[transport], ...result }));
       }
     }
   }
