@@ -4,21 +4,47 @@
  *   (b) through graphql-js `execute` on a pre-parsed document (resolvers, argument coercion, result completion),
  *   (c) through Yoga's envelop as the WebSocket edge runs it (`getEnveloped`, cached parse and validate, context
  *       factory, execute with every plugin of the app),
- * over the memory backend, N calls each, alternating, best of R rounds.
+ * over the memory backend (or a redis-server started here with --redis), N calls each, alternating, best of R
+ * rounds. `--root DIR` measures another checkout (as in profile-send.ts), for before/after.
  *
- *   node --import tsx scripts/profile-execute.ts [--calls 20000] [--rounds 5]
+ *   node --import tsx scripts/profile-execute.ts [--calls 20000] [--rounds 5] [--redis] [--root DIR]
  *
  * (c) minus (b) is what envelop and Yoga's plugins cost per call; (b) minus (a) is graphql-js's own execution.
  */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { execute, parse } from 'graphql';
-import { createMemoryAdapters } from '../src/adapters/memory/index.ts';
-import { createChat } from '../src/chat/index.ts';
-import { silentLogger } from '../src/chat/logger.ts';
 import type { Viewer } from '../src/chat/types.ts';
-import { createTokenVerifier } from '../src/auth/token-verifier.ts';
-import { useSharedSubscriptionExecution } from '../src/graphql/shared-execution.ts';
-import { useSubscriptionTokenExpiry } from '../src/graphql/subscription-expiry.ts';
-import { createYogaServer } from '../src/graphql/yoga.ts';
+
+const root = resolve(process.argv.includes('--root') ? (process.argv[process.argv.indexOf('--root') + 1] as string) : fileURLToPath(new URL('..', import.meta.url)));
+const load = <T>(path: string) => import(resolve(root, path)) as Promise<T>;
+const { createAdapters } = await load<typeof import('../src/adapters/index.ts')>('src/adapters/index.ts');
+const { createChat } = await load<typeof import('../src/chat/index.ts')>('src/chat/index.ts');
+const { silentLogger } = await load<typeof import('../src/chat/logger.ts')>('src/chat/logger.ts');
+const { loadConfig } = await load<typeof import('../src/config.ts')>('src/config.ts');
+const { createTokenVerifier } = await load<typeof import('../src/auth/token-verifier.ts')>('src/auth/token-verifier.ts');
+const { useSharedSubscriptionExecution } = await load<typeof import('../src/graphql/shared-execution.ts')>('src/graphql/shared-execution.ts');
+const { useSubscriptionTokenExpiry } = await load<typeof import('../src/graphql/subscription-expiry.ts')>('src/graphql/subscription-expiry.ts');
+const { createYogaServer } = await load<typeof import('../src/graphql/yoga.ts')>('src/graphql/yoga.ts');
+
+async function startRedis(): Promise<{ url: string; stop(): void }> {
+  const probe = createServer().listen(0, '127.0.0.1');
+  await once(probe, 'listening');
+  const { port } = probe.address() as { port: number };
+  probe.close();
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  process.once('exit', () => child.kill('SIGKILL'));
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const cli = spawn('redis-cli', ['-p', String(port), 'PING']);
+    const [code] = await once(cli, 'exit');
+    if (code === 0) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { url: `redis://127.0.0.1:${port}`, stop: () => child.kill('SIGKILL') };
+}
 
 const arg = (name: string, fallback: number) => {
   const at = process.argv.indexOf(`--${name}`);
@@ -29,13 +55,20 @@ const rounds = arg('rounds', 5);
 
 const SEND = 'mutation Send($roomId: ID!, $body: String!, $clientMessageId: ID) { sendMessage(roomId: $roomId, body: $body, clientMessageId: $clientMessageId) { id sentAt } }';
 
-const adapters = createMemoryAdapters({ logger: silentLogger, historyLimit: 10_000, messageRate: 1e9, messageBurst: 1e9 });
+const redis = process.argv.includes('--redis') ? await startRedis() : null;
+const config = loadConfig({
+  NODE_ENV: 'production',
+  JWT_SECRET: 'x'.repeat(32),
+  MESSAGE_RATE: '1000000000',
+  ...(redis ? { REDIS_URL: redis.url } : {}),
+});
+const adapters = await createAdapters(config, silentLogger);
 const chat = createChat({ adapters, logger: silentLogger });
 const viewer: Viewer = { id: 'alice', name: 'Alice', roles: [], expiresAt: Date.now() + 3_600_000 };
 const room = await chat.rooms.create(viewer, { name: 'profile' });
 const yoga = createYogaServer({
   context: { chat, stats: { snapshot: () => Promise.reject(new Error('unused')) } },
-  verifier: await createTokenVerifier({ kind: 'secret', secret: 'x'.repeat(32), devSecret: false }),
+  verifier: await createTokenVerifier(config.auth),
   logger: silentLogger,
   production: true,
   limits: { maxDepth: 10, maxAliases: 15, maxTokens: 1_000, maxDirectives: 50, maxCost: 5_000, introspection: false },
@@ -79,5 +112,7 @@ for (let round = 0; round < rounds; round++) {
     best[name] = Math.min(best[name] ?? Infinity, perCall);
   }
 }
-for (const [name, us] of Object.entries(best)) console.log(`${name.padEnd(34)} ${us.toFixed(1)} µs CPU per call (best of ${rounds} x ${calls})`);
+const backend = redis ? 'redis' : 'memory';
+for (const [name, us] of Object.entries(best)) console.log(`${backend} ${root} | ${name.padEnd(34)} ${us.toFixed(1)} µs CPU per call (best of ${rounds} x ${calls})`);
 await chat.close();
+redis?.stop();
