@@ -94,6 +94,9 @@ export function createRedisMessageStore(options: RedisMessageStoreOptions): Mess
    * may run it after we stop waiting, and the answer is a prompt UNAVAILABLE with certainly nothing stored.
    */
   let stalled = false;
+  /** One random prefix per store, then a counter: unique across instances and restarts, no random bytes per message. */
+  const ownTokens = `\u0001${randomBytes(12).toString('base64url')}:`;
+  let appends = 0;
   async function probe(): Promise<void> {
     try {
       await client.ping();
@@ -110,7 +113,7 @@ export function createRedisMessageStore(options: RedisMessageStoreOptions): Mess
       const { head, tail } = encodeMessageTemplate(input);
       // Without a clientMessageId the append still gets a token of its own (SOH-prefixed, never a retry key): it is
       // how a lost reply is settled below.
-      const field = clientMessageId === null ? `\u0001${randomBytes(9).toString('base64url')}` : clientMessageKey(author.id, clientMessageId);
+      const field = clientMessageId === null ? `${ownTokens}${(appends += 1).toString(36)}` : clientMessageKey(author.id, clientMessageId);
       const deadline = Math.floor(clock.now() + commandTimeoutMs / 2);
       let reply: unknown;
       try {

@@ -42,12 +42,10 @@ local function lists(json, needle)
   return false
 end
 
+local now = now_ms()
 local deadline = tonumber(ARGV[6])
-if deadline > 0 then
-  local now = redis.call('TIME')
-  if tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) > deadline then
-    return {-1}
-  end
+if deadline > 0 and math.floor(now) > deadline then
+  return {-1}
 end
 
 local room = redis.call('HMGET', KEYS[5], 'private', 'createdBy', 'members')
@@ -69,7 +67,7 @@ if ARGV[11] == '1' then
   end
 end
 
-if take_token(KEYS[6], tonumber(ARGV[9]), tonumber(ARGV[10])) == 0 then
+if take_token(KEYS[6], tonumber(ARGV[9]), tonumber(ARGV[10]), now) == 0 then
   return {-4}
 end
 

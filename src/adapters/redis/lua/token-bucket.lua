@@ -1,9 +1,13 @@
--- take_token(key, rate, burst): the token bucket shared by every instance, included by the scripts that spend
--- one (take-token, append-message) so a limit has one definition. Redis's own clock is used so instances with
--- skewed clocks agree. Returns 1 when a token was taken, 0 when the bucket is empty (nothing taken).
-local function take_token(key, rate, burst)
+-- now_ms(): Redis's own clock in milliseconds (with a fraction), so instances with skewed clocks agree.
+-- take_token(key, rate, burst, now): the token bucket shared by every instance, included by the scripts that
+-- spend one (take-token, append-message) so a limit has one definition; `now` from now_ms().
+-- Returns 1 when a token was taken, 0 when the bucket is empty (nothing taken).
+local function now_ms()
   local time = redis.call('TIME')
-  local now = tonumber(time[1]) * 1000 + tonumber(time[2]) / 1000
+  return tonumber(time[1]) * 1000 + tonumber(time[2]) / 1000
+end
+
+local function take_token(key, rate, burst, now)
   local bucket = redis.call('HMGET', key, 'tokens', 'at')
   local tokens = tonumber(bucket[1]) or burst
   local at = tonumber(bucket[2]) or now
