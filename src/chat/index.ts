@@ -22,7 +22,7 @@ export function createChat({ adapters, logger, typingTtlMs, maxReplaysPerUser }:
   const counters = createChatCounters();
   const rooms = createRoomService({ store: adapters.rooms, limiter: adapters.roomRate });
   const typing = createTypingService({ bus: adapters.bus, rooms, limiter: adapters.typingRate, logger, ...(typingTtlMs ? { ttlMs: typingTtlMs } : {}) });
-  const messages = createMessageService({ store: adapters.messages, rooms, typing, limiter: adapters.messageRate, counters });
+  const messages = createMessageService({ store: adapters.messages, typing, counters });
   const presence = createPresenceService({ store: adapters.presence, logger });
   const hubs = createRoomHubs({ bus: adapters.bus, store: adapters.messages, logger, counters });
   const roomEvents = createRoomEventService({ rooms, store: adapters.messages, hubs, presence, logger, ...(maxReplaysPerUser ? { maxReplaysPerUser } : {}) });

@@ -1,8 +1,7 @@
 import type { ChatCounters } from './counters.ts';
 import { ChatError } from './errors.ts';
 import { parseMessageSeq } from './message-id.ts';
-import type { MessageStore, RateLimiter } from './ports/index.ts';
-import type { RoomService } from './rooms.ts';
+import type { MessageStore } from './ports/index.ts';
 import type { TypingService } from './typing.ts';
 import type { Message, Room, Viewer } from './types.ts';
 
@@ -13,10 +12,9 @@ export interface SendMessageInput {
 }
 
 export interface MessageServiceOptions {
+  /** Checks access, answers retries and spends MESSAGE_RATE in the same step as it stores (`append`). */
   store: MessageStore;
-  rooms: RoomService;
   typing: TypingService;
-  limiter: RateLimiter;
   counters: ChatCounters;
   /** Max characters after trim. @default 4_000 */
   maxBodyLength?: number;
@@ -26,9 +24,7 @@ export interface MessageServiceOptions {
 
 export function createMessageService({
   store,
-  rooms,
   typing,
-  limiter,
   counters,
   maxBodyLength = 4_000,
   maxPage = 500,
@@ -43,25 +39,29 @@ export function createMessageService({
       if (clientMessageId !== null && (clientMessageId.length === 0 || clientMessageId.length > 128)) {
         throw new ChatError('BAD_USER_INPUT', 'clientMessageId must be 1..128 characters');
       }
-      await rooms.require(viewer, input.roomId);
-      // A retry is answered before rate limiting: a client resending after a lost reply must get its message back.
-      if (clientMessageId !== null) {
-        const stored = await store.findByClientId(input.roomId, viewer.id, clientMessageId);
-        if (stored) return stored;
-      }
-      if (!(await limiter.take(viewer.id))) {
-        throw new ChatError('RATE_LIMITED', 'too many messages; slow down');
-      }
-      const { message, created } = await store.append({
+      // Access, retry, rate and store in one step of the store (one Redis round trip), in that order: a client
+      // resending after a lost reply gets its message back even at the rate limit, and spends no token.
+      const result = await store.append({
         roomId: input.roomId,
         author: { id: viewer.id, name: viewer.name },
         body,
         sentAt: new Date().toISOString(),
         clientMessageId,
       });
-      if (created) counters.messagesIn += 1;
-      typing.stopAfterMessage(input.roomId, viewer);
-      return message;
+      switch (result.status) {
+        case 'created':
+          counters.messagesIn += 1;
+          typing.stopAfterMessage(input.roomId, viewer);
+          return result.message;
+        case 'duplicate':
+          return result.message;
+        case 'no-room':
+          throw new ChatError('NOT_FOUND', `room ${input.roomId} does not exist`);
+        case 'forbidden':
+          throw new ChatError('FORBIDDEN', 'this room is private');
+        case 'rate-limited':
+          throw new ChatError('RATE_LIMITED', 'too many messages; slow down');
+      }
     },
 
     /** The newest `last` messages (older than `before` when given), oldest first. */

@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { ROOM_EVENTS, SEND_MESSAGE, createRoom, eventsOf, history, messageIds, send, sendHttp, user } from '../utils/chat.ts';
 import { errorCodes, gql, type GraphQLResponse } from '../utils/http-client.ts';
+import { useRedis } from '../utils/redis-server.ts';
 import { startTestApp } from '../utils/test-app.ts';
 import { connectAuthed, type RawClient } from '../utils/ws-client.ts';
 
 const HIGH_RATE = { MESSAGE_RATE: '1000', MESSAGE_BURST: '1000' };
+const redis = useRedis();
 
 /** sendMessage as a mutation on an open socket; resolves with the single result payload once `complete` arrives. */
 async function sendOverSocket(
@@ -243,5 +245,29 @@ describe('MESSAGE_RATE', () => {
     // The limit is per user: bob is not slowed down by alice.
     expect((await sendHttp(app.graphqlUrl, bob.token, roomId, 'bob')).errors).toBeUndefined();
     expect((await history(app.graphqlUrl, alice.token, roomId)).map((m) => m.body)).toEqual(['one', 'two', 'bob']);
+  });
+});
+
+describe.each([
+  { backend: 'memory', env: (): Record<string, string> => ({}) },
+  { backend: 'redis', env: (): Record<string, string> => ({ REDIS_URL: redis().url, REDIS_PREFIX: redis().newPrefix() }) },
+])('sendMessage checks in one step of the store ($backend): access, retry, rate', ({ env }) => {
+  it('answers NOT_FOUND and FORBIDDEN without spending a token, RATE_LIMITED past the burst, a retry its stored message', async () => {
+    const app = await startTestApp({ ...env(), MESSAGE_RATE: '1', MESSAGE_BURST: '2' });
+    const [alice, carol] = await Promise.all([user('alice'), user('carol')]);
+    const secret = await createRoom(app.graphqlUrl, alice.token, { private: true, members: ['bob'] });
+    const open = await createRoom(app.graphqlUrl, alice.token);
+    expect(errorCodes(await sendHttp(app.graphqlUrl, carol.token, 'r_nope', 'hi', 'c1'))).toEqual(['NOT_FOUND']);
+    for (let n = 0; n < 3; n++) expect(errorCodes(await sendHttp(app.graphqlUrl, carol.token, secret, 'let me in', 'c1'))).toEqual(['FORBIDDEN']);
+
+    // Carol's two tokens are both still there; the third message finds the bucket empty (1 refill a second).
+    const first = await send(app.graphqlUrl, carol.token, open, 'one', 'c1');
+    await send(app.graphqlUrl, carol.token, open, 'two');
+    expect(errorCodes(await sendHttp(app.graphqlUrl, carol.token, open, 'three', 'c3'))).toEqual(['RATE_LIMITED']);
+    const retry = await sendHttp(app.graphqlUrl, carol.token, open, 'one again', 'c1');
+    expect(errorCodes(retry)).toEqual([]);
+    expect(retry.data?.sendMessage).toEqual(first);
+    expect((await history(app.graphqlUrl, alice.token, open)).map((m) => m.body)).toEqual(['one', 'two']);
+    expect(await history(app.graphqlUrl, alice.token, secret)).toEqual([]);
   });
 });

@@ -31,12 +31,14 @@ export function createMemoryAdapters(options: MemoryAdapterOptions): ChatAdapter
   const bus = createMemoryEventBus(options.logger);
   const presence = createMemoryPresenceStore(bus);
   const documentBus = createMemoryDocumentEventBus(options.logger);
+  const rooms = createMemoryRoomStore();
+  const messageRate = createMemoryRateLimiter({ ratePerSecond: options.messageRate, burst: options.messageBurst });
   return {
     bus,
-    messages: createMemoryMessageStore(bus, options.historyLimit),
-    rooms: createMemoryRoomStore(),
+    messages: createMemoryMessageStore({ bus, rooms, limiter: messageRate, historyLimit: options.historyLimit }),
+    rooms,
     presence,
-    messageRate: createMemoryRateLimiter({ ratePerSecond: options.messageRate, burst: options.messageBurst }),
+    messageRate,
     roomRate: createMemoryRateLimiter({ ratePerSecond: roomRate / 60, burst: roomRate }),
     typingRate: createMemoryRateLimiter({ ratePerSecond: typingRate, burst: typingRate }),
     documents: createMemoryDocumentStore(documentBus, docHistoryLimit),

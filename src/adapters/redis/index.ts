@@ -9,7 +9,7 @@ import { createRedisEventBus, roomEventSerializer } from './event-bus.ts';
 import { createHardenedRedisEventTarget } from './event-target.ts';
 import { createKeys } from './keys.ts';
 import { createRedisInstanceDirectory } from './instance-directory.ts';
-import { createRedisMessageStore } from './message-store.ts';
+import { createRedisMessageStore, MESSAGE_LIMIT } from './message-store.ts';
 import { createRedisPresenceStore, type RedisPresenceStore } from './presence-store.ts';
 import { createRedisRateLimiter } from './rate-limiter.ts';
 import { createRedisRoomStore } from './room-store.ts';
@@ -116,14 +116,15 @@ export async function createRedisAdapters(options: RedisAdapterOptions): Promise
     }
   };
 
+  const messageRate = { ratePerSecond: options.messageRate, burst: options.messageBurst };
   let closing: Promise<void> | undefined;
   return {
     bus,
-    messages: createRedisMessageStore({ client: command, keys, logger, historyLimit: options.historyLimit, clock, commandTimeoutMs }),
+    messages: createRedisMessageStore({ client: command, keys, logger, historyLimit: options.historyLimit, rate: messageRate, clock, commandTimeoutMs }),
     rooms: createRedisRoomStore(command, keys, logger),
     presence,
     instances: createRedisInstanceDirectory({ client: command, keys }),
-    messageRate: createRedisRateLimiter({ client: command, keys, name: 'message', ratePerSecond: options.messageRate, burst: options.messageBurst }),
+    messageRate: createRedisRateLimiter({ client: command, keys, name: MESSAGE_LIMIT, ...messageRate }),
     roomRate: createRedisRateLimiter({ client: command, keys, name: 'room', ratePerSecond: roomRate / 60, burst: roomRate }),
     typingRate: createRedisRateLimiter({ client: command, keys, name: 'typing', ratePerSecond: typingRate, burst: typingRate }),
     documents: createRedisDocumentStore({ client: command, keys, logger, historyLimit: docHistoryLimit, clock, commandTimeoutMs }),

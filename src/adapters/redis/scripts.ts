@@ -15,13 +15,23 @@ export interface LuaScript {
   run(keys: readonly string[], args: ReadonlyArray<string | number>, options?: LuaScriptRunOptions): Promise<unknown>;
 }
 
+// lua/ sits beside this module in src/ and, copied by scripts/build.mjs, beside dist/adapters/redis/scripts.js.
+const readLua = (name: string): string => readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8');
+
+/**
+ * The script's source with each `--#include <name>` line replaced by `lua/<name>.lua`: EVAL has no modules, and
+ * a rule two scripts apply (the token bucket) must have one definition.
+ */
+export function luaSource(name: string): string {
+  return readLua(name).replace(/^--#include ([\w-]+)$/gm, (_line, included: string) => readLua(included));
+}
+
 /**
  * EVALSHA, falling back to EVAL on NOSCRIPT (a restarted Redis has an empty script cache). NOSCRIPT means the
  * script did not run, so the fallback can never execute a script twice.
  */
 export function loadLuaScript(client: Redis, name: string): LuaScript {
-  // lua/ sits beside this module in src/ and, copied by scripts/build.mjs, beside dist/adapters/redis/scripts.js.
-  const source = readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8');
+  const source = luaSource(name);
   const sha = createHash('sha1').update(source).digest('hex');
   const call = (command: 'evalsha' | 'eval', script: string, keys: readonly string[], args: ReadonlyArray<string | number>, replyTimeoutMs?: number) => {
     if (replyTimeoutMs === undefined) {
