@@ -12,13 +12,13 @@ const VENDOR_PREFIX = '/demo/vendor/';
 
 const require = createRequire(import.meta.url);
 
-/** Every file under `dir` whose name ends with `extension`, by its path relative to `dir` in URL form. */
-function listFiles(dir: string, extension: string, recursive: boolean): Map<string, string> {
-  const files = new Map<string, string>();
-  for (const entry of readdirSync(dir, { withFileTypes: true, recursive })) {
-    if (!entry.isFile() || !entry.name.endsWith(extension)) continue;
-    const path = join(entry.parentPath, entry.name);
-    files.set(relative(dir, path).split(sep).join('/'), path);
+/** Every file under `dir` whose name ends with `extension`, by its path relative to `root` in URL form. */
+function listFiles(dir: string, extension: string, recursive: boolean, root = dir, files = new Map<string, string>()): Map<string, string> {
+  // A walk of our own: `readdirSync`'s `recursive` and `Dirent.parentPath` are missing from early Node 20 releases.
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory() && recursive) listFiles(path, extension, recursive, root, files);
+    else if (entry.isFile() && entry.name.endsWith(extension)) files.set(relative(root, path).split(sep).join('/'), path);
   }
   return files;
 }
