@@ -1,3 +1,4 @@
+import type { TokenVerifier } from '../auth/token-verifier.ts';
 import type { Chat } from '../chat/index.ts';
 import { ChatError } from '../chat/errors.ts';
 import type { Viewer } from '../chat/types.ts';
@@ -13,9 +14,26 @@ export interface ServerContext {
   stats: { snapshot(): Promise<ServerStatsSnapshot> };
 }
 
+/**
+ * What a WebSocket operation may change about the socket it runs on: implemented by the WebSocket edge and handed
+ * to each of its operations, so a resolver changes the connection's state without knowing `ws` or graphql-ws.
+ */
+export interface SocketSessionControl {
+  /**
+   * Gives the socket a later token of the same user (in-band refresh): operations started from now on run as
+   * `viewer`, and the socket is closed 4403 at `viewer.expiresAt` instead of the old token's expiry. False, and
+   * nothing changed, when `viewer` is another user or the socket is already closing.
+   */
+  replaceViewer(viewer: Viewer): boolean;
+}
+
 export interface GraphQLContext extends ServerContext {
   /** null when the request carried no valid token. */
   viewer: Viewer | null;
+  /** Verifies a token as connection_init and the Authorization header are verified (`refreshToken`). */
+  tokens: TokenVerifier;
+  /** The socket of a WebSocket operation (graphql-ws's own loop); absent over HTTP and SSE. */
+  session?: SocketSessionControl;
 }
 
 export function requireViewer(ctx: GraphQLContext): Viewer {

@@ -91,6 +91,14 @@ export type Mutation = {
   editDocument: DocumentEdited;
   /** A selection from `anchor` to `head` at `version`: BAD_USER_INPUT for a negative position or a version above the current one. */
   moveCursor: Scalars['Boolean']['output'];
+  /**
+   * Verifies `token` exactly as connection_init and the Authorization header are verified (a bad, badly signed or
+   * expired token -> UNAUTHENTICATED). Over WebSocket it then becomes the socket's token: the token's `sub` must be
+   * the socket's user (else FORBIDDEN), operations started from now on run as it, and the socket is closed 4403 at
+   * its `exp` instead of the old token's. On any error the socket keeps its old token. Over HTTP or SSE it only
+   * verifies (there is no connection to extend); no Authorization header is needed.
+   */
+  refreshToken: TokenInfo;
   /** Idempotent per author and room when `clientMessageId` is given: a retry returns the stored message. */
   sendMessage: Message;
   /** typing: true expires by itself after a few seconds without renewal. Over TYPING_RATE a second -> RATE_LIMITED. */
@@ -125,6 +133,11 @@ export type MutationMoveCursorArgs = {
   documentId: Scalars['ID']['input'];
   head: Scalars['Int']['input'];
   version: Scalars['Int']['input'];
+};
+
+
+export type MutationRefreshTokenArgs = {
+  token: Scalars['String']['input'];
 };
 
 
@@ -243,6 +256,13 @@ export type TextOpInput = {
   retain?: InputMaybe<Scalars['Int']['input']>;
 };
 
+/** What a verified token says: whose it is and until when it is good. */
+export type TokenInfo = {
+  __typename?: 'TokenInfo';
+  expiresAt: Scalars['DateTime']['output'];
+  userId: Scalars['ID']['output'];
+};
+
 export type TypingChanged = {
   __typename?: 'TypingChanged';
   at: Scalars['DateTime']['output'];
@@ -351,6 +371,7 @@ export type ResolversTypes = {
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
   TextOpComponent: ResolverTypeWrapper<TextOpComponentModel>;
   TextOpInput: TextOpInput;
+  TokenInfo: ResolverTypeWrapper<TokenInfo>;
   TypingChanged: ResolverTypeWrapper<TypingChangedEvent>;
   User: ResolverTypeWrapper<UserModel>;
 };
@@ -378,6 +399,7 @@ export type ResolversParentTypes = {
   Subscription: Record<PropertyKey, never>;
   TextOpComponent: TextOpComponentModel;
   TextOpInput: TextOpInput;
+  TokenInfo: TokenInfo;
   TypingChanged: TypingChangedEvent;
   User: UserModel;
 };
@@ -437,6 +459,7 @@ export type MutationResolvers<ContextType = GraphQLContext, ParentType extends R
   createRoom?: Resolver<ResolversTypes['Room'], ParentType, ContextType, RequireFields<MutationCreateRoomArgs, 'name' | 'private'>>;
   editDocument?: Resolver<ResolversTypes['DocumentEdited'], ParentType, ContextType, RequireFields<MutationEditDocumentArgs, 'baseVersion' | 'documentId' | 'operation'>>;
   moveCursor?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationMoveCursorArgs, 'anchor' | 'documentId' | 'head' | 'version'>>;
+  refreshToken?: Resolver<ResolversTypes['TokenInfo'], ParentType, ContextType, RequireFields<MutationRefreshTokenArgs, 'token'>>;
   sendMessage?: Resolver<ResolversTypes['Message'], ParentType, ContextType, RequireFields<MutationSendMessageArgs, 'body' | 'roomId'>>;
   setTyping?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationSetTypingArgs, 'roomId' | 'typing'>>;
 };
@@ -488,6 +511,11 @@ export type TextOpComponentResolvers<ContextType = GraphQLContext, ParentType ex
   retain?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
 };
 
+export type TokenInfoResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['TokenInfo'] = ResolversParentTypes['TokenInfo']> = {
+  expiresAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  userId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+};
+
 export type TypingChangedResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['TypingChanged'] = ResolversParentTypes['TypingChanged']> = {
   at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   roomId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
@@ -517,6 +545,7 @@ export type Resolvers<ContextType = GraphQLContext> = {
   ServerStats?: ServerStatsResolvers<ContextType>;
   Subscription?: SubscriptionResolvers<ContextType>;
   TextOpComponent?: TextOpComponentResolvers<ContextType>;
+  TokenInfo?: TokenInfoResolvers<ContextType>;
   TypingChanged?: TypingChangedResolvers<ContextType>;
   User?: UserResolvers<ContextType>;
 };

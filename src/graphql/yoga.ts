@@ -4,7 +4,7 @@ import { isChatError } from '../chat/errors.ts';
 import type { TokenVerifier } from '../auth/token-verifier.ts';
 import type { Logger } from '../chat/logger.ts';
 import type { Viewer } from '../chat/types.ts';
-import type { GraphQLContext, ServerContext } from './context.ts';
+import type { GraphQLContext, ServerContext, SocketSessionControl } from './context.ts';
 import { maskError } from './errors.ts';
 import { useSubscriptionRootDirectivesRule } from './subscription-root-rule.ts';
 import { createGraphQLLimitPlugins, type GraphQLLimitOptions } from './limits.ts';
@@ -42,7 +42,7 @@ const yogaLog = (args: unknown[]) => {
 
 export function createYogaServer({ schema, context, verifier, logger, production, plugins = [], limits, maxRequestBodyBytes }: YogaOptions) {
   if (!production) void loadGraphiQL();
-  return createYoga<ServerContext & { viewer?: Viewer | null }, GraphQLContext>({
+  return createYoga<ServerContext & { viewer?: Viewer | null; session?: SocketSessionControl }, GraphQLContext>({
     schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
@@ -75,10 +75,11 @@ export function createYogaServer({ schema, context, verifier, logger, production
     multipart: false,
     plugins: [...createGraphQLLimitPlugins(limits), useSubscriptionRootDirectivesRule, operationLog(logger), ...plugins, useRequestBodyLimit(maxRequestBodyBytes)],
     async context(initial): Promise<GraphQLContext> {
-      // WebSocket operations arrive with the viewer of their connection_init; HTTP and SSE carry a header.
-      if (initial.viewer !== undefined) return { ...context, viewer: initial.viewer };
+      // WebSocket operations arrive with the viewer of their connection_init (and their socket's `session`, which
+      // Yoga keeps from the initial context); HTTP and SSE carry a header.
+      if (initial.viewer !== undefined) return { ...context, tokens: verifier, viewer: initial.viewer };
       const result = await verifier.verify(initial.request?.headers.get('authorization') ?? undefined);
-      return { ...context, viewer: result.ok ? result.viewer : null };
+      return { ...context, tokens: verifier, viewer: result.ok ? result.viewer : null };
     },
   });
 }

@@ -150,6 +150,9 @@ export function attachWebSocket({
       initFailures.recordFailure(connection.remoteAddress);
       hooks.onInitRefused?.();
     },
+    tokenReplaced: (connection) => {
+      if (connection.viewer) deadlines.expireAt(connection, connection.viewer.expiresAt);
+    },
   };
 
   // One close listener for every socket (the socket is `this`), like the others in `SessionTable`.

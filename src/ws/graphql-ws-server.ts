@@ -85,7 +85,7 @@ export function createGraphQLWsServer({
           }),
         ];
       }
-      const operation = parseOperation(yoga, connection.viewer, payload);
+      const operation = parseOperation(yoga, connection.viewer, payload, undefined, session);
       if (!('enveloped' in operation)) return operation;
       logger.debug(
         { connectionId: connection.id, userId: connection.viewer?.id, operationId: id, operationName: payload.operationName },

@@ -2,6 +2,7 @@ import { GraphQLError, type DocumentNode, type ExecutionArgs } from 'graphql';
 import type { SubscribePayload } from 'graphql-ws';
 import type { Viewer } from '../chat/types.ts';
 import type { DirectTarget } from '../delivery/engine.ts';
+import type { SocketSessionControl } from '../graphql/context.ts';
 import type { YogaServer } from '../graphql/yoga.ts';
 
 export type Enveloped = ReturnType<YogaServer['getEnveloped']>;
@@ -29,14 +30,23 @@ function forSocket(error: GraphQLError): GraphQLError {
  * A WebSocket operation through Yoga's envelop (its parser and validation caches, the query limits, and later
  * its context and plugins), as Yoga documents it for graphql-ws. A small initial context, not Yoga's recipe of
  * spreading graphql-ws's context and the request into it: a subscriber's context may live as long as it does.
+ * `session`: the socket's capabilities (`refreshToken`), for graphql-ws's own operations; shared subscriptions on
+ * the direct path get none (their execution context is nobody's).
  */
 export function parseOperation(
   yoga: YogaServer,
   viewer: Viewer | null,
   payload: SubscribePayload,
   directDelivery?: DirectTarget,
+  session?: SocketSessionControl,
 ): ParsedOperation | readonly GraphQLError[] {
-  const enveloped = yoga.getEnveloped({ params: payload, viewer, transport: 'ws' as const, ...(directDelivery ? { directDelivery } : {}) });
+  const enveloped = yoga.getEnveloped({
+    params: payload,
+    viewer,
+    transport: 'ws' as const,
+    ...(directDelivery ? { directDelivery } : {}),
+    ...(session ? { session } : {}),
+  });
   try {
     const document = enveloped.parse(payload.query);
     const errors = enveloped.validate(enveloped.schema, document);

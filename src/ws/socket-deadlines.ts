@@ -17,7 +17,7 @@ const closeDirectly = ({ socket }: Connection, code: number, reason: string) => 
  *   own `connectionInitWaitTimeout` would (that one is disabled in `graphql-ws-server.ts`: it arms a timer per socket
  *   and keeps it referenced for the socket's whole life);
  * - `token-expiry`: an acknowledged socket is closed 4403 when its token expires, so the client refreshes the token
- *   and reconnects;
+ *   and reconnects; a token refreshed in band (`refreshToken`) moves this deadline to its own expiry;
  * - `close-grace`: a socket the server closed is terminated when its peer has not answered the close frame in time
  *   (counted from when the frame could be read: a slow consumer's close frame waits behind its unread data).
  * A socket has one at a time: the first ends when connection_init arrives, before any token is known, and once the
@@ -52,7 +52,10 @@ export class SocketDeadlines {
     if (connection.deadlineFor === 'connection-init') this.#clear(connection);
   }
 
-  /** Closes the socket 4403 at `expiresAt` (epoch ms), or now if that has passed. */
+  /**
+   * Closes the socket 4403 at `expiresAt` (epoch ms), or now if that has passed. Called again (an in-band refresh),
+   * it moves the socket's deadline, earlier or later: the socket's token is the one it was last given.
+   */
   expireAt(connection: Connection, expiresAt: number): void {
     // A socket already closing needs no deadline, and one already closed would sit in the heap until its expiry.
     if (!isOpen(connection)) return;

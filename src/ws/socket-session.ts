@@ -1,6 +1,8 @@
 import type { WebSocket as GraphQLWsSocket } from 'graphql-ws';
 import type { RawData, WebSocket } from 'ws';
 import type { Logger } from '../chat/logger.ts';
+import type { Viewer } from '../chat/types.ts';
+import type { SocketSessionControl } from '../graphql/context.ts';
 import { clipCloseReason, CloseCode } from './close-codes.ts';
 import type { Connection } from './connection-registry.ts';
 import type { ProtocolContext } from './types.ts';
@@ -38,6 +40,8 @@ export interface SessionEnvironment {
   onFrameRateExceeded(): void;
   /** graphql-ws refused connection_init (4403 before ack). */
   onInitRefused(connection: Connection): void;
+  /** The socket took a later token in band (`refreshToken`): its 4403 deadline moves to the new expiry. */
+  tokenReplaced(connection: Connection): void;
 }
 
 /** A Buffer is sent as a binary frame unless told otherwise; graphql-transport-ws frames are text. */
@@ -51,7 +55,7 @@ const isUnexpectedMessageType = (error: unknown) =>
  * rate, slow consumer) and the one closing path. A class with the ws listeners shared by every socket (see
  * `SessionTable`): an idle subscribed socket should cost its fields, not a dozen closures.
  */
-export class SocketSession implements GraphQLWsSocket {
+export class SocketSession implements GraphQLWsSocket, SocketSessionControl {
   handle: ((data: string) => Promise<void>) | null = null;
   /** graphql-ws's close handler (what `makeServer().opened` returns). */
   closed: ((code: number, reason: string) => Promise<void>) | null = null;
@@ -143,6 +147,20 @@ export class SocketSession implements GraphQLWsSocket {
     env.logger.warn(this.ids(), 'slow consumer; closing 1013');
     env.onSlowConsumer();
     this.closeSocket(CloseCode.TryAgainLater, 'Too slow: reconnect and resume with `after`');
+  }
+
+  /**
+   * In-band token refresh: the operations the socket starts from now on read `connection.viewer`, and the one
+   * deadline the socket has moves. Operations already running keep the viewer they started with (shared
+   * subscriptions have none).
+   */
+  replaceViewer(viewer: Viewer): boolean {
+    const { connection } = this;
+    if (!this.isOpen || connection.viewer?.id !== viewer.id) return false;
+    connection.viewer = viewer;
+    this.env.tokenReplaced(connection);
+    this.env.logger.info({ ...this.ids(), expiresAt: new Date(viewer.expiresAt).toISOString() }, 'token refreshed in band');
+    return true;
   }
 
   /** graphql-ws's way to close the socket (4403 on a refused init, 4409, 4400, 4429...). */

@@ -1,5 +1,7 @@
 import type { Page } from 'playwright-core';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { send } from '../utils/chat.ts';
+import { startRedisServer } from '../utils/redis-server.ts';
 import { startTestApp } from '../utils/test-app.ts';
 import { launchChromium, offline, screenshotPath } from './chromium.ts';
 
@@ -59,4 +61,64 @@ describe('demo chat page at /', () => {
 
     expect(leaked.flat()).toEqual([]);
   });
+
+  it('loses nothing across a server restart: what was sent meanwhile appears once, in order', async () => {
+    const redis = await startRedisServer();
+    const prefix = redis.newPrefix();
+    onTestFinished(async () => {
+      await redis.deleteKeys(prefix).catch(() => undefined);
+      await redis.stop();
+    });
+    // Two instances of one cluster: the page's, which restarts, and another one that Bob writes to meanwhile.
+    const env = { JWT_SECRET: '', REDIS_URL: redis.url, REDIS_PREFIX: prefix };
+    const [pageServer, other] = await Promise.all([startTestApp(env), startTestApp(env)]);
+    const browser = await launchChromium();
+    const alice = await (await browser.newContext({ viewport: { width: 1100, height: 560 } })).newPage();
+    const leaked = await offline(alice);
+    const pageErrors: string[] = [];
+    alice.on('pageerror', (error) => pageErrors.push(error.message));
+
+    await signIn(alice, pageServer.url, 'Alice');
+    await alice.locator('#room-name').fill('restart');
+    await alice.locator('#room-name').press('Enter');
+    await alice.locator('#room-title', { hasText: '# restart' }).waitFor({ timeout: STEP_MS });
+    await alice.locator('#body').fill('before the restart');
+    await alice.locator('#body').press('Enter');
+    await alice.locator('#messages li', { hasText: 'before the restart' }).waitFor({ timeout: STEP_MS });
+
+    const bob = (await (await fetch(`${other.url}/dev/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'Bob' }),
+    })).json()) as { token: string };
+    const roomId = await alice.locator('#rooms button', { hasText: '# restart' }).getAttribute('data-room-id');
+    expect(roomId).toEqual(expect.any(String));
+    // Subscribed (present) before the restart: its stream is live, so what follows is a resumption, not a first load.
+    await send(other.graphqlUrl, bob.token, roomId as string, 'live before the restart');
+    await alice.locator('#messages li', { hasText: 'live before the restart' }).waitFor({ timeout: STEP_MS });
+
+    // The page's server goes away (1001): the page cannot connect anywhere while Bob writes to the other instance.
+    await pageServer.stop();
+    await alice.locator('#status', { hasText: /connecting/ }).waitFor({ timeout: STEP_MS });
+    const away = ['away 1', 'away 2', 'away 3', 'away 4', 'away 5'];
+    for (const body of away) await send(other.graphqlUrl, bob.token, roomId as string, body);
+    expect(await alice.locator('#status').innerText()).not.toBe('online');
+
+    // Back on the same port: graphql-ws reconnects, the helper resumes after the last message the page showed.
+    await startTestApp({ ...env, PORT: String(pageServer.port) });
+    await alice.locator('#status', { hasText: 'online' }).waitFor({ timeout: 30_000 });
+    await send(other.graphqlUrl, bob.token, roomId as string, 'after the restart');
+    await alice.locator('#messages li', { hasText: 'after the restart' }).waitFor({ timeout: STEP_MS });
+    await alice.screenshot({ path: screenshotPath('demo-after-restart.png') });
+
+    expect(await alice.locator('#messages li .body').allInnerTexts()).toEqual([
+      'before the restart',
+      'live before the restart',
+      ...away,
+      'after the restart',
+    ]);
+    expect(pageErrors).toEqual([]);
+    expect(leaked).toEqual([]);
+  });
 });
+

@@ -57,6 +57,15 @@ describe('POST /dev/token (the demo page login)', () => {
     expect(await page.text()).toContain('<script type="module" src="/demo/chat.js">');
     const script = await fetch(`${app.url}/demo/chat.js`, { signal: AbortSignal.timeout(5_000) });
     expect(script.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
-    expect(await script.text()).toContain('graphql-transport-ws');
+    expect(await script.text()).toContain("import { resumable } from '/demo/client/resumable.js';");
+    // What it imports comes from this origin too: the helper as JavaScript, and the packages' own ES module builds.
+    expect(page.headers.get('content-security-policy')).toMatch(/script-src 'self' 'sha256-[\w+/=]+';/);
+    for (const path of ['/demo/client/resumable.js', '/demo/vendor/graphql/index.mjs', '/demo/vendor/graphql-ws/client.js']) {
+      const module = await fetch(`${app.url}${path}`, { signal: AbortSignal.timeout(5_000) });
+      expect(module.status, path).toBe(200);
+      expect(module.headers.get('content-type'), path).toBe('text/javascript; charset=utf-8');
+      expect(await module.text(), path).toMatch(/^(import|export|\/\*\*|\/\/)/m);
+    }
+    expect((await fetch(`${app.url}/demo/vendor/graphql/package.json`, { signal: AbortSignal.timeout(5_000) })).status).not.toBe(200);
   });
 });

@@ -5,6 +5,7 @@ import { createDocument } from './Mutation/createDocument.ts';
 import { createRoom } from './Mutation/createRoom.ts';
 import { editDocument } from './Mutation/editDocument.ts';
 import { moveCursor } from './Mutation/moveCursor.ts';
+import { refreshToken } from './Mutation/refreshToken.ts';
 import { sendMessage } from './Mutation/sendMessage.ts';
 import { setTyping } from './Mutation/setTyping.ts';
 import { document } from './Query/document.ts';
@@ -22,7 +23,7 @@ import { serverStats } from './Subscription/serverStats.ts';
 export const resolvers: Resolvers = {
   DateTime,
   Query: { me, rooms, room, document },
-  Mutation: { createRoom, sendMessage, setTyping, createDocument, editDocument, moveCursor },
+  Mutation: { createRoom, sendMessage, setTyping, createDocument, editDocument, moveCursor, refreshToken },
   Subscription: { roomEvents, serverStats },
   Room: { online, messages, documents },
   DocumentEdited: { operation },

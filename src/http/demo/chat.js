@@ -1,6 +1,10 @@
-// The demo chat: plain browser JavaScript, no build step, no dependency. Queries and mutations go over HTTP
-// POST; roomEvents over a hand-written graphql-transport-ws client (the protocol is six message types:
-// https://github.com/enisdenjo/graphql-ws/blob/master/PROTOCOL.md).
+// The demo chat: plain browser JavaScript, no build step. Queries and mutations go over HTTP POST; roomEvents over
+// graphql-ws's own client wrapped in `resumable()` (this package's `./client` export, as an app would use it): with
+// graphql-ws's retries on, a reconnect (a server restart, a dropped network) resumes the room from the last message
+// shown, and the token is refreshed in band (`refreshToken`) before it expires, so the socket is never closed for it.
+// Both are served from this origin (`browser-modules.ts`; `graphql-ws` is mapped by the import map in index.html).
+import { createClient } from 'graphql-ws';
+import { resumable } from '/demo/client/resumable.js';
 
 const GRAPHQL = '/graphql';
 const WS_URL = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${GRAPHQL}`;
@@ -8,8 +12,8 @@ const WS_URL = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.ho
 const TYPING_RENEW_MS = 2_000;
 /** No key for this long: tell the others we stopped. */
 const TYPING_IDLE_MS = 3_000;
-/** Close codes after which a reconnect cannot help (CONTRACT: close codes in short). */
-const FATAL_CLOSES = new Set([1008, 1009, 4400, 4500]);
+/** Longest wait between two reconnection attempts. */
+const MAX_RETRY_WAIT_MS = 10_000;
 
 const $ = (id) => document.getElementById(id);
 
@@ -65,63 +69,66 @@ async function request(query, variables = {}, retried = false) {
   return result.data;
 }
 
-/** One socket per page; resubscribes the open room with `after` whenever it has to reconnect. */
+/**
+ * One graphql-ws client per page, connected at sign-in. graphql-ws retries on its own (forever here, backing off up
+ * to MAX_RETRY_WAIT_MS); graphql-ws itself stops on the codes after which a retry cannot help (1008, 1009, 4400, 4500).
+ * `getToken` mints a fresh dev token: used for each connection_init and for each in-band refresh.
+ */
 function createSocket() {
-  let socket = null;
-  let subscriptionId = null;
-  let counter = 0;
-  let attempt = 0;
-  let reconnectTimer = null;
+  let client = null;
+  let roomSubscription = null;
 
-  const send = (message) => socket?.readyState === WebSocket.OPEN && socket.send(JSON.stringify(message));
-
-  function subscribeRoom() {
-    if (!state.room || !socket || socket.readyState !== WebSocket.OPEN || !socket.acked) return;
-    if (subscriptionId) send({ id: subscriptionId, type: 'complete' });
-    subscriptionId = `room-${++counter}`;
-    const variables = { roomId: state.room.id, ...(state.lastMessageId ? { after: state.lastMessageId } : {}) };
-    send({ id: subscriptionId, type: 'subscribe', payload: { query: ROOM_EVENTS, variables } });
+  async function getToken() {
+    await fetchToken().catch(() => undefined);
+    return state.token;
   }
 
   function connect() {
-    setStatus('connecting…');
-    const current = new WebSocket(WS_URL, 'graphql-transport-ws');
-    socket = current;
-    current.onopen = () => send({ type: 'connection_init', payload: { authorization: `Bearer ${state.token}` } });
-    current.onmessage = (event) => {
-      const message = JSON.parse(event.data);
-      if (message.type === 'connection_ack') {
-        current.acked = true;
-        attempt = 0;
-        setStatus('online');
-        subscriptionId = null;
-        subscribeRoom();
-      } else if (message.type === 'ping') {
-        send({ type: 'pong' });
-      } else if (message.type === 'next' && message.id === subscriptionId) {
-        onRoomEvent(message.payload.data?.roomEvents);
-      } else if (message.type === 'error' && message.id === subscriptionId) {
-        showError(message.payload.map((e) => e.message).join('; '));
-      }
-    };
-    current.onclose = async (event) => {
-      if (socket !== current) return;
-      socket = null;
-      if (FATAL_CLOSES.has(event.code)) return setStatus(`disconnected (${event.code} ${event.reason})`);
-      setStatus('reconnecting…');
-      // 4403: the token expired or was refused; a fresh one is one request away.
-      if (event.code === 4403) await fetchToken().catch(() => undefined);
-      const delay = Math.min(500 * 2 ** attempt++, 10_000) * (0.5 + Math.random() / 2);
-      reconnectTimer = setTimeout(connect, delay);
-    };
+    const inner = createClient({
+      url: WS_URL,
+      lazy: false,
+      retryAttempts: Infinity,
+      retryWait: (retries) =>
+        new Promise((resolve) => setTimeout(resolve, Math.min(500 * 2 ** retries, MAX_RETRY_WAIT_MS) * (0.5 + Math.random() / 2))),
+      connectionParams: async () => ({ authorization: `Bearer ${await getToken()}` }),
+      onNonLazyError: (error) => setStatus(`disconnected${error?.code ? ` (${error.code} ${error.reason})` : ''}`),
+    });
+    inner.on('connecting', (isRetry) => setStatus(isRetry ? 'reconnecting…' : 'connecting…'));
+    inner.on('connected', (_socket, _payload, wasRetry) => {
+      setStatus('online');
+      // Presence is not replayed: who came and went while the page was away is read again.
+      if (wasRetry && state.room) reloadOnline(state.room.id).catch(() => undefined);
+    });
+    inner.on('closed', () => setStatus('reconnecting…'));
+    client = resumable(inner, { getToken });
+  }
+
+  /** The open room's events: from the newest message shown on, then resumed by the helper after every reconnect. */
+  function subscribeRoom() {
+    roomSubscription?.();
+    roomSubscription = null;
+    if (!state.room || !client) return;
+    const roomId = state.room.id;
+    const variables = { roomId, ...(state.lastMessageId ? { after: state.lastMessageId } : {}) };
+    roomSubscription = client.subscribe(
+      { query: ROOM_EVENTS, variables },
+      {
+        next: ({ data, errors }) => {
+          if (errors?.length) showError(errors.map((e) => e.message).join('; '));
+          if (state.room?.id === roomId) onRoomEvent(data?.roomEvents);
+        },
+        error: (error) => showError(Array.isArray(error) ? error.map((e) => e.message).join('; ') : `subscription ended (${error?.code ?? error})`),
+        complete: () => undefined,
+      },
+    );
   }
 
   return {
     connect,
     subscribeRoom,
     close() {
-      clearTimeout(reconnectTimer);
-      socket?.close(1000, 'bye');
+      roomSubscription?.();
+      client?.dispose();
     },
   };
 }
@@ -221,6 +228,13 @@ async function loadRooms() {
       return item;
     }),
   );
+}
+
+async function reloadOnline(roomId) {
+  const data = await request('query Online($id: ID!) { room(id: $id) { online { user { id name } } } }', { id: roomId });
+  if (state.room?.id !== roomId) return;
+  state.online = new Map((data.room?.online ?? []).map((p) => [p.user.id, p.user.name]));
+  renderOnline();
 }
 
 async function openRoom(room) {
