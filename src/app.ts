@@ -17,6 +17,8 @@ import { createDevTokenRoute } from './http/dev-token.ts';
 import { createEventStreamAccounting } from './http/event-streams.ts';
 import { createRequestHandler } from './http/routes.ts';
 import { createMetrics } from './observability/metrics.ts';
+import { createDashboard } from './observability/dashboard.ts';
+import { createRoomActivity } from './observability/room-activity.ts';
 import { createServerStats } from './observability/server-stats.ts';
 import { attachWebSocket } from './ws/attach.ts';
 import { CloseCode } from './ws/close-codes.ts';
@@ -40,7 +42,8 @@ export interface AppOptions {
 /** The composition root: adapters -> chat -> delivery -> yoga -> http -> ws. The only file that knows them all. */
 export async function createApp(config: Readonly<Config>, logger: Logger, { directSubscriptions = true, deliveryPolicy = CHAT_DELIVERY_POLICY }: AppOptions = {}): Promise<App> {
   const adapters = await createAdapters(config, logger);
-  const chat = createChat({ adapters, logger, typingTtlMs: config.typingTtlMs, maxReplaysPerUser: config.limits.maxReplaysPerUser });
+  const roomActivity = createRoomActivity({ idleMs: config.dashboard.roomIdleMs, maxRooms: config.dashboard.roomsPerInstance });
+  const chat = createChat({ adapters, logger, typingTtlMs: config.typingTtlMs, maxReplaysPerUser: config.limits.maxReplaysPerUser, activity: roomActivity.observer });
   const documents = createDocuments({ adapters, rooms: chat.rooms, maxChars: config.limits.docMaxChars });
   const verifier = await createTokenVerifier(config.auth);
   let deliveries = 0;
@@ -55,7 +58,8 @@ export async function createApp(config: Readonly<Config>, logger: Logger, { dire
     deliveries: () => deliveries,
   };
   const metrics = createMetrics(sources);
-  const stats = createServerStats({ sources, directory: adapters.instances, logger });
+  const stats = createServerStats({ sources, directory: adapters.instances, logger, rooms: roomActivity });
+  const dashboard = createDashboard({ stats, logger, rateWindowSeconds: roomActivity.windowSeconds, roomName: async (id) => (await adapters.rooms.get(id))?.name ?? null });
 
   // SSE subscriptions hold a connection as a socket does, so MAX_CONNECTIONS and MAX_CONNECTIONS_PER_ADDRESS count
   // both (pitfalls §14, §25); requests that end by themselves are counted so shutdown can let them finish.
@@ -68,7 +72,7 @@ export async function createApp(config: Readonly<Config>, logger: Logger, { dire
   const delivery = createDeliveryEngine({ schema, mask: maskResult, policy: deliveryPolicy });
   const yoga = createYogaServer({
     schema,
-    context: { chat, stats, documents },
+    context: { chat, stats, documents, dashboard },
     verifier,
     logger,
     production: config.production,

@@ -1,4 +1,4 @@
-import type { ChatCounters } from './counters.ts';
+import { NO_ROOM_ACTIVITY, type ChatCounters, type RoomActivityObserver } from './counters.ts';
 import { ChatError } from './errors.ts';
 import { parseMessageSeq } from './message-id.ts';
 import type { MessageStore, RateLimiter } from './ports/index.ts';
@@ -18,6 +18,8 @@ export interface MessageServiceOptions {
   typing: TypingService;
   limiter: RateLimiter;
   counters: ChatCounters;
+  /** Told of each new message, per room (the dashboard's busiest rooms). @default no-op */
+  activity?: RoomActivityObserver;
   /** Max characters after trim. @default 4_000 */
   maxBodyLength?: number;
   /** Largest `last` a history page may ask for. @default 500 */
@@ -30,6 +32,7 @@ export function createMessageService({
   typing,
   limiter,
   counters,
+  activity = NO_ROOM_ACTIVITY,
   maxBodyLength = 4_000,
   maxPage = 500,
 }: MessageServiceOptions) {
@@ -59,7 +62,10 @@ export function createMessageService({
         sentAt: new Date().toISOString(),
         clientMessageId,
       });
-      if (created) counters.messagesIn += 1;
+      if (created) {
+        counters.messagesIn += 1;
+        activity.messageAccepted(input.roomId);
+      }
       typing.stopAfterMessage(input.roomId, viewer);
       return message;
     },
