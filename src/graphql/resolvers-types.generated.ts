@@ -254,7 +254,10 @@ export type RoomStats = {
   /** Messages over the last 10 s, per second. */
   messagesPerSecond: Scalars['Float']['output'];
   name: Scalars['String']['output'];
-  /** Users present (with a roomEvents subscription open), counted on each instance they are connected to. */
+  /**
+   * Users present (with a roomEvents subscription open), across the cluster. Exact while each instance has at most 10
+   * of them in the room; past that, a user connected to the room through two instances counts on each.
+   */
   online: Scalars['Int']['output'];
   roomId: Scalars['ID']['output'];
 };

@@ -61,17 +61,22 @@ export function createDashboard({ stats, roomName, logger, maxRooms = 50, rateWi
   async function compute(): Promise<DashboardView> {
     const records = await stats.records();
     const at = new Date().toISOString();
-    const merged = new Map<string, { online: number; recentMessages: number }>();
+    // Users are counted by id while every instance names them (small rooms), else the instances' counts are summed.
+    const merged = new Map<string, { online: number; recentMessages: number; users: Set<string> | null }>();
     for (const record of records) {
       for (const room of record.rooms) {
-        const sum = merged.get(room.roomId) ?? { online: 0, recentMessages: 0 };
+        const sum = merged.get(room.roomId) ?? { online: 0, recentMessages: 0, users: new Set<string>() };
         sum.online += room.online;
         sum.recentMessages += room.recentMessages;
+        if (room.online > 0) {
+          if (room.users && sum.users) for (const id of room.users) sum.users.add(id);
+          else sum.users = null;
+        }
         merged.set(room.roomId, sum);
       }
     }
     const ranked = [...merged]
-      .map(([roomId, sum]) => ({ roomId, name: '', online: sum.online, messagesPerSecond: round2(sum.recentMessages / rateWindowSeconds) }))
+      .map(([roomId, sum]) => ({ roomId, name: '', online: sum.users ? sum.users.size : sum.online, messagesPerSecond: round2(sum.recentMessages / rateWindowSeconds) }))
       .sort(byActivity)
       .slice(0, maxRooms);
     const shownNames = new Map<string, string>();

@@ -7,7 +7,16 @@ export interface RoomFigures {
   online: number;
   /** Messages this instance accepted for the room within the rate window (a count: sums exactly across instances). */
   recentMessages: number;
+  /**
+   * Who those users are, when they are few (at most `USER_IDS_PER_ROOM`): a user connected to the room through two
+   * instances then counts once in the merged `online`. Larger rooms send only the count, which keeps the record
+   * small; their `online` is the sum over instances.
+   */
+  users?: string[];
 }
+
+/** Rooms with at most this many users present here name them in the record (see `RoomFigures.users`). */
+export const USER_IDS_PER_ROOM = 10;
 
 export interface RoomActivityOptions {
   /** A room with nobody present here and no message accepted here for this long is forgotten. @default 60_000 */
@@ -94,7 +103,9 @@ export function createRoomActivity({ idleMs = 60_000, rateWindowMs = 10_000, max
           rooms.delete(roomId);
           continue;
         }
-        active.push({ roomId, online: room.users.size, recentMessages: recent(room, second) });
+        const figures: RoomFigures = { roomId, online: room.users.size, recentMessages: recent(room, second) };
+        if (room.users.size > 0 && room.users.size <= USER_IDS_PER_ROOM) figures.users = [...room.users.keys()];
+        active.push(figures);
       }
       if (active.length <= maxRooms) return active;
       return active.sort((a, b) => b.recentMessages - a.recentMessages || b.online - a.online).slice(0, maxRooms);

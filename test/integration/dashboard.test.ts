@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ROOM_EVENTS, createRoom, send, user } from '../utils/chat.ts';
+import { ROOM_EVENTS, createRoom, online, send, user } from '../utils/chat.ts';
 import { useRedis } from '../utils/redis-server.ts';
 import { startTestApp, type TestApp } from '../utils/test-app.ts';
 import { signTestToken } from '../utils/tokens.ts';
@@ -101,12 +101,17 @@ describe('dashboard subscription (two instances on one Redis)', () => {
     const [alice, bob] = await Promise.all([user('alice'), user('bob')]);
     const busy = await createRoom(a.graphqlUrl, alice.token, { name: 'busy' });
     const calm = await createRoom(b.graphqlUrl, bob.token, { name: 'calm' });
-    // Presence: alice on A and bob on B in `busy`, bob alone in `calm` (present, no messages).
+    // Presence: alice on A and bob on both instances in `busy` (he counts once), bob alone in `calm` (no messages).
     for (const [app, who, roomId] of [[a, alice, busy], [b, bob, busy], [b, bob, calm]] as const) {
       const member = await connectAuthed(app.wsUrl, who.token);
       member.subscribe('s', ROOM_EVENTS, { roomId });
       await member.waitForNexts('s', 1);
     }
+    // Bob's second tab gets no MemberJoined of its own (he is already present): wait for his count instead.
+    const secondTab = await connectAuthed(a.wsUrl, bob.token);
+    secondTab.subscribe('s', ROOM_EVENTS, { roomId: busy });
+    const bobTabs = async () => (await online(a.graphqlUrl, bob.token, busy)).find((p) => p.user.id === 'bob')?.connections ?? 0;
+    await waitFor(async () => (await bobTabs()) === 2, 10_000, 'bob present through both instances');
 
     const first = await watch(a, admin);
     expect(eventsOf(first)[0]!.__typename).toBe('DashboardSnapshot');

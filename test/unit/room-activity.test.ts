@@ -12,8 +12,8 @@ describe('room activity counters (the dashboard busiest rooms, per instance)', (
     observer.memberJoined('busy', 'bob');
     observer.memberJoined('present', 'carol');
     expect(activity.sample().sort((a, b) => a.roomId.localeCompare(b.roomId))).toEqual([
-      { roomId: 'busy', online: 2, recentMessages: 5 },
-      { roomId: 'present', online: 1, recentMessages: 0 },
+      { roomId: 'busy', online: 2, recentMessages: 5, users: ['alice', 'bob'] },
+      { roomId: 'present', online: 1, recentMessages: 0, users: ['carol'] },
     ]);
 
     now += 11_000; // out of the rate window, still within the idle window
@@ -23,7 +23,7 @@ describe('room activity counters (the dashboard busiest rooms, per instance)', (
     expect(activity.sample().find((room) => room.roomId === 'busy')).toEqual({ roomId: 'busy', online: 0, recentMessages: 0 });
 
     now += 50_000; // a minute after the last message, nobody there: forgotten; the room with someone stays
-    expect(activity.sample()).toEqual([{ roomId: 'present', online: 1, recentMessages: 0 }]);
+    expect(activity.sample()).toEqual([{ roomId: 'present', online: 1, recentMessages: 0, users: ['carol'] }]);
     expect(activity.size).toBe(1);
     observer.memberLeft('present', 'carol');
     expect(activity.sample()).toEqual([]);

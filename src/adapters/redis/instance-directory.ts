@@ -22,7 +22,8 @@ function decodeRooms(value: unknown): RoomFigures[] {
   const rooms: RoomFigures[] = [];
   for (const entry of value) {
     if (!isRecord(entry) || typeof entry.roomId !== 'string' || !isCount(entry.online) || !isCount(entry.recentMessages)) continue;
-    rooms.push({ roomId: entry.roomId, online: entry.online, recentMessages: entry.recentMessages });
+    const users = Array.isArray(entry.users) && entry.users.every((id) => typeof id === 'string') ? (entry.users as string[]) : undefined;
+    rooms.push({ roomId: entry.roomId, online: entry.online, recentMessages: entry.recentMessages, ...(users ? { users } : {}) });
   }
   return rooms;
 }
