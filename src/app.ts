@@ -12,6 +12,8 @@ import { createChatSchema } from './graphql/schema.ts';
 import { useSharedSubscriptionExecution } from './graphql/shared-execution.ts';
 import { useSubscriptionTokenExpiry } from './graphql/subscription-expiry.ts';
 import { createYogaServer } from './graphql/yoga.ts';
+import { createAdminTokenRoute } from './http/dashboard/admin-token-route.ts';
+import { createDashboardRoute } from './http/dashboard/dashboard-route.ts';
 import { createDemoRoute } from './http/demo/demo-route.ts';
 import { createDevTokenRoute } from './http/dev-token.ts';
 import { createEventStreamAccounting } from './http/event-streams.ts';
@@ -91,7 +93,7 @@ export async function createApp(config: Readonly<Config>, logger: Logger, { dire
       },
     ],
   });
-  const handleRequest = createRequestHandler({ ready: chat.ready, registry: metrics.registry, routes: devRoutes(config), fallback: yoga });
+  const handleRequest = createRequestHandler({ ready: chat.ready, registry: metrics.registry, routes: [...devRoutes(config), createDashboardRoute()], fallback: yoga });
   const httpServer = createServer((request, response) => requests.handle(request, response, () => handleRequest(request, response)));
   const ws = attachWebSocket({
     httpServer,
@@ -156,5 +158,5 @@ export async function createApp(config: Readonly<Config>, logger: Logger, { dire
 function devRoutes({ devTokens, auth }: Readonly<Config>) {
   if (!devTokens || auth.kind !== 'secret' || !auth.devSecret) return [];
   const claims = { ...(auth.issuer ? { issuer: auth.issuer } : {}), ...(auth.audience ? { audience: auth.audience } : {}) };
-  return [createDevTokenRoute({ secret: auth.secret, ...claims }), createDemoRoute()];
+  return [createDevTokenRoute({ secret: auth.secret, ...claims }), createAdminTokenRoute({ secret: auth.secret, ...claims }), createDemoRoute()];
 }
