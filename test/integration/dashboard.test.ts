@@ -187,6 +187,23 @@ describe('dashboard subscription (two instances on one Redis)', () => {
     expect(latest(client).rooms.get(lively)).toMatchObject({ online: 1, messagesPerSecond: 0 });
   });
 
+  it('shows an instance of an older version (no lag, RSS or rooms in its record) and ignores malformed room entries', async () => {
+    const prefix = redis().newPrefix();
+    const a = await startTestApp({ REDIS_URL: redis().url, REDIS_PREFIX: prefix });
+    const admin = await signTestToken({ sub: 'ops', roles: ['admin'] });
+    // What an instance from before the dashboard writes, plus room entries nobody should trust (anyone with Redis access can write).
+    const record = { connections: 3, subscriptions: 2, messagesPerSecond: 1, deliveriesPerSecond: 2, rooms: [{ roomId: 7 }, 'x', { roomId: 'r-ok', online: 1, recentMessages: 20 }] };
+    await redis().command('SET', `${prefix}instance:older`, JSON.stringify(record), 'PX', 60_000);
+    await redis().command('SADD', `${prefix}instances`, 'older');
+    const client = await watch(a, admin);
+    await waitFor(() => latest(client).instances.has('older'), 10_000, 'the older instance listed');
+    expect(latest(client).instances.get('older')).toEqual({
+      id: 'older', connections: 3, subscriptions: 2, messagesPerSecond: 1, deliveriesPerSecond: 2, eventLoopLagMs: 0, rssBytes: 0,
+    });
+    // The well-formed entry counts (a room id with no stored room shows its id as its name); the others are dropped.
+    expect([...latest(client).rooms.values()]).toEqual([{ roomId: 'r-ok', name: 'r-ok', online: 1, messagesPerSecond: 2 }]);
+  });
+
   it('refuses tokens without the admin role with FORBIDDEN, on either instance', async () => {
     const { a, b } = await cluster();
     const alice = await user('alice');
