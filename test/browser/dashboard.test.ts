@@ -4,6 +4,7 @@ import { useRedis } from '../utils/redis-server.ts';
 import { waitFor } from '../utils/wait.ts';
 import { connectAuthed } from '../utils/ws-client.ts';
 import { startTestApp } from '../utils/test-app.ts';
+import { signTestToken } from '../utils/tokens.ts';
 import { launchChromium, offline, screenshotPath } from './chromium.ts';
 
 const STEP_MS = 15_000;
@@ -91,7 +92,6 @@ describe('operations dashboard page at /dashboard', () => {
     const app = await startTestApp();
     const browser = await launchChromium();
     const page = await (await browser.newContext()).newPage();
-    const { signTestToken } = await import('../utils/tokens.ts');
     await page.goto(`${app.url}/dashboard`, { waitUntil: 'load', timeout: STEP_MS });
     await page.locator('#login.shown').waitFor({ timeout: STEP_MS });
     await page.locator('#token').fill(await signTestToken({ sub: 'alice' }));
