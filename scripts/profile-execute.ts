@@ -74,7 +74,12 @@ const schema = createChatSchema();
 const documents = createDocuments({ adapters, rooms: chat.rooms });
 const yoga = createYogaServer({
   schema,
-  context: { chat, documents, stats: { snapshot: async () => Promise.reject(new Error('unused')) } },
+  context: {
+    chat,
+    documents,
+    stats: { snapshot: async () => Promise.reject(new Error('unused')) },
+    dashboard: { subscribe: () => { throw new Error('unused'); } },
+  },
   verifier: await createTokenVerifier(config.auth),
   logger: silentLogger,
   production: true,

@@ -12,11 +12,15 @@ import { createChatSchema } from './graphql/schema.ts';
 import { useSharedSubscriptionExecution } from './graphql/shared-execution.ts';
 import { useSubscriptionTokenExpiry } from './graphql/subscription-expiry.ts';
 import { createYogaServer } from './graphql/yoga.ts';
+import { createAdminTokenRoute } from './http/dashboard/admin-token-route.ts';
+import { createDashboardRoute } from './http/dashboard/dashboard-route.ts';
 import { createDemoRoute } from './http/demo/demo-route.ts';
 import { createDevTokenRoute } from './http/dev-token.ts';
 import { createEventStreamAccounting } from './http/event-streams.ts';
 import { createRequestHandler } from './http/routes.ts';
 import { createMetrics } from './observability/metrics.ts';
+import { createDashboard } from './observability/dashboard.ts';
+import { createRoomActivity } from './observability/room-activity.ts';
 import { createServerStats } from './observability/server-stats.ts';
 import { attachWebSocket } from './ws/attach.ts';
 import { CloseCode } from './ws/close-codes.ts';
@@ -40,7 +44,8 @@ export interface AppOptions {
 /** The composition root: adapters -> chat -> delivery -> yoga -> http -> ws. The only file that knows them all. */
 export async function createApp(config: Readonly<Config>, logger: Logger, { directSubscriptions = true, deliveryPolicy = CHAT_DELIVERY_POLICY }: AppOptions = {}): Promise<App> {
   const adapters = await createAdapters(config, logger);
-  const chat = createChat({ adapters, logger, typingTtlMs: config.typingTtlMs, maxReplaysPerUser: config.limits.maxReplaysPerUser });
+  const roomActivity = createRoomActivity({ idleMs: config.dashboard.roomIdleMs, maxRooms: config.dashboard.roomsPerInstance });
+  const chat = createChat({ adapters, logger, typingTtlMs: config.typingTtlMs, maxReplaysPerUser: config.limits.maxReplaysPerUser, activity: roomActivity.observer });
   const documents = createDocuments({ adapters, rooms: chat.rooms, maxChars: config.limits.docMaxChars });
   const verifier = await createTokenVerifier(config.auth);
   let deliveries = 0;
@@ -55,7 +60,8 @@ export async function createApp(config: Readonly<Config>, logger: Logger, { dire
     deliveries: () => deliveries,
   };
   const metrics = createMetrics(sources);
-  const stats = createServerStats({ sources, directory: adapters.instances, logger });
+  const stats = createServerStats({ sources, directory: adapters.instances, logger, rooms: roomActivity });
+  const dashboard = createDashboard({ stats, logger, rateWindowSeconds: roomActivity.windowSeconds, roomName: async (id) => (await adapters.rooms.get(id))?.name ?? null });
 
   // SSE subscriptions hold a connection as a socket does, so MAX_CONNECTIONS and MAX_CONNECTIONS_PER_ADDRESS count
   // both (pitfalls §14, §25); requests that end by themselves are counted so shutdown can let them finish.
@@ -68,7 +74,7 @@ export async function createApp(config: Readonly<Config>, logger: Logger, { dire
   const delivery = createDeliveryEngine({ schema, mask: maskResult, policy: deliveryPolicy });
   const yoga = createYogaServer({
     schema,
-    context: { chat, stats, documents },
+    context: { chat, stats, documents, dashboard },
     verifier,
     logger,
     production: config.production,
@@ -87,7 +93,7 @@ export async function createApp(config: Readonly<Config>, logger: Logger, { dire
       },
     ],
   });
-  const handleRequest = createRequestHandler({ ready: chat.ready, registry: metrics.registry, routes: devRoutes(config), fallback: yoga });
+  const handleRequest = createRequestHandler({ ready: chat.ready, registry: metrics.registry, routes: [...devRoutes(config), createDashboardRoute()], fallback: yoga });
   const httpServer = createServer((request, response) => requests.handle(request, response, () => handleRequest(request, response)));
   const ws = attachWebSocket({
     httpServer,
@@ -152,5 +158,5 @@ export async function createApp(config: Readonly<Config>, logger: Logger, { dire
 function devRoutes({ devTokens, auth }: Readonly<Config>) {
   if (!devTokens || auth.kind !== 'secret' || !auth.devSecret) return [];
   const claims = { ...(auth.issuer ? { issuer: auth.issuer } : {}), ...(auth.audience ? { audience: auth.audience } : {}) };
-  return [createDevTokenRoute({ secret: auth.secret, ...claims }), createDemoRoute()];
+  return [createDevTokenRoute({ secret: auth.secret, ...claims }), createAdminTokenRoute({ secret: auth.secret, ...claims }), createDemoRoute()];
 }

@@ -23,8 +23,17 @@ export interface Config {
   presenceTtlMs: number;
   /** SIGTERM: exit within this even if clients linger. @default 10_000 */
   shutdownTimeoutMs: number;
+  dashboard: DashboardConfig;
   /** Serves `POST /dev/token` and the demo page: never in production, and only with the built-in dev secret (see app.ts). */
   devTokens: boolean;
+}
+
+/** The live dashboard's busiest rooms (issue 13). */
+export interface DashboardConfig {
+  /** A room with nobody present and no message for this long leaves the busiest rooms (contract: a minute). @default 60_000 */
+  roomIdleMs: number;
+  /** Rooms each instance writes with its record per second (its busiest), bounding the record's size. @default 200 */
+  roomsPerInstance: number;
 }
 
 export type AuthConfig =
@@ -186,6 +195,10 @@ export function loadConfig(env: Env): Readonly<Config> {
     typingTtlMs: int('TYPING_TTL_MS', 5_000, 10),
     presenceTtlMs: int('PRESENCE_TTL_MS', Math.min(3 * heartbeatIntervalMs, 30_000), 50),
     shutdownTimeoutMs: int('SHUTDOWN_TIMEOUT_MS', 10_000, 100),
+    dashboard: {
+      roomIdleMs: int('DASHBOARD_ROOM_IDLE_MS', 60_000, 100),
+      roomsPerInstance: int('DASHBOARD_ROOMS_PER_INSTANCE', 200, 50),
+    },
     devTokens: !production && env.DEV_TOKENS !== 'false',
   };
   if (problems.length) throw new ConfigError(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);

@@ -1,4 +1,4 @@
-import { createChatCounters } from './counters.ts';
+import { createChatCounters, type RoomActivityObserver } from './counters.ts';
 import type { Logger } from './logger.ts';
 import { createMessageService } from './messages.ts';
 import type { ChatAdapters } from './ports/index.ts';
@@ -15,15 +15,17 @@ export interface ChatOptions {
   typingTtlMs?: number;
   /** Concurrent `after` replays per user on this instance (MAX_REPLAYS_PER_USER). @default 4 */
   maxReplaysPerUser?: number;
+  /** Per-room activity on this instance, for the dashboard. @default no-op */
+  activity?: RoomActivityObserver;
 }
 
 /** The domain, wired over one set of adapters. */
-export function createChat({ adapters, logger, typingTtlMs, maxReplaysPerUser }: ChatOptions) {
+export function createChat({ adapters, logger, typingTtlMs, maxReplaysPerUser, activity }: ChatOptions) {
   const counters = createChatCounters();
   const rooms = createRoomService({ store: adapters.rooms, limiter: adapters.roomRate });
   const typing = createTypingService({ bus: adapters.bus, rooms, limiter: adapters.typingRate, logger, ...(typingTtlMs ? { ttlMs: typingTtlMs } : {}) });
-  const messages = createMessageService({ store: adapters.messages, typing, counters });
-  const presence = createPresenceService({ store: adapters.presence, logger });
+  const messages = createMessageService({ store: adapters.messages, typing, counters, ...(activity ? { activity } : {}) });
+  const presence = createPresenceService({ store: adapters.presence, logger, ...(activity ? { activity } : {}) });
   const hubs = createRoomHubs({ bus: adapters.bus, store: adapters.messages, logger, counters });
   const roomEvents = createRoomEventService({ rooms, store: adapters.messages, hubs, presence, logger, ...(maxReplaysPerUser ? { maxReplaysPerUser } : {}) });
 
@@ -48,3 +50,4 @@ export function createChat({ adapters, logger, typingTtlMs, maxReplaysPerUser }:
 export type Chat = ReturnType<typeof createChat>;
 export { ChatError, isChatError, type ChatErrorCode } from './errors.ts';
 export type * from './types.ts';
+export type { RoomActivityObserver } from './counters.ts';

@@ -1,4 +1,4 @@
-import type { ChatCounters } from './counters.ts';
+import { NO_ROOM_ACTIVITY, type ChatCounters, type RoomActivityObserver } from './counters.ts';
 import { ChatError } from './errors.ts';
 import { parseMessageSeq } from './message-id.ts';
 import type { MessageStore } from './ports/index.ts';
@@ -16,6 +16,8 @@ export interface MessageServiceOptions {
   store: MessageStore;
   typing: TypingService;
   counters: ChatCounters;
+  /** Told of each new message, per room (the dashboard's busiest rooms). @default no-op */
+  activity?: RoomActivityObserver;
   /** Max characters after trim. @default 4_000 */
   maxBodyLength?: number;
   /** Largest `last` a history page may ask for. @default 500 */
@@ -26,6 +28,7 @@ export function createMessageService({
   store,
   typing,
   counters,
+  activity = NO_ROOM_ACTIVITY,
   maxBodyLength = 4_000,
   maxPage = 500,
 }: MessageServiceOptions) {
@@ -51,6 +54,7 @@ export function createMessageService({
       switch (result.status) {
         case 'created':
           counters.messagesIn += 1;
+          activity.messageAccepted(input.roomId);
           typing.stopAfterMessage(input.roomId, viewer);
           return result.message;
         case 'duplicate':

@@ -3,7 +3,7 @@ import type { Chat } from '../chat/index.ts';
 import { ChatError } from '../chat/errors.ts';
 import type { Viewer } from '../chat/types.ts';
 import type { Documents } from '../documents/index.ts';
-import type { ServerStatsSnapshot } from './mappers.ts';
+import type { DashboardEventModel, ServerStatsSnapshot } from './mappers.ts';
 
 /** What the server gives every operation, on every transport. */
 export interface ServerContext {
@@ -12,6 +12,8 @@ export interface ServerContext {
   documents: Documents;
   /** The live operations dashboard's figures for this instance (or the cluster). */
   stats: { snapshot(): Promise<ServerStatsSnapshot> };
+  /** The `dashboard` subscription's source: a snapshot, then deltas (issue 13). */
+  dashboard: { subscribe(): AsyncIterableIterator<DashboardEventModel> };
 }
 
 /**

@@ -1,5 +1,12 @@
 import type { RoomEvent } from '../chat/types.ts';
 export type { ServerStatsSnapshot } from '../observability/server-stats.ts';
+export type {
+  DashboardDeltaEvent,
+  DashboardEventModel,
+  DashboardSnapshotEvent,
+  InstanceStatsEntry,
+  RoomStatsEntry,
+} from '../observability/dashboard-delta.ts';
 
 /** The union members are the domain's RoomEvent variants, told apart by `kind` in `RoomEvent.__resolveType`. */
 export type MessageSentEvent = Extract<RoomEvent, { kind: 'message' }>;

@@ -19,7 +19,7 @@ import { EventQueue } from '../../src/chat/event-queue.ts';
 import type { RoomEvent, Viewer } from '../../src/chat/types.ts';
 import { CHAT_DELIVERY_POLICY, createDeliveryEngine, type DeliveryPolicy } from '../../src/delivery/engine.ts';
 import { maskResult } from '../../src/graphql/errors.ts';
-import type { ServerStatsSnapshot } from '../../src/graphql/mappers.ts';
+import type { DashboardEventModel, ServerStatsSnapshot } from '../../src/graphql/mappers.ts';
 import { resolvers } from '../../src/graphql/resolvers/index.ts';
 import { createChatSchema } from '../../src/graphql/schema.ts';
 
@@ -37,6 +37,9 @@ import { createChatSchema } from '../../src/graphql/schema.ts';
 
 const at = '2026-01-01T00:00:00.000Z';
 const user = { id: 'alice', name: 'Alice' };
+const DASHBOARD_TOTALS: ServerStatsSnapshot = { at, instances: 1, connections: 2, subscriptions: 3, messagesPerSecond: 1.5, deliveriesPerSecond: 2.5 };
+const DASHBOARD_INSTANCE = { id: 'i1', connections: 2, subscriptions: 3, messagesPerSecond: 1.5, deliveriesPerSecond: 2.5, eventLoopLagMs: 1.2, rssBytes: 5e7 };
+const DASHBOARD_ROOM = { roomId: 'r', name: 'general', online: 2, messagesPerSecond: 0.3 };
 /** Realistic root values for each subscription root field: every RoomEvent member, with optional fields set and unset. */
 const SAMPLES: Record<string, readonly unknown[]> = {
   roomEvents: [
@@ -49,6 +52,10 @@ const SAMPLES: Record<string, readonly unknown[]> = {
   serverStats: [
     { at, instances: 1, connections: 2, subscriptions: 3, messagesPerSecond: 1.5, deliveriesPerSecond: 2.5 } as unknown as ServerStatsSnapshot,
   ],
+  dashboard: [
+    { kind: 'snapshot', at, totals: DASHBOARD_TOTALS, instances: [DASHBOARD_INSTANCE], rooms: [DASHBOARD_ROOM] },
+    { kind: 'delta', at, totals: DASHBOARD_TOTALS, instances: [DASHBOARD_INSTANCE], rooms: [DASHBOARD_ROOM], removedInstances: ['i2'], removedRooms: ['r2'] },
+  ] satisfies DashboardEventModel[],
 };
 
 /** `info` properties that differ between subscribers of one shape: reading one is reading the subscriber. */

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { InstanceDirectory, InstanceReport } from '../../observability/instance-directory.ts';
+import type { RoomFigures } from '../../observability/room-activity.ts';
 import { isRecord, parseJson } from './codec.ts';
 import type { Keys } from './keys.ts';
 
@@ -11,15 +12,43 @@ export interface RedisInstanceDirectoryOptions {
 }
 
 const FIGURES = ['connections', 'subscriptions', 'messagesPerSecond', 'deliveriesPerSecond'] as const;
+// Added for the dashboard: a record from an older instance (rolling upgrade) lacks them and still counts.
+const OPTIONAL_FIGURES = ['eventLoopLagMs', 'rssBytes'] as const;
+
+const isCount = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value) && value >= 0;
+
+function decodeRooms(value: unknown): RoomFigures[] {
+  if (!Array.isArray(value)) return [];
+  const rooms: RoomFigures[] = [];
+  for (const entry of value) {
+    if (!isRecord(entry) || typeof entry.roomId !== 'string' || !isCount(entry.online) || !isCount(entry.recentMessages)) continue;
+    const users = Array.isArray(entry.users) && entry.users.every((id) => typeof id === 'string') ? (entry.users as string[]) : undefined;
+    rooms.push({ roomId: entry.roomId, online: entry.online, recentMessages: entry.recentMessages, ...(users ? { users } : {}) });
+  }
+  return rooms;
+}
 
 function decodeReport(instanceId: string, raw: string): InstanceReport | null {
   const record = parseJson(raw);
   if (!isRecord(record)) return null;
-  const report: InstanceReport = { instanceId, connections: 0, subscriptions: 0, messagesPerSecond: 0, deliveriesPerSecond: 0 };
+  const report: InstanceReport = {
+    instanceId,
+    connections: 0,
+    subscriptions: 0,
+    messagesPerSecond: 0,
+    deliveriesPerSecond: 0,
+    eventLoopLagMs: 0,
+    rssBytes: 0,
+    rooms: decodeRooms(record.rooms),
+  };
   for (const name of FIGURES) {
     const figure = record[name];
     if (typeof figure !== 'number' || !Number.isFinite(figure)) return null;
     report[name] = figure;
+  }
+  for (const name of OPTIONAL_FIGURES) {
+    const figure = record[name];
+    if (typeof figure === 'number' && Number.isFinite(figure)) report[name] = figure;
   }
   return report;
 }
@@ -30,10 +59,10 @@ function decodeReport(instanceId: string, raw: string): InstanceReport | null {
  */
 export function createRedisInstanceDirectory({ client, keys, ttlMs = 3_000 }: RedisInstanceDirectoryOptions): InstanceDirectory {
   return {
-    async report(instanceId, figures) {
+    async report(instanceId, record) {
       await client
         .multi()
-        .set(keys.instance(instanceId), JSON.stringify(figures), 'PX', ttlMs)
+        .set(keys.instance(instanceId), JSON.stringify(record), 'PX', ttlMs)
         .sadd(keys.instances, instanceId)
         .exec();
     },

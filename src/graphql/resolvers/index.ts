@@ -1,5 +1,6 @@
 import type { Resolvers } from '../resolvers-types.generated.ts';
 import { DateTime } from '../scalars.ts';
+import { resolveDashboardEventType } from './DashboardEvent/resolveType.ts';
 import { operation } from './DocumentEdited/operation.ts';
 import { createDocument } from './Mutation/createDocument.ts';
 import { createRoom } from './Mutation/createRoom.ts';
@@ -16,6 +17,7 @@ import { documents } from './Room/documents.ts';
 import { messages } from './Room/messages.ts';
 import { online } from './Room/online.ts';
 import { resolveRoomEventType } from './RoomEvent/resolveType.ts';
+import { dashboard } from './Subscription/dashboard.ts';
 import { roomEvents } from './Subscription/roomEvents.ts';
 import { serverStats } from './Subscription/serverStats.ts';
 
@@ -24,8 +26,9 @@ export const resolvers: Resolvers = {
   DateTime,
   Query: { me, rooms, room, document },
   Mutation: { createRoom, sendMessage, setTyping, createDocument, editDocument, moveCursor, refreshToken },
-  Subscription: { roomEvents, serverStats },
+  Subscription: { roomEvents, serverStats, dashboard },
   Room: { online, messages, documents },
   DocumentEdited: { operation },
   RoomEvent: { __resolveType: resolveRoomEventType },
+  DashboardEvent: { __resolveType: resolveDashboardEventType },
 };
