@@ -41,7 +41,7 @@ export interface AppOptions {
 export async function createApp(config: Readonly<Config>, logger: Logger, { directSubscriptions = true, deliveryPolicy = CHAT_DELIVERY_POLICY }: AppOptions = {}): Promise<App> {
   const adapters = await createAdapters(config, logger);
   const chat = createChat({ adapters, logger, typingTtlMs: config.typingTtlMs, maxReplaysPerUser: config.limits.maxReplaysPerUser });
-  const documents = createDocuments({ adapters, rooms: chat.rooms, maxChars: config.limits.docMaxChars });
+  const documents = createDocuments({ adapters, rooms: chat.rooms, presence: chat.presence, logger, maxChars: config.limits.docMaxChars, maxReplaysPerUser: config.limits.maxReplaysPerUser });
   const verifier = await createTokenVerifier(config.auth);
   let deliveries = 0;
   // The WebSocket edge is built after the metrics and stats that read its size (and read it at once): bound below.
@@ -137,8 +137,9 @@ export async function createApp(config: Readonly<Config>, logger: Logger, { dire
         await httpClosed;
         // Before the Redis connections close: the other instances' dashboards drop this one at once.
         await stats.stop();
-        // Waits for the ended subscriptions' MemberLeft to be published before Redis is let go.
-        await chat.close(config.shutdownTimeoutMs / 4);
+        // Waits for the ended subscriptions' MemberLeft (and EditorLeft) to be published before Redis is let go.
+        await documents.events.drain(config.shutdownTimeoutMs / 8);
+        await chat.close(config.shutdownTimeoutMs / 8);
       })();
       return stopping;
     },

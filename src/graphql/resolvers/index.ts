@@ -1,6 +1,8 @@
 import type { Resolvers } from '../resolvers-types.generated.ts';
 import { DateTime } from '../scalars.ts';
+import { editors } from './Document/editors.ts';
 import { operation } from './DocumentEdited/operation.ts';
+import { resolveDocumentEventType } from './DocumentEvent/resolveType.ts';
 import { createDocument } from './Mutation/createDocument.ts';
 import { createRoom } from './Mutation/createRoom.ts';
 import { editDocument } from './Mutation/editDocument.ts';
@@ -15,6 +17,7 @@ import { documents } from './Room/documents.ts';
 import { messages } from './Room/messages.ts';
 import { online } from './Room/online.ts';
 import { resolveRoomEventType } from './RoomEvent/resolveType.ts';
+import { documentEvents } from './Subscription/documentEvents.ts';
 import { roomEvents } from './Subscription/roomEvents.ts';
 import { serverStats } from './Subscription/serverStats.ts';
 
@@ -23,8 +26,10 @@ export const resolvers: Resolvers = {
   DateTime,
   Query: { me, rooms, room, document },
   Mutation: { createRoom, sendMessage, setTyping, createDocument, editDocument, moveCursor },
-  Subscription: { roomEvents, serverStats },
+  Subscription: { roomEvents, serverStats, documentEvents },
   Room: { online, messages, documents },
+  Document: { editors },
   DocumentEdited: { operation },
+  DocumentEvent: { __resolveType: resolveDocumentEventType },
   RoomEvent: { __resolveType: resolveRoomEventType },
 };
