@@ -1,23 +1,37 @@
 import { readFileSync } from 'node:fs';
 import type { Route } from '../routes.ts';
+import { otClientModule, wrapCommonJs } from './browser-modules.ts';
 
 // Read once at start-up: two small files, and a missing one should fail the boot, not the first visitor. Beside
 // this module in src/ and, copied by scripts/build.mjs, beside its compiled form in dist/.
 const asset = (name: string) => readFileSync(new URL(name, import.meta.url));
 
-const ASSETS: Record<string, { body: Buffer; type: string }> = {
-  '/': { body: asset('./index.html'), type: 'text/html; charset=utf-8' },
-  '/demo/chat.js': { body: asset('./chat.js'), type: 'text/javascript; charset=utf-8' },
-};
+const HTML = 'text/html; charset=utf-8';
+const JS = 'text/javascript; charset=utf-8';
+
+/** Built on the first `createDemoRoute` (only where the demo is served), then shared. */
+function assets(): Record<string, { body: Buffer; type: string }> {
+  return {
+    '/': { body: asset('./index.html'), type: HTML },
+    '/demo/chat.js': { body: asset('./chat.js'), type: JS },
+    // The collaborative editor (issue 12) and the modules it imports, all from this origin.
+    '/editor': { body: asset('./editor.html'), type: HTML },
+    '/demo/editor.js': { body: asset('./editor.js'), type: JS },
+    '/demo/ot-client.js': { body: Buffer.from(otClientModule('/demo/ot-text-unicode.js')), type: JS },
+    '/demo/ot-text-unicode.js': { body: Buffer.from(wrapCommonJs('ot-text-unicode')), type: JS },
+    '/demo/unicount.js': { body: Buffer.from(wrapCommonJs('unicount')), type: JS },
+  };
+}
 
 // The page talks to this origin only (HTTP and WebSocket); no inline script, nothing from a CDN.
 const CSP = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 /**
- * The demo chat at `/`: one HTML page and one plain ES module, no build step. It logs in through
+ * The demo chat at `/` and the collaborative editor at `/editor`: HTML pages and plain ES modules, no build step. It logs in through
  * `POST /dev/token`, so the composition root mounts it together with that route (never in production).
  */
 export function createDemoRoute(): Route {
+  const ASSETS = assets();
   return (request, response) => {
     if (request.method !== 'GET' && request.method !== 'HEAD') return false;
     const found = ASSETS[(request.url ?? '/').split('?')[0] ?? '/'];
