@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { createRoom, user } from '../utils/chat.ts';
-import { createDocument, readDocument } from '../utils/documents.ts';
+import { DOCUMENT_EVENTS, createDocument, documentEventsOf, readDocument } from '../utils/documents.ts';
+import { gql } from '../utils/http-client.ts';
 import type { Instance } from '../utils/instance.ts';
 import { Editor, live } from '../utils/ot-editor.ts';
 import { useRedis } from '../utils/redis-server.ts';
 import { waitFor } from '../utils/wait.ts';
+import { connectAuthed } from '../utils/ws-client.ts';
 import { expectNoUnhandled, readyStatus, startCluster } from './helpers.ts';
 
 // AOF with `appendfsync always` (PITFALLS 19): a SIGKILL of Redis keeps every acknowledged commit.
@@ -115,12 +117,40 @@ describe('documents under faults (Redis restarted, an instance killed)', () => {
       for (const other of editors) for (const [version, id] of other.acknowledgedIds) if (editor.received.get(version) !== id) lost += 1;
     }
     const versions = editors.flatMap((editor) => editor.acknowledged);
+    // The killed instance's editors reconnected elsewhere and resumed from their last version.
+    for (const editor of editors.slice(3)) expect(editor.connections).toBeGreaterThan(1);
     expect(new Set(versions).size).toBe(versions.length);
     expect(lost).toBe(0);
     expectNoUnhandled([a, b]);
     console.info(
       `documents faults: ${head.version} edits (${versions.length} acknowledged) by ${editors.length} editors on 3 instances ` +
-        `(Redis SIGKILLed and restarted with AOF, one instance SIGKILLed), ${editors.reduce((sum, e) => sum + e.resubscribes, 0)} resubscriptions, lost ${lost}`,
+        `(Redis SIGKILLed and restarted with AOF, one instance SIGKILLed), ${editors.reduce((sum, e) => sum + e.connections - 1, 0)} reconnections ` +
+        `and ${editors.reduce((sum, e) => sum + e.resubscribes, 0)} resubscriptions resumed with afterVersion, lost ${lost}`,
     );
   }, 180_000);
+
+  it('reaps the editors of a killed instance: EditorLeft reaches the other instances and document.editors drops them', async () => {
+    const redis = redisServer();
+    const { nodes } = await startCluster(redis, 2);
+    const [a, victim] = nodes as [Instance, Instance];
+    const [owner, doomed] = await Promise.all([user('owner'), user('doomed')]);
+    const roomId = await createRoom(a.graphqlUrl, owner.token, { name: 'reap' });
+    const documentId = await createDocument(a.graphqlUrl, owner.token, roomId, 'x');
+    const watcher = await connectAuthed(a.wsUrl, owner.token);
+    watcher.subscribe('w', DOCUMENT_EVENTS, { documentId });
+    await watcher.waitForNexts('w', 1);
+    const editor = await connectAuthed(victim.wsUrl, doomed.token);
+    editor.subscribe('e', DOCUMENT_EVENTS, { documentId });
+    const seen = () => documentEventsOf(watcher.nexts('w')).map((event) => `${event.__typename} ${event.user?.id}`);
+    await waitFor(() => seen().includes('EditorJoined doomed'), 10_000, 'the doomed editor joined');
+
+    victim.kill('SIGKILL');
+    await victim.exited;
+    // PRESENCE_TTL_MS is 1.5 s here: a surviving instance's reaper announces the dead instance's editors gone.
+    await waitFor(() => seen().includes('EditorLeft doomed'), 15_000, 'EditorLeft of the killed instance\'s editor');
+    expect(seen()).toEqual(['EditorJoined owner', 'EditorJoined doomed', 'EditorLeft doomed']);
+    const editors = await gql<{ document: { editors: Array<{ user: { id: string } }> } }>(a.graphqlUrl, 'query ($id: ID!) { document(id: $id) { editors { user { id } } } }', { id: documentId }, owner.token);
+    expect(editors.data!.document.editors.map((presence) => presence.user.id)).toEqual(['owner']);
+    expectNoUnhandled([a]);
+  }, 60_000);
 });

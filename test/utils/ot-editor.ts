@@ -40,6 +40,8 @@ export class Editor {
   readonly acknowledgedIds = new Map<number, string>();
   /** Subscription restarts after an error or completion. */
   resubscribes = 0;
+  /** Sockets opened (graphql-ws `connected`): more than one means it reconnected and resumed with afterVersion. */
+  connections = 0;
   joined: Promise<void>;
   #joined!: () => void;
   #ws: Client;
@@ -61,6 +63,7 @@ export class Editor {
       retryAttempts: options.resilient ? 1_000 : 0,
       shouldRetry: () => options.resilient === true,
       retryWait: async () => new Promise((resolve) => setTimeout(resolve, 100)),
+      on: { connected: () => void (this.connections += 1) },
     });
     this.#subscribe();
     onTestFinished(() => this.dispose());
