@@ -35,6 +35,8 @@ export interface DocumentServiceOptions {
   rooms: RoomService;
   /** editDocument and createDocument per user (EDIT_RATE). */
   limiter: RateLimiter;
+  /** moveCursor per user (CURSOR_RATE). */
+  cursorLimiter: RateLimiter;
   /** Code points a document may hold (DOC_MAX_CHARS). @default 1_000_000 */
   maxChars?: number;
   /** @default 200 */
@@ -55,6 +57,7 @@ export function createDocumentService({
   bus,
   rooms,
   limiter,
+  cursorLimiter,
   maxChars = 1_000_000,
   maxTitleLength = 200,
   maxCommitAttempts = 50,
@@ -172,6 +175,7 @@ export function createDocumentService({
         if (!Number.isSafeInteger(value) || value < 0) throw new ChatError('BAD_USER_INPUT', 'version, anchor and head must be >= 0');
       }
       if (input.version > document.version) throw new ChatError('BAD_USER_INPUT', `version ${input.version} is above the current version ${document.version}`);
+      if (!(await cursorLimiter.take(viewer.id))) throw new ChatError('RATE_LIMITED', 'too many cursor moves; slow down');
       const { documentId, version, anchor, head } = input;
       await bus.publish(documentId, { kind: 'cursor', documentId, user: { id: viewer.id, name: viewer.name }, version, anchor, head, at: new Date().toISOString() });
       return true;

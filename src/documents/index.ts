@@ -25,6 +25,7 @@ export function createDocuments({ adapters, rooms, presence, logger, maxChars, m
     bus: adapters.documentBus,
     rooms,
     limiter: adapters.editRate,
+    cursorLimiter: adapters.cursorRate,
     ...(maxChars ? { maxChars } : {}),
   });
   const events = createDocumentEventService({

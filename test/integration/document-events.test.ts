@@ -104,4 +104,18 @@ describe('documentEvents', () => {
     ]);
     expect((await gql(app.graphqlUrl, EDITORS, { id: documentId }, alice.token)).data).toEqual({ document: { editors: [{ user: { id: 'alice' }, connections: 1 }] } });
   });
+
+  it('bounds moveCursor per user with CURSOR_RATE: past the bucket RATE_LIMITED, nothing broadcast', async () => {
+    const { app, alice, bob, documentId } = await setup({ CURSOR_RATE: '2' });
+    const a = await connectAuthed(app.wsUrl, alice.token);
+    a.subscribe('a', DOCUMENT_EVENTS, { documentId });
+    await a.waitForNexts('a', 1);
+    const move = async (anchor: number) => gql(app.graphqlUrl, MOVE_CURSOR, { documentId, version: 0, anchor, head: anchor }, bob.token);
+    const answers = [await move(1), await move(2), await move(3)];
+    expect(answers.map((answer) => answer.data?.moveCursor ?? errorCodes(answer)[0])).toEqual([true, true, 'RATE_LIMITED']);
+    // An edit published after the refused move: when it has arrived, the refused cursor would have too.
+    await editDocumentHttp(app.graphqlUrl, alice.token, documentId, 0, [{ insert: '!' }]);
+    await waitFor(() => edits(a, 'a').length === 1, 5_000);
+    expect(documentEventsOf(a.nexts('a')).filter((e) => e.__typename === 'CursorMoved').map((e) => e.anchor)).toEqual([1, 2]);
+  });
 });
