@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createRoom, user } from '../utils/chat.ts';
 import { DOCUMENT_EVENTS, MOVE_CURSOR, createDocument, documentEventsOf, editDocumentHttp } from '../utils/documents.ts';
 import { errorCodes, gql } from '../utils/http-client.ts';
+import { subscribeSse } from '../utils/sse-client.ts';
 import { startTestApp } from '../utils/test-app.ts';
 import { waitFor } from '../utils/wait.ts';
 import { connectAuthed, type RawClient } from '../utils/ws-client.ts';
@@ -117,5 +118,23 @@ describe('documentEvents', () => {
     await editDocumentHttp(app.graphqlUrl, alice.token, documentId, 0, [{ insert: '!' }]);
     await waitFor(() => edits(a, 'a').length === 1, 5_000);
     expect(documentEventsOf(a.nexts('a')).filter((e) => e.__typename === 'CursorMoved').map((e) => e.anchor)).toEqual([1, 2]);
+  });
+
+  it('works the same over SSE: an editor there is present, gets the replay and live edits, and leaves when the request ends', async () => {
+    const { app, alice, bob, documentId } = await setup();
+    await editDocumentHttp(app.graphqlUrl, alice.token, documentId, 0, [{ insert: 'a' }]);
+    const a = await connectAuthed(app.wsUrl, alice.token);
+    a.subscribe('a', DOCUMENT_EVENTS, { documentId });
+    await a.waitForNexts('a', 1);
+    const sse = await subscribeSse(app.graphqlUrl, DOCUMENT_EVENTS, { documentId, afterVersion: 0 }, { token: bob.token });
+    await editDocumentHttp(app.graphqlUrl, alice.token, documentId, 1, [{ insert: 'b' }]);
+    const received = await sse.waitForNexts(3);
+    expect(received.map((payload) => payload.data.documentEvents).map((e) => `${e.__typename} ${e.version ?? e.user.id}`)).toEqual([
+      'DocumentEdited 1',
+      'EditorJoined bob',
+      'DocumentEdited 2',
+    ]);
+    await sse.close();
+    await waitFor(() => documentEventsOf(a.nexts('a')).some((e) => e.__typename === 'EditorLeft' && e.user.id === 'bob'), 5_000);
   });
 });
