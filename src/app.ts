@@ -138,8 +138,8 @@ export async function createApp(config: Readonly<Config>, logger: Logger, { dire
         // Before the Redis connections close: the other instances' dashboards drop this one at once.
         await stats.stop();
         // Waits for the ended subscriptions' MemberLeft (and EditorLeft) to be published before Redis is let go.
-        await documents.events.drain(config.shutdownTimeoutMs / 8);
-        await chat.close(config.shutdownTimeoutMs / 8);
+        await Promise.all([documents.events.drain(config.shutdownTimeoutMs / 4), chat.roomEvents.drain(config.shutdownTimeoutMs / 4)]);
+        await chat.close(0);
       })();
       return stopping;
     },
