@@ -71,7 +71,7 @@ const chat = createChat({ adapters, logger: silentLogger });
 const viewer: Viewer = { id: 'alice', name: 'Alice', roles: [], expiresAt: Date.now() + 3_600_000 };
 const room = await chat.rooms.create(viewer, { name: 'profile' });
 const schema = createChatSchema();
-const documents = createDocuments({ adapters, rooms: chat.rooms });
+const documents = createDocuments({ adapters, rooms: chat.rooms, presence: chat.presence, logger: silentLogger });
 const yoga = createYogaServer({
   schema,
   context: {

@@ -46,7 +46,7 @@ export async function createApp(config: Readonly<Config>, logger: Logger, { dire
   const adapters = await createAdapters(config, logger);
   const roomActivity = createRoomActivity({ idleMs: config.dashboard.roomIdleMs, maxRooms: config.dashboard.roomsPerInstance });
   const chat = createChat({ adapters, logger, typingTtlMs: config.typingTtlMs, maxReplaysPerUser: config.limits.maxReplaysPerUser, activity: roomActivity.observer });
-  const documents = createDocuments({ adapters, rooms: chat.rooms, maxChars: config.limits.docMaxChars });
+  const documents = createDocuments({ adapters, rooms: chat.rooms, presence: chat.presence, logger, maxChars: config.limits.docMaxChars, maxReplaysPerUser: config.limits.maxReplaysPerUser });
   const verifier = await createTokenVerifier(config.auth);
   let deliveries = 0;
   // The WebSocket edge is built after the metrics and stats that read its size (and read it at once): bound below.
@@ -143,8 +143,9 @@ export async function createApp(config: Readonly<Config>, logger: Logger, { dire
         await httpClosed;
         // Before the Redis connections close: the other instances' dashboards drop this one at once.
         await stats.stop();
-        // Waits for the ended subscriptions' MemberLeft to be published before Redis is let go.
-        await chat.close(config.shutdownTimeoutMs / 4);
+        // Waits for the ended subscriptions' MemberLeft (and EditorLeft) to be published before Redis is let go.
+        await Promise.all([documents.events.drain(config.shutdownTimeoutMs / 4), chat.roomEvents.drain(config.shutdownTimeoutMs / 4)]);
+        await chat.close(0);
       })();
       return stopping;
     },

@@ -60,6 +60,8 @@ export interface Limits {
   editRate: number;
   /** Bucket size for EDIT_RATE. @default 2 x EDIT_RATE */
   editBurst: number;
+  /** moveCursor per user per second (bucket size and refill per second); more gets RATE_LIMITED. @default 10 */
+  cursorRate: number;
   /** Code points a collaborative document may hold; an edit or createDocument past it gets BAD_USER_INPUT. @default 1_000_000 */
   docMaxChars: number;
   /** Frames per socket per second, pings included; more closes 1008. @default 100 */
@@ -168,6 +170,7 @@ export function loadConfig(env: Env): Readonly<Config> {
       typingRate: int('TYPING_RATE', 5, 1),
       editRate,
       editBurst: int('EDIT_BURST', editRate * 2, 1),
+      cursorRate: int('CURSOR_RATE', 10, 1),
       docMaxChars: int('DOC_MAX_CHARS', 1_000_000, 1),
       frameRate: int('FRAME_RATE', 100, 1),
       maxSubscriptionsPerConnection: int('MAX_SUBSCRIPTIONS_PER_CONNECTION', 100, 1),

@@ -21,6 +21,7 @@ export async function createAdapters(config: Config, logger: Logger): Promise<Ad
     typingRate: config.limits.typingRate,
     editRate: config.limits.editRate,
     editBurst: config.limits.editBurst,
+    cursorRate: config.limits.cursorRate,
     docHistoryLimit: config.docHistoryLimit,
   };
   if (config.redisUrl) {

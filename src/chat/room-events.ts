@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ChatError } from './errors.ts';
-import { EventQueue, type EventQueueOptions } from './event-queue.ts';
+import { OrderedStream } from '../streams/ordered-stream.ts';
+import type { EventQueueOptions } from './event-queue.ts';
 import type { Logger } from './logger.ts';
 import { parseMessageSeq } from './message-id.ts';
 import type { MessageStore } from './ports/index.ts';
@@ -46,20 +47,10 @@ interface Shared {
 }
 
 /**
- * One subscriber's stream: the queue its transport reads, the sink its room hub feeds, and its presence.
- * A class, because thousands live at once and closures per instance would be copied into each.
- *
- * With `after`, it replays history a page at a time, paced by its reader (`replayTaken`), while the live events
- * that arrive meanwhile wait in `held` (bounded like the queue). The replay ends where the first held message
- * starts, or where history ends: every message after the cursor comes once, in order, no gap at the seam.
+ * One subscriber's stream of a room (`streams/ordered-stream.ts`: the `after` replay and its seam), plus its
+ * presence: the viewer counted present until the stream ends.
  */
-class RoomEventStream extends EventQueue implements HubSink, SlotHolder {
-  /** Live events wait here while history is replayed; `null` once the replay has caught up. */
-  held: RoomEvent[] | null = null;
-  /** The seq of the first message held: the replay stops before it. */
-  heldFromSeq = Infinity;
-  /** Messages up to this seq came from the replay: their live copies are duplicates. */
-  replayedUpTo = 0;
+class RoomEventStream extends OrderedStream<RoomEvent> implements HubSink, SlotHolder {
   joined = false;
   attached = false;
 
@@ -70,68 +61,20 @@ class RoomEventStream extends EventQueue implements HubSink, SlotHolder {
     readonly shared: Shared,
     options: EventQueueOptions | undefined,
   ) {
-    super(options);
+    super(shared.slots, user.id, shared.replayPageSize, options);
   }
 
-  deliver(event: RoomEvent): void {
-    if (this.ended) return;
-    const held = this.held;
-    if (!held) {
-      if (event.kind !== 'message' || event.message.seq > this.replayedUpTo) this.push(event);
-      return;
-    }
-    // Held while the replay runs: bounded like the queue itself, so a replay that cannot finish (a reader that
-    // stopped reading) does not grow with the room's live traffic.
-    if (event.kind === 'typing' && held.length >= this.dropEphemeralAbove) return;
-    if (held.length >= this.maxQueued) {
-      this.fail(new ChatError('UNAVAILABLE', 'subscriber fell too far behind; resubscribe with `after`'));
-      return;
-    }
-    if (event.kind === 'message' && this.heldFromSeq === Infinity) this.heldFromSeq = event.message.seq;
-    held.push(event);
+  protected override isEphemeral(event: RoomEvent): boolean {
+    return event.kind === 'typing';
   }
 
-  /** Failed (the reader still gets what was queued before): nothing more is held or replayed for it. */
-  override fail(error: Error): void {
-    super.fail(error);
-    this.held = null;
-    this.shared.slots.leave(this.user.id, this);
+  protected seqOf(event: RoomEvent): number | null {
+    return event.kind === 'message' ? event.message.seq : null;
   }
 
-  /** Holds a replay slot (`ReplaySlots`): replays history from `replayedUpTo`, then goes live. */
-  start(): void {
-    void this.#replay();
-  }
-
-  async #replay(): Promise<void> {
-    const { store, replayPageSize, slots } = this.shared;
-    try {
-      for (;;) {
-        // The next page only once the reader has taken the last one: one page in memory per replay.
-        await this.replayTaken();
-        if (this.ended) return;
-        const page = await store.after(this.roomId, this.replayedUpTo, replayPageSize);
-        if (this.ended) return;
-        let caughtUp = page.length === 0;
-        for (const message of page) {
-          // From here on the hub passes every message on, in order: the held copies are the ones to deliver.
-          if (message.seq >= this.heldFromSeq) {
-            caughtUp = true;
-            break;
-          }
-          this.pushReplayed({ kind: 'message', roomId: this.roomId, message });
-          this.replayedUpTo = message.seq;
-        }
-        if (caughtUp || this.replayedUpTo >= this.heldFromSeq - 1) break;
-      }
-      const live = this.held ?? [];
-      this.held = null;
-      for (const event of live) this.deliver(event);
-    } catch (error) {
-      this.fail(error instanceof Error ? error : new Error(String(error)));
-    } finally {
-      slots.leave(this.user.id, this);
-    }
+  protected async readAfter(seq: number, limit: number): Promise<RoomEvent[]> {
+    const page = await this.shared.store.after(this.roomId, seq, limit);
+    return page.map((message): RoomEvent => ({ kind: 'message', roomId: this.roomId, message }));
   }
 
   /** The store recorded this connection: a stream that ended while the join was on its way leaves at once. */
@@ -141,11 +84,9 @@ class RoomEventStream extends EventQueue implements HubSink, SlotHolder {
   }
 
   protected override onClosed(): void {
-    const { hubs, closed, slots } = this.shared;
+    super.onClosed();
+    const { hubs, closed } = this.shared;
     closed();
-    this.held = null;
-    // A replay still waiting for its turn leaves the queue; a running one gives its slot to the next.
-    slots.leave(this.user.id, this);
     if (this.attached) hubs.detach(this.roomId, this);
     if (this.joined) this.leave();
   }

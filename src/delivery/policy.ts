@@ -25,7 +25,8 @@ export interface DeliveryPolicy {
 }
 
 export const CHAT_DELIVERY_POLICY: DeliveryPolicy = {
-  sharedRoots: { roomEvents: { keyArgs: ['roomId'] } },
-  // None today: no field reachable from a RoomEvent reads the context.
+  sharedRoots: { roomEvents: { keyArgs: ['roomId'] }, documentEvents: { keyArgs: ['documentId'] } },
+  // None today: no field reachable from a RoomEvent or a DocumentEvent reads the context (a cursor's "not to the
+  // mover" is filtered per subscriber in its stream, not by a resolver reading the viewer).
   perViewerFields: [],
 };

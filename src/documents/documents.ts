@@ -5,7 +5,7 @@ import type { RateLimiter } from '../chat/ports/index.ts';
 import type { RoomService } from '../chat/rooms.ts';
 import type { Room, Viewer } from '../chat/types.ts';
 import { codePoints, lengthChange, parseOperation, type ParsedOperation, type TextOpFields } from './operation.ts';
-import type { DocumentStore } from './ports/index.ts';
+import type { DocumentEventBus, DocumentStore } from './ports/index.ts';
 import type { DocumentEdit, DocumentHead, DocumentState } from './types.ts';
 
 export interface CreateDocumentInput {
@@ -30,9 +30,13 @@ export interface MoveCursorInput {
 
 export interface DocumentServiceOptions {
   store: DocumentStore;
+  /** Where cursors are broadcast (edits are published by the store's commit). */
+  bus: DocumentEventBus;
   rooms: RoomService;
   /** editDocument and createDocument per user (EDIT_RATE). */
   limiter: RateLimiter;
+  /** moveCursor per user (CURSOR_RATE). */
+  cursorLimiter: RateLimiter;
   /** Code points a document may hold (DOC_MAX_CHARS). @default 1_000_000 */
   maxChars?: number;
   /** @default 200 */
@@ -50,8 +54,10 @@ const sleep = async (ms: number) => new Promise((resolve) => setTimeout(resolve,
 
 export function createDocumentService({
   store,
+  bus,
   rooms,
   limiter,
+  cursorLimiter,
   maxChars = 1_000_000,
   maxTitleLength = 200,
   maxCommitAttempts = 50,
@@ -159,13 +165,19 @@ export function createDocumentService({
       return commit(viewer, input.documentId, input.baseVersion, op, clientEditId);
     },
 
-    /** Validation only for now: the CursorMoved broadcast comes with documentEvents. */
+    /**
+     * Broadcasts CursorMoved on the document's channel: not stored, not replayed, and dropped for a slow reader
+     * like typing; each subscriber's stream skips its own user's cursors.
+     */
     async moveCursor(viewer: Viewer, input: MoveCursorInput): Promise<boolean> {
       const document = await require(viewer, input.documentId);
       for (const value of [input.version, input.anchor, input.head]) {
         if (!Number.isSafeInteger(value) || value < 0) throw new ChatError('BAD_USER_INPUT', 'version, anchor and head must be >= 0');
       }
       if (input.version > document.version) throw new ChatError('BAD_USER_INPUT', `version ${input.version} is above the current version ${document.version}`);
+      if (!(await cursorLimiter.take(viewer.id))) throw new ChatError('RATE_LIMITED', 'too many cursor moves; slow down');
+      const { documentId, version, anchor, head } = input;
+      await bus.publish(documentId, { kind: 'cursor', documentId, user: { id: viewer.id, name: viewer.name }, version, anchor, head, at: new Date().toISOString() });
       return true;
     },
   };

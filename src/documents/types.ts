@@ -38,7 +38,13 @@ export interface DocumentEdit {
 }
 
 /**
- * One entry of a document's ordered stream, as its channel carries it. Edits carry the version, which lets a
- * listener notice a gap and fill it from the edit log. Editor presence and cursors join this union later.
+ * One entry of a document's stream, as its subscribers get it. Edits carry the version, which lets a listener
+ * notice a gap and fill it from the edit log; editors and cursors are not logged (cursors may be dropped for a
+ * slow reader, like typing). A cursor goes to every subscription of the document but the mover's own: each
+ * subscriber's stream skips cursors of its own user.
  */
-export type DocumentEvent = { kind: 'edited'; edit: DocumentEdit };
+export type DocumentEvent =
+  | { kind: 'edited'; edit: DocumentEdit }
+  | { kind: 'editorJoined'; documentId: string; user: User; at: string }
+  | { kind: 'editorLeft'; documentId: string; user: User; at: string }
+  | { kind: 'cursor'; documentId: string; user: User; version: number; anchor: number; head: number; at: string };

@@ -1,4 +1,5 @@
 import type { RoomEvent } from '../chat/types.ts';
+import type { DocumentEvent } from '../documents/types.ts';
 export type { ServerStatsSnapshot } from '../observability/server-stats.ts';
 export type {
   DashboardDeltaEvent,
@@ -13,3 +14,8 @@ export type MessageSentEvent = Extract<RoomEvent, { kind: 'message' }>;
 export type MemberJoinedEvent = Extract<RoomEvent, { kind: 'joined' }>;
 export type MemberLeftEvent = Extract<RoomEvent, { kind: 'left' }>;
 export type TypingChangedEvent = Extract<RoomEvent, { kind: 'typing' }>;
+
+/** DocumentEvent members: the domain's variants; `DocumentEdited` is the edit itself (what editDocument returns). */
+export type EditorJoinedEvent = Extract<DocumentEvent, { kind: 'editorJoined' }>;
+export type EditorLeftEvent = Extract<DocumentEvent, { kind: 'editorLeft' }>;
+export type CursorMovedEvent = Extract<DocumentEvent, { kind: 'cursor' }>;

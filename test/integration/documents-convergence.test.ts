@@ -1,17 +1,17 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { OtClient, toOperationInput, type CommittedEdit, type OutgoingEdit, type TextOp } from '../../src/client/ot-client.ts';
 import { createRoom, user } from '../utils/chat.ts';
-import { createDocument, editDocumentHttp, otComponents, readDocument } from '../utils/documents.ts';
+import { createDocument, readDocument } from '../utils/documents.ts';
+import { Editor, live } from '../utils/ot-editor.ts';
 import { useRedis } from '../utils/redis-server.ts';
 import { startTestApp } from '../utils/test-app.ts';
+import { waitFor } from '../utils/wait.ts';
 
 /**
- * Convergence as a property (issue 12): several OT clients edit one document at once through `editDocument`
- * over HTTP, against stale base versions (each client sees others' edits only when the schedule delivers
- * them), with inserts and deletes at random places, emoji and multi-code-point graphemes included. Until
- * `documentEvents` exists the committed edits reach the clients from the mutation replies, in version order,
- * as the subscription will deliver them. Seeded: DOC_PROPERTY_SEED=<n> replays a run; fast-check prints the
+ * Convergence as a property (issue 12): several OT clients edit one document at once through `editDocument`,
+ * against stale base versions, with inserts and deletes at random places, emoji and multi-code-point graphemes
+ * included. Each client receives the committed edits through its own `documentEvents` subscription (graphql-ws,
+ * on the instance it sends through) and applies them only when the schedule delivers them. Seeded: DOC_PROPERTY_SEED=<n> replays a run; fast-check prints the
  * seed and path of a failing one.
  */
 const seed = Number(process.env.DOC_PROPERTY_SEED ?? 20_261_129);
@@ -50,97 +50,94 @@ interface Figures {
   runs: number;
   edits: number;
   clients: number;
-  /** Edits the server had to transform: written against a stale version. */
-  transformed: number;
+  /** Edits acknowledged by editDocument. */
+  acknowledged: number;
   lost: number;
 }
 
-/** One scenario against `graphqlUrls` (client n talks to instance n % length); throws on divergence. */
-async function run(graphqlUrls: string[], roomId: string, { clients: count, steps }: Scenario, figures: Figures) {
+/**
+ * One scenario: client n subscribes to documentEvents (graphql-ws) on instance n % length and sends through the
+ * same instance; throws on divergence.
+ */
+async function run(apps: Array<{ graphqlUrl: string; wsUrl: string }>, roomId: string, { clients: count, steps }: Scenario, figures: Figures) {
   const alice = await user('alice');
   const initial = 'start 🙂 text';
-  const documentId = await createDocument(graphqlUrls[0]!, alice.token, roomId, initial);
+  const documentId = await createDocument(apps[0]!.graphqlUrl, alice.token, roomId, initial);
   const people = await Promise.all(Array.from({ length: count }, (_, n) => user(`editor${n}`)));
-  let ids = 0;
-  const clients = people.map((_, n) => new OtClient({ text: initial, version: 0, newClientEditId: () => `c${n}-${++ids}` }));
-  const log = new Map<number, CommittedEdit>();
-  const acknowledged: number[] = [];
-  const inFlight = new Set<Promise<void>>();
-
-  const send = (n: number, outgoing: OutgoingEdit) => {
-    const request = (async () => {
-      const response = await editDocumentHttp(graphqlUrls[n % graphqlUrls.length]!, people[n]!.token, documentId, outgoing.baseVersion, toOperationInput(outgoing.operation), outgoing.clientEditId);
-      if (response.errors) throw new Error(`editDocument failed: ${JSON.stringify(response.errors)}`);
-      const edit = response.data!.editDocument;
-      if (edit.clientEditId !== outgoing.clientEditId) throw new Error(`reply for ${outgoing.clientEditId} carries ${edit.clientEditId}`);
-      if (log.has(edit.version)) throw new Error(`version ${edit.version} committed twice`);
-      // Committed past baseVersion + 1: the server transformed it over edits the client had not seen.
-      if (edit.version > outgoing.baseVersion + 1) figures.transformed += 1;
-      log.set(edit.version, { version: edit.version, operation: otComponents(edit.operation) as TextOp, clientEditId: edit.clientEditId });
-      acknowledged.push(edit.version);
-    })();
-    inFlight.add(request);
-    void request.finally(() => inFlight.delete(request)).catch(() => undefined);
-  };
-  const deliver = (client: OtClient, count = Infinity) => {
-    for (let k = 0; k < count && log.has(client.version + 1); k++) client.receive(log.get(client.version + 1)!);
-  };
-  const settle = () => Promise.all([...inFlight]);
-
-  for (const action of steps) {
-    if (action.kind === 'settle') {
-      await settle();
-      continue;
+  const editors = people.map((person, n) => {
+    const app = apps[n % apps.length]!;
+    return new Editor({ name: `c${n}`, token: person.token, userId: person.id, documentId, text: initial, version: 0, wsUrl: () => app.wsUrl, graphqlUrl: () => app.graphqlUrl });
+  });
+  try {
+    await Promise.all(editors.map(async (editor) => live(editor)));
+    const failed = () => editors.find((editor) => editor.failure)?.failure;
+    for (const action of steps) {
+      if (failed()) throw failed();
+      if (action.kind === 'settle') {
+        await Promise.all(editors.map(async (editor) => editor.settled()));
+        continue;
+      }
+      const editor = editors[action.client]!;
+      const client = editor.client;
+      if (action.kind === 'insert') {
+        client.applyLocal([action.at % (codePoints(client.text) + 1), action.text]);
+      } else if (action.kind === 'delete') {
+        const length = codePoints(client.text);
+        if (length === 0) continue;
+        const at = action.at % length;
+        client.applyLocal([at, { d: Math.min(action.length, length - at) }]);
+      } else if (action.kind === 'send') {
+        editor.send();
+      } else {
+        editor.deliver(action.count);
+      }
     }
-    const client = clients[action.client]!;
-    if (action.kind === 'insert') {
-      const at = action.at % (codePoints(client.text) + 1);
-      client.applyLocal([at, action.text]);
-    } else if (action.kind === 'delete') {
-      const length = codePoints(client.text);
-      if (length === 0) continue;
-      const at = action.at % length;
-      client.applyLocal([at, { d: Math.min(action.length, length - at) }]);
-    } else if (action.kind === 'send') {
-      const outgoing = client.takeOutgoing();
-      if (outgoing) send(action.client, outgoing);
-    } else {
-      deliver(client, action.count);
+
+    // Drain: every pending edit sent and acknowledged, every client caught up through its subscription.
+    let head = { text: '', version: -1 };
+    await waitFor(
+      async () => {
+        if (failed()) throw failed();
+        for (const editor of editors) {
+          editor.deliver();
+          editor.send();
+        }
+        if (editors.some((editor) => editor.sending || editor.client.pending)) return false;
+        head = await readDocument(apps[0]!.graphqlUrl, alice.token, documentId);
+        return editors.every((editor) => editor.client.version === head.version);
+      },
+      30_000,
+      'editors settled',
+    );
+    const heads = await Promise.all(apps.map(async (app) => readDocument(app.graphqlUrl, alice.token, documentId)));
+    const everyVersion = Array.from({ length: head.version }, (_, n) => n + 1);
+    for (const other of heads) expect(other).toEqual(head);
+    for (const editor of editors) {
+      expect({ text: editor.client.text, version: editor.client.version }).toEqual(head);
+      // Through the subscription: versions 1..N, each once, in order.
+      expect(editor.seen).toEqual(everyVersion);
     }
+    const acknowledged = editors.flatMap((editor) => editor.acknowledged);
+    figures.runs += 1;
+    figures.edits += head.version;
+    figures.clients += count;
+    figures.acknowledged += acknowledged.length;
+    // Every acknowledged version is one of the log's, none twice; every committed version was acknowledged.
+    figures.lost += acknowledged.length - new Set(acknowledged.filter((v) => v >= 1 && v <= head.version)).size + (head.version - acknowledged.length);
+  } finally {
+    for (const editor of editors) editor.dispose();
   }
-
-  // Drain: every pending edit sent and acknowledged, every client caught up with the whole log.
-  for (let round = 0; ; round++) {
-    if (round > 10_000) throw new Error('clients did not settle');
-    await settle();
-    clients.forEach((client, n) => {
-      deliver(client);
-      const outgoing = client.takeOutgoing();
-      if (outgoing) send(n, outgoing);
-    });
-    if (inFlight.size === 0 && clients.every((client) => !client.pending && client.version === log.size)) break;
-  }
-
-  const heads = await Promise.all(graphqlUrls.map((url) => readDocument(url, alice.token, documentId)));
-  const versions = [...log.keys()].sort((a, b) => a - b);
-  expect(versions).toEqual(Array.from({ length: log.size }, (_, n) => n + 1));
-  for (const head of heads) expect(head).toEqual({ text: clients[0]!.text, version: log.size });
-  for (const client of clients) expect({ text: client.text, version: client.version }).toEqual(heads[0]);
-  figures.runs += 1;
-  figures.edits += log.size;
-  figures.clients += count;
-  figures.lost += acknowledged.length - new Set(acknowledged).size + (log.size - acknowledged.length);
 }
 
-async function check(graphqlUrls: string[], leg: string) {
-  const figures: Figures = { runs: 0, edits: 0, clients: 0, transformed: 0, lost: 0 };
+async function check(apps: Array<{ graphqlUrl: string; wsUrl: string }>, leg: string) {
+  const figures: Figures = { runs: 0, edits: 0, clients: 0, acknowledged: 0, lost: 0 };
   // One room for every run (ROOM_RATE), a new document in it per run.
-  const roomId = await createRoom(graphqlUrls[0]!, (await user('alice')).token, { name: 'property' });
+  const roomId = await createRoom(apps[0]!.graphqlUrl, (await user('alice')).token, { name: 'property' });
   await fc.assert(
-    fc.asyncProperty(scenario, (scenario) => run(graphqlUrls, roomId, scenario, figures)),
+    fc.asyncProperty(scenario, async (scenario) => run(apps, roomId, scenario, figures)),
     { seed, numRuns, endOnFailure: true },
   );
-  console.info(`documents convergence (${leg}, seed ${seed}): ${figures.runs} runs, ${figures.edits} edits by ${figures.clients} clients, ${figures.transformed} transformed over concurrent edits, lost ${figures.lost}`);
+  console.info(`documents convergence (${leg}, seed ${seed}): ${figures.runs} runs, ${figures.edits} edits by ${figures.clients} clients, ${figures.acknowledged} acknowledged, received through documentEvents by every editor, lost ${figures.lost}`);
   expect(figures.lost).toBe(0);
 }
 
@@ -149,13 +146,13 @@ const env = { EDIT_RATE: '100000' };
 describe('documents converge under concurrent edits (property, fast-check)', () => {
   it('in memory: every client ends with document.text at the same version, versions 1..N once each', async () => {
     const app = await startTestApp(env);
-    await check([app.graphqlUrl], 'memory');
+    await check([app], 'memory');
   }, 120_000);
 
   it('on Redis, two instances sharing it: the same', async () => {
     const redis = redisServer();
     const shared = { ...env, REDIS_URL: redis.url, REDIS_PREFIX: redis.newPrefix() };
     const [a, b] = [await startTestApp(shared), await startTestApp(shared)];
-    await check([a.graphqlUrl, b.graphqlUrl], 'redis, 2 instances');
+    await check([a, b], 'redis, 2 instances');
   }, 120_000);
 });

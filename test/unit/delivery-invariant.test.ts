@@ -17,6 +17,7 @@ import { createSchema } from 'graphql-yoga';
 import { describe, expect, it } from 'vitest';
 import { EventQueue } from '../../src/chat/event-queue.ts';
 import type { RoomEvent, Viewer } from '../../src/chat/types.ts';
+import type { DocumentEvent } from '../../src/documents/types.ts';
 import { CHAT_DELIVERY_POLICY, createDeliveryEngine, type DeliveryPolicy } from '../../src/delivery/engine.ts';
 import { maskResult } from '../../src/graphql/errors.ts';
 import type { DashboardEventModel, ServerStatsSnapshot } from '../../src/graphql/mappers.ts';
@@ -40,7 +41,7 @@ const user = { id: 'alice', name: 'Alice' };
 const DASHBOARD_TOTALS: ServerStatsSnapshot = { at, instances: 1, connections: 2, subscriptions: 3, messagesPerSecond: 1.5, deliveriesPerSecond: 2.5 };
 const DASHBOARD_INSTANCE = { id: 'i1', connections: 2, subscriptions: 3, messagesPerSecond: 1.5, deliveriesPerSecond: 2.5, eventLoopLagMs: 1.2, rssBytes: 5e7 };
 const DASHBOARD_ROOM = { roomId: 'r', name: 'general', online: 2, messagesPerSecond: 0.3 };
-/** Realistic root values for each subscription root field: every RoomEvent member, with optional fields set and unset. */
+/** Realistic root values for each subscription root field: every RoomEvent and DocumentEvent member, with optional fields set and unset. */
 const SAMPLES: Record<string, readonly unknown[]> = {
   roomEvents: [
     { kind: 'message', roomId: 'r', message: { id: 'r:1', roomId: 'r', seq: 1, author: user, body: 'hi', sentAt: at, clientMessageId: 'c1' } },
@@ -49,6 +50,13 @@ const SAMPLES: Record<string, readonly unknown[]> = {
     { kind: 'left', roomId: 'r', user, at },
     { kind: 'typing', roomId: 'r', user, typing: true, at },
   ] satisfies RoomEvent[],
+  documentEvents: [
+    { kind: 'edited', edit: { documentId: 'd', version: 1, operation: [2, 'hé🙂', { d: 1 }], author: user, clientEditId: 'e1', at } },
+    { kind: 'edited', edit: { documentId: 'd', version: 2, operation: [], author: user, clientEditId: null, at } },
+    { kind: 'editorJoined', documentId: 'd', user, at },
+    { kind: 'editorLeft', documentId: 'd', user, at },
+    { kind: 'cursor', documentId: 'd', user, version: 2, anchor: 1, head: 4, at },
+  ] satisfies DocumentEvent[],
   serverStats: [
     { at, instances: 1, connections: 2, subscriptions: 3, messagesPerSecond: 1.5, deliveriesPerSecond: 2.5 } as unknown as ServerStatsSnapshot,
   ],

@@ -66,3 +66,18 @@ export async function readDocument(graphqlUrl: string, token: string, id: string
 /** GraphQL components (one field non-null) as ot-text-unicode components. */
 export const otComponents = (operation: EditedPayload['operation']) =>
   operation.map((c) => (c.insert !== null ? c.insert : c.retain !== null ? c.retain : { d: c.delete as number }));
+
+export const DOCUMENT_EVENTS = /* GraphQL */ `
+  subscription ($documentId: ID!, $afterVersion: Int) {
+    documentEvents(documentId: $documentId, afterVersion: $afterVersion) {
+      __typename
+      ... on DocumentEdited { documentId version operation { retain insert delete } author { id } clientEditId at }
+      ... on EditorJoined { documentId user { id name } at }
+      ... on EditorLeft { documentId user { id name } at }
+      ... on CursorMoved { documentId user { id } version anchor head at }
+    }
+  }
+`;
+
+/** The `documentEvents` payloads of subscription `id` on a raw client. */
+export const documentEventsOf = (nexts: any[]): Array<Record<string, any>> => nexts.map((payload) => payload.data?.documentEvents);

@@ -22,12 +22,14 @@ export interface MemoryAdapterOptions {
   editRate?: number;
   /** @default 2 x editRate */
   editBurst?: number;
+  /** moveCursor per user per second. @default 10 */
+  cursorRate?: number;
   /** Edits kept per document. @default 1_000 */
   docHistoryLimit?: number;
 }
 
 export function createMemoryAdapters(options: MemoryAdapterOptions): ChatAdapters & DocumentAdapters {
-  const { roomRate = 30, typingRate = 5, editRate = 20, editBurst = editRate * 2, docHistoryLimit = 1_000 } = options;
+  const { roomRate = 30, typingRate = 5, editRate = 20, editBurst = editRate * 2, cursorRate = 10, docHistoryLimit = 1_000 } = options;
   const bus = createMemoryEventBus(options.logger);
   const presence = createMemoryPresenceStore(bus);
   const documentBus = createMemoryDocumentEventBus(options.logger);
@@ -44,6 +46,7 @@ export function createMemoryAdapters(options: MemoryAdapterOptions): ChatAdapter
     documents: createMemoryDocumentStore(documentBus, docHistoryLimit),
     documentBus,
     editRate: createMemoryRateLimiter({ ratePerSecond: editRate, burst: editBurst }),
+    cursorRate: createMemoryRateLimiter({ ratePerSecond: cursorRate, burst: cursorRate }),
     ping: async () => true,
     async close() {
       await presence.close();

@@ -30,8 +30,23 @@ function decodeOperation(value: unknown): TextOp | null {
   return value as TextOp;
 }
 
+/** Events published by the server itself (cursors); edits are published by the commit script. */
+export function encodeDocumentEvent(event: DocumentEvent): string {
+  return event.kind === 'edited' ? encodeEditEvent(event.edit) : JSON.stringify(event);
+}
+
+const isPosition = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) >= 0;
+
+function decodeCursor(value: Record<string, unknown>): DocumentEvent | null {
+  const { documentId, user, version, anchor, head, at } = value;
+  if (typeof documentId !== 'string' || typeof at !== 'string' || !isPosition(version) || !isPosition(anchor) || !isPosition(head)) return null;
+  if (!isRecord(user) || typeof user.id !== 'string' || typeof user.name !== 'string') return null;
+  return { kind: 'cursor', documentId, user: { id: user.id, name: user.name }, version, anchor, head, at };
+}
+
 export function decodeDocumentEvent(raw: string): DocumentEvent | null {
   const value = parseJson(raw);
+  if (isRecord(value) && value.kind === 'cursor') return decodeCursor(value);
   if (!isRecord(value) || value.kind !== 'edited') return null;
   const { documentId, version, author, clientEditId, at } = value;
   const operation = decodeOperation(value.operation);
@@ -44,5 +59,5 @@ export function decodeDocumentEvent(raw: string): DocumentEvent | null {
 /** A log entry of `documentId`, or null for one that does not decode as an edit of that document. */
 export function decodeStoredEdit(documentId: string, raw: string): DocumentEdit | null {
   const event = decodeDocumentEvent(raw);
-  return event && event.edit.documentId === documentId ? event.edit : null;
+  return event?.kind === 'edited' && event.edit.documentId === documentId ? event.edit : null;
 }

@@ -1,7 +1,7 @@
 import type { Logger } from '../../chat/logger.ts';
 import type { DocumentEventBus } from '../../documents/ports/index.ts';
 import type { DocumentEvent } from '../../documents/types.ts';
-import { decodeDocumentEvent, encodeEditEvent } from './document-codec.ts';
+import { decodeDocumentEvent, encodeDocumentEvent } from './document-codec.ts';
 import type { HardenedRedisEventTarget } from './event-target.ts';
 import type { Keys } from './keys.ts';
 
@@ -11,7 +11,7 @@ class NotADocumentEvent extends Error {
 
 /** Thrown on parse so the event target drops the payload (PITFALLS 2); never reaches a listener. */
 export const documentEventSerializer = {
-  stringify: (detail: unknown) => encodeEditEvent((detail as DocumentEvent).edit),
+  stringify: (detail: unknown) => encodeDocumentEvent(detail as DocumentEvent),
   parse(raw: string): DocumentEvent {
     const event = decodeDocumentEvent(raw);
     if (!event) throw new NotADocumentEvent(`not a document event: ${raw.slice(0, 80)}`);
@@ -30,8 +30,9 @@ export function createRedisDocumentEventBus(target: HardenedRedisEventTarget<Cus
       return target.listen(keys.documentChannel(documentId), {
         onMessage(detail) {
           const event = detail as DocumentEvent;
-          if (event.edit.documentId !== documentId) {
-            logger.warn({ documentId, eventDocumentId: event.edit.documentId }, 'dropped an event published on another document channel');
+          const eventDocumentId = event.kind === 'edited' ? event.edit.documentId : event.documentId;
+          if (eventDocumentId !== documentId) {
+            logger.warn({ documentId, eventDocumentId }, 'dropped an event published on another document channel');
             return;
           }
           listener.onEvent(event);

@@ -27,6 +27,8 @@ export interface RedisAdapterOptions {
   editRate?: number;
   /** @default 2 x editRate */
   editBurst?: number;
+  /** moveCursor per user per second. @default 10 */
+  cursorRate?: number;
   /** Edits kept per document. @default 1_000 */
   docHistoryLimit?: number;
   /** `redis://host:port/db` */
@@ -62,7 +64,7 @@ export interface RedisAdapters extends ChatAdapters, DocumentAdapters {
  */
 export async function createRedisAdapters(options: RedisAdapterOptions): Promise<RedisAdapters> {
   const { logger, url, commandTimeoutMs = 2_000, connectTimeoutMs = 5_000, pingTimeoutMs = 1_000 } = options;
-  const { roomRate = 30, typingRate = 5, editRate = 20, editBurst = editRate * 2, docHistoryLimit = 1_000 } = options;
+  const { roomRate = 30, typingRate = 5, editRate = 20, editBurst = editRate * 2, cursorRate = 10, docHistoryLimit = 1_000 } = options;
   const keys = createKeys(options.prefix);
   const command = createRedisConnection('command', { url, logger, commandTimeoutMs });
   const subscriber = createRedisConnection('subscriber', { url, logger, commandTimeoutMs });
@@ -130,6 +132,7 @@ export async function createRedisAdapters(options: RedisAdapterOptions): Promise
     documents: createRedisDocumentStore({ client: command, keys, logger, historyLimit: docHistoryLimit, clock, commandTimeoutMs }),
     documentBus,
     editRate: createRedisRateLimiter({ client: command, keys, name: 'edit', ratePerSecond: editRate, burst: editBurst }),
+    cursorRate: createRedisRateLimiter({ client: command, keys, name: 'cursor', ratePerSecond: cursorRate, burst: cursorRate }),
     ping,
     close() {
       closing ??= (async () => {

@@ -11,4 +11,6 @@ export interface DocumentAdapters {
   documentBus: DocumentEventBus;
   /** editDocument and createDocument, per user: EDIT_RATE a second. */
   editRate: RateLimiter;
+  /** moveCursor per user: CURSOR_RATE a second (each accepted move fans out to every subscriber). */
+  cursorRate: RateLimiter;
 }

@@ -1,7 +1,9 @@
 import type { Resolvers } from '../resolvers-types.generated.ts';
 import { DateTime } from '../scalars.ts';
 import { resolveDashboardEventType } from './DashboardEvent/resolveType.ts';
+import { editors } from './Document/editors.ts';
 import { operation } from './DocumentEdited/operation.ts';
+import { resolveDocumentEventType } from './DocumentEvent/resolveType.ts';
 import { createDocument } from './Mutation/createDocument.ts';
 import { createRoom } from './Mutation/createRoom.ts';
 import { editDocument } from './Mutation/editDocument.ts';
@@ -18,6 +20,7 @@ import { messages } from './Room/messages.ts';
 import { online } from './Room/online.ts';
 import { resolveRoomEventType } from './RoomEvent/resolveType.ts';
 import { dashboard } from './Subscription/dashboard.ts';
+import { documentEvents } from './Subscription/documentEvents.ts';
 import { roomEvents } from './Subscription/roomEvents.ts';
 import { serverStats } from './Subscription/serverStats.ts';
 
@@ -26,9 +29,11 @@ export const resolvers: Resolvers = {
   DateTime,
   Query: { me, rooms, room, document },
   Mutation: { createRoom, sendMessage, setTyping, createDocument, editDocument, moveCursor, refreshToken },
-  Subscription: { roomEvents, serverStats, dashboard },
+  Subscription: { roomEvents, serverStats, dashboard, documentEvents },
   Room: { online, messages, documents },
+  Document: { editors },
   DocumentEdited: { operation },
+  DocumentEvent: { __resolveType: resolveDocumentEventType },
   RoomEvent: { __resolveType: resolveRoomEventType },
   DashboardEvent: { __resolveType: resolveDashboardEventType },
 };
