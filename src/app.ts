@@ -40,7 +40,7 @@ export interface AppOptions {
 /** The composition root: adapters -> chat -> delivery -> yoga -> http -> ws. The only file that knows them all. */
 export async function createApp(config: Readonly<Config>, logger: Logger, { directSubscriptions = true, deliveryPolicy = CHAT_DELIVERY_POLICY }: AppOptions = {}): Promise<App> {
   const adapters = await createAdapters(config, logger);
-  const chat = createChat({ adapters, logger, typingTtlMs: config.typingTtlMs, maxReplaysPerUser: config.limits.maxReplaysPerUser });
+  const chat = createChat({ adapters, logger, typingTtlMs: config.typingTtlMs, maxReplaysPerUser: config.limits.maxReplaysPerUser, userEventQueue: config.limits.userEventQueue });
   const documents = createDocuments({ adapters, rooms: chat.rooms, maxChars: config.limits.docMaxChars });
   const verifier = await createTokenVerifier(config.auth);
   let deliveries = 0;
@@ -49,7 +49,7 @@ export async function createApp(config: Readonly<Config>, logger: Logger, { dire
 
   const sources = {
     connections: () => connections(),
-    subscriptions: () => chat.roomEvents.openCount,
+    subscriptions: () => chat.roomEvents.openCount + chat.userEvents.openCount,
     messagesIn: () => chat.counters.messagesIn,
     messagesOut: () => chat.counters.messagesOut,
     deliveries: () => deliveries,

@@ -7,6 +7,8 @@ import { createRoomEventService } from './room-events.ts';
 import { createRoomHubs } from './room-hubs.ts';
 import { createRoomService } from './rooms.ts';
 import { createTypingService } from './typing.ts';
+import { createUserEventService } from './user-events.ts';
+import { createUserHubs } from './user-hubs.ts';
 
 export interface ChatOptions {
   adapters: ChatAdapters;
@@ -15,14 +17,25 @@ export interface ChatOptions {
   typingTtlMs?: number;
   /** Concurrent `after` replays per user on this instance (MAX_REPLAYS_PER_USER). @default 4 */
   maxReplaysPerUser?: number;
+  /** Events queued per userEvents subscriber before the oldest is dropped (USER_EVENT_QUEUE). @default 100 */
+  userEventQueue?: number;
 }
 
 /** The domain, wired over one set of adapters. */
-export function createChat({ adapters, logger, typingTtlMs, maxReplaysPerUser }: ChatOptions) {
+export function createChat({ adapters, logger, typingTtlMs, maxReplaysPerUser, userEventQueue }: ChatOptions) {
   const counters = createChatCounters();
-  const rooms = createRoomService({ store: adapters.rooms, limiter: adapters.roomRate });
+  const userHubs = createUserHubs({ bus: adapters.userBus, logger });
+  const userEvents = createUserEventService({ bus: adapters.userBus, hubs: userHubs, logger, ...(userEventQueue ? { queueSize: userEventQueue } : {}) });
+  const rooms = createRoomService({ store: adapters.rooms, limiter: adapters.roomRate, onCreated: (room) => userEvents.roomCreated(room) });
   const typing = createTypingService({ bus: adapters.bus, rooms, limiter: adapters.typingRate, logger, ...(typingTtlMs ? { ttlMs: typingTtlMs } : {}) });
-  const messages = createMessageService({ store: adapters.messages, rooms, typing, limiter: adapters.messageRate, counters });
+  const messages = createMessageService({
+    store: adapters.messages,
+    rooms,
+    typing,
+    limiter: adapters.messageRate,
+    counters,
+    onStored: (room, message) => userEvents.messageStored(room, message),
+  });
   const presence = createPresenceService({ store: adapters.presence, logger });
   const hubs = createRoomHubs({ bus: adapters.bus, store: adapters.messages, logger, counters });
   const roomEvents = createRoomEventService({ rooms, store: adapters.messages, hubs, presence, logger, ...(maxReplaysPerUser ? { maxReplaysPerUser } : {}) });
@@ -33,6 +46,7 @@ export function createChat({ adapters, logger, typingTtlMs, maxReplaysPerUser }:
     typing,
     presence,
     roomEvents,
+    userEvents,
     hubs,
     counters,
     ready: async () => adapters.ping(),

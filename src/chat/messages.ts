@@ -22,6 +22,8 @@ export interface MessageServiceOptions {
   maxBodyLength?: number;
   /** Largest `last` a history page may ask for. @default 500 */
   maxPage?: number;
+  /** Told of each newly stored message, not of a retry's stored copy (userEvents' Mentioned); must not throw. */
+  onStored?: (room: Room, message: Message) => void;
 }
 
 export function createMessageService({
@@ -32,6 +34,7 @@ export function createMessageService({
   counters,
   maxBodyLength = 4_000,
   maxPage = 500,
+  onStored,
 }: MessageServiceOptions) {
   return {
     async send(viewer: Viewer, input: SendMessageInput): Promise<Message> {
@@ -43,7 +46,7 @@ export function createMessageService({
       if (clientMessageId !== null && (clientMessageId.length === 0 || clientMessageId.length > 128)) {
         throw new ChatError('BAD_USER_INPUT', 'clientMessageId must be 1..128 characters');
       }
-      await rooms.require(viewer, input.roomId);
+      const room = await rooms.require(viewer, input.roomId);
       // A retry is answered before rate limiting: a client resending after a lost reply must get its message back.
       if (clientMessageId !== null) {
         const stored = await store.findByClientId(input.roomId, viewer.id, clientMessageId);
@@ -59,7 +62,10 @@ export function createMessageService({
         sentAt: new Date().toISOString(),
         clientMessageId,
       });
-      if (created) counters.messagesIn += 1;
+      if (created) {
+        counters.messagesIn += 1;
+        onStored?.(room, message);
+      }
       typing.stopAfterMessage(input.roomId, viewer);
       return message;
     },

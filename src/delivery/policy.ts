@@ -25,7 +25,10 @@ export interface DeliveryPolicy {
 }
 
 export const CHAT_DELIVERY_POLICY: DeliveryPolicy = {
+  // userEvents is not shared: its events are per user, so subscribers of one event are the tabs of one user, and
+  // sharing would gain little. It is executed per subscriber, with its own context, on every transport.
   sharedRoots: { roomEvents: { keyArgs: ['roomId'] } },
-  // None today: no field reachable from a RoomEvent reads the context.
-  perViewerFields: [],
+  // Nothing reachable from a RoomEvent reads the context. A RoomAvailable's Room does: its fields read through the
+  // services (history, presence, documents), so an operation selecting them runs with the subscriber's context.
+  perViewerFields: ['Room.online', 'Room.messages', 'Room.documents'],
 };

@@ -1,4 +1,4 @@
-import type { RoomEvent } from '../chat/types.ts';
+import type { RoomEvent, UserEvent } from '../chat/types.ts';
 export type { ServerStatsSnapshot } from '../observability/server-stats.ts';
 
 /** The union members are the domain's RoomEvent variants, told apart by `kind` in `RoomEvent.__resolveType`. */
@@ -6,3 +6,7 @@ export type MessageSentEvent = Extract<RoomEvent, { kind: 'message' }>;
 export type MemberJoinedEvent = Extract<RoomEvent, { kind: 'joined' }>;
 export type MemberLeftEvent = Extract<RoomEvent, { kind: 'left' }>;
 export type TypingChangedEvent = Extract<RoomEvent, { kind: 'typing' }>;
+
+/** The userEvents union members are the domain's UserEvent variants, told apart by `kind`. */
+export type RoomAvailableEvent = Extract<UserEvent, { kind: 'roomAvailable' }>;
+export type MentionedEvent = Extract<UserEvent, { kind: 'mentioned' }>;

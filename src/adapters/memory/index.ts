@@ -8,6 +8,7 @@ import { createMemoryMessageStore } from './message-store.ts';
 import { createMemoryPresenceStore } from './presence-store.ts';
 import { createMemoryRateLimiter } from './rate-limiter.ts';
 import { createMemoryRoomStore } from './room-store.ts';
+import { createMemoryUserEventBus } from './user-event-bus.ts';
 
 export interface MemoryAdapterOptions {
   logger: Logger;
@@ -31,8 +32,10 @@ export function createMemoryAdapters(options: MemoryAdapterOptions): ChatAdapter
   const bus = createMemoryEventBus(options.logger);
   const presence = createMemoryPresenceStore(bus);
   const documentBus = createMemoryDocumentEventBus(options.logger);
+  const userBus = createMemoryUserEventBus(options.logger);
   return {
     bus,
+    userBus,
     messages: createMemoryMessageStore(bus, options.historyLimit),
     rooms: createMemoryRoomStore(),
     presence,
@@ -47,6 +50,7 @@ export function createMemoryAdapters(options: MemoryAdapterOptions): ChatAdapter
       await presence.close();
       await bus.close();
       await documentBus.close();
+      await userBus.close();
     },
   };
 }

@@ -17,14 +17,17 @@ import { online } from './Room/online.ts';
 import { resolveRoomEventType } from './RoomEvent/resolveType.ts';
 import { roomEvents } from './Subscription/roomEvents.ts';
 import { serverStats } from './Subscription/serverStats.ts';
+import { userEvents } from './Subscription/userEvents.ts';
+import { resolveUserEventType } from './UserEvent/resolveType.ts';
 
 // Types not listed here resolve their fields by name from the domain objects (their mappers).
 export const resolvers: Resolvers = {
   DateTime,
   Query: { me, rooms, room, document },
   Mutation: { createRoom, sendMessage, setTyping, createDocument, editDocument, moveCursor },
-  Subscription: { roomEvents, serverStats },
+  Subscription: { roomEvents, serverStats, userEvents },
   Room: { online, messages, documents },
   DocumentEdited: { operation },
   RoomEvent: { __resolveType: resolveRoomEventType },
+  UserEvent: { __resolveType: resolveUserEventType },
 };

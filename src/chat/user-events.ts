@@ -1,0 +1,75 @@
+import type { Logger } from './logger.ts';
+import { parseMentions } from './mentions.ts';
+import type { UserEventBus } from './ports/index.ts';
+import { canRead } from './rooms.ts';
+import type { Message, Room, UserEvent, Viewer } from './types.ts';
+import { UserEventQueue } from './user-event-queue.ts';
+import type { UserHubs } from './user-hubs.ts';
+
+export interface UserEventServiceOptions {
+  bus: UserEventBus;
+  hubs: UserHubs;
+  logger: Logger;
+  /** Events queued per userEvents subscriber before the oldest is dropped (USER_EVENT_QUEUE). @default 100 */
+  queueSize?: number;
+}
+
+/**
+ * Targeted delivery (contract, "Targeted delivery"): RoomAvailable and Mentioned, found once at the source (the
+ * created room, the stored message), never per subscriber, and published on the per-user bus after the store
+ * answered. Publishing after the store rather than inside its script: the events are at most once by contract
+ * (not replayed, an overloaded subscriber may miss some), mentions need the room's readers which the append script
+ * does not have, and a publish failure must not turn a stored, acknowledged message into an error. So a
+ * failed publish is logged and the mutation succeeds.
+ */
+export function createUserEventService({ bus, hubs, logger, queueSize = 100 }: UserEventServiceOptions) {
+  let open = 0;
+
+  const send = (what: string, publishing: Promise<void>) =>
+    void publishing.catch((error: unknown) => logger.warn({ err: error }, `${what}: user event not published`));
+
+  return {
+    /** Open userEvents streams on this instance. */
+    get openCount() {
+      return open;
+    },
+
+    /** A public room goes to everyone on one broadcast publish; a private one to each member but its creator. */
+    roomCreated(room: Room): void {
+      const event: UserEvent = { kind: 'roomAvailable', room, at: room.createdAt };
+      if (!room.private) return send('roomCreated', bus.publishToAll(event));
+      for (const userId of room.members) if (userId !== room.createdBy) send('roomCreated', bus.publishToUser(userId, event));
+    },
+
+    /**
+     * A newly stored message (not a retry of one): Mentioned to each user it names (at most 20, `parseMentions`)
+     * who can read `room`, but its author.
+     */
+    messageStored(room: Room, message: Message): void {
+      const event: UserEvent = { kind: 'mentioned', message, at: message.sentAt };
+      for (const userId of parseMentions(message.body)) {
+        if (userId === message.author.id || !canRead(room, userId)) continue;
+        send('messageStored', bus.publishToUser(userId, event));
+      }
+    },
+
+    /** The viewer's live stream of user events on this instance; nothing is replayed. */
+    async open(viewer: Viewer): Promise<AsyncIterableIterator<UserEvent>> {
+      const userId = viewer.id;
+      const queue: UserEventQueue = new UserEventQueue(queueSize, () => {
+        open -= 1;
+        hubs.detach(userId, queue);
+      });
+      open += 1;
+      try {
+        await hubs.attach(userId, queue);
+      } catch (error) {
+        await queue.return();
+        throw error;
+      }
+      return queue;
+    },
+  };
+}
+
+export type UserEventService = ReturnType<typeof createUserEventService>;
