@@ -54,7 +54,8 @@ export type RoomEvent =
 /**
  * An event for one user (the `userEvents` subscription). `roomAvailable`: a public room was created, or a private
  * room listing the user; `mentioned`: a stored message names the user (see `mentions.ts`). `at` is when it
- * happened (the room's creation, the message's send time).
+ * happened (the room's creation, the message's send time). A private room's `members` in a RoomAvailable holds its
+ * creator and the recipient only (see `UserEventService.roomCreated`).
  */
 export type UserEvent =
   | { kind: 'roomAvailable'; room: Room; at: string }

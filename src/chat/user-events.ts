@@ -34,11 +34,25 @@ export function createUserEventService({ bus, hubs, logger, queueSize = 100 }: U
       return open;
     },
 
-    /** A public room goes to everyone on one broadcast publish; a private one to each member but its creator. */
+    /**
+     * A public room goes to everyone on one broadcast publish; a private one to each member but its creator, with
+     * the member list cut to the creator and that member: the full list (up to 1000 ids) sent to each of up to 999
+     * members would be a million ids on the bus for one room, and no field a client can select reads it.
+     */
     roomCreated(room: Room): void {
-      const event: UserEvent = { kind: 'roomAvailable', room, at: room.createdAt };
-      if (!room.private) return send('roomCreated', bus.publishToAll(event));
-      for (const userId of room.members) if (userId !== room.createdBy) send('roomCreated', bus.publishToUser(userId, event));
+      if (!room.private) return send('roomCreated', bus.publishToAll({ kind: 'roomAvailable', room, at: room.createdAt }));
+      const recipients = room.members.filter((userId) => userId !== room.createdBy);
+      const publishing = recipients.map(async (userId) =>
+        bus.publishToUser(userId, { kind: 'roomAvailable', room: { ...room, members: [room.createdBy, userId] }, at: room.createdAt }),
+      );
+      // One log line for the room, not one per member, when Redis is down.
+      send(
+        'roomCreated',
+        Promise.allSettled(publishing).then((results) => {
+          const failed = results.filter((result) => result.status === 'rejected');
+          if (failed.length > 0) throw new AggregateError(failed.map((result) => result.reason), `${failed.length} of ${recipients.length} members not told`);
+        }),
+      );
     },
 
     /**
