@@ -49,7 +49,7 @@ export async function createApp(config: Readonly<Config>, logger: Logger, { dire
 
   const sources = {
     connections: () => connections(),
-    subscriptions: () => chat.roomEvents.openCount + chat.userEvents.openCount,
+    subscriptions: () => chat.roomEvents.openCount,
     messagesIn: () => chat.counters.messagesIn,
     messagesOut: () => chat.counters.messagesOut,
     deliveries: () => deliveries,
