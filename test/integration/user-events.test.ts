@@ -208,4 +208,11 @@ describe('userEvents without Redis (one instance, in-process bus)', () => {
     expect(bodies(probe.seen(subs.bob))).toEqual(['room news', 'hi @bob and @alice']);
     expect(probe.seen(subs.alice)).toEqual([]);
   });
+
+  it('needs a user: without a token the subscription ends with UNAUTHENTICATED', async () => {
+    const app = await startTestApp();
+    const stream = await subscribeSse(app.graphqlUrl, USER_EVENTS);
+    const [result] = await stream.waitForNexts(1);
+    expect(result.errors.map((error: { extensions: { code: string } }) => error.extensions.code)).toEqual(['UNAUTHENTICATED']);
+  });
 });
