@@ -45,7 +45,14 @@ export interface AppOptions {
 export async function createApp(config: Readonly<Config>, logger: Logger, { directSubscriptions = true, deliveryPolicy = CHAT_DELIVERY_POLICY }: AppOptions = {}): Promise<App> {
   const adapters = await createAdapters(config, logger);
   const roomActivity = createRoomActivity({ idleMs: config.dashboard.roomIdleMs, maxRooms: config.dashboard.roomsPerInstance });
-  const chat = createChat({ adapters, logger, typingTtlMs: config.typingTtlMs, maxReplaysPerUser: config.limits.maxReplaysPerUser, activity: roomActivity.observer });
+  const chat = createChat({
+    adapters,
+    logger,
+    typingTtlMs: config.typingTtlMs,
+    maxReplaysPerUser: config.limits.maxReplaysPerUser,
+    userEventQueue: config.limits.userEventQueue,
+    activity: roomActivity.observer,
+  });
   const documents = createDocuments({ adapters, rooms: chat.rooms, presence: chat.presence, logger, maxChars: config.limits.docMaxChars, maxReplaysPerUser: config.limits.maxReplaysPerUser });
   const verifier = await createTokenVerifier(config.auth);
   let deliveries = 0;

@@ -76,6 +76,8 @@ export interface Limits {
   slowConsumerBytes: number;
   /** Concurrent `after` replays per user on this instance; more wait their turn. @default 4 */
   maxReplaysPerUser: number;
+  /** Events queued per userEvents subscriber; past it the oldest is dropped (user events are hints). @default 100 */
+  userEventQueue: number;
   /** Largest HTTP request body; larger gets HTTP 413 (Yoga `maxRequestBodySize`). @default 1_048_576 */
   maxHttpBodyBytes: number;
   /**
@@ -178,6 +180,7 @@ export function loadConfig(env: Env): Readonly<Config> {
       connectionInitTimeoutMs: int('CONNECTION_INIT_TIMEOUT_MS', 10_000, 1),
       slowConsumerBytes: int('SLOW_CONSUMER_BYTES', 4 * 1024 * 1024, 1024),
       maxReplaysPerUser: int('MAX_REPLAYS_PER_USER', 4, 1),
+      userEventQueue: int('USER_EVENT_QUEUE', 100, 1),
       maxHttpBodyBytes: int('MAX_HTTP_BODY_BYTES', 1024 * 1024, 1024),
       initFailuresPerAddress: int('INIT_FAILURES_PER_ADDRESS', 20, 1),
       initFailureWindowMs: int('INIT_FAILURE_WINDOW_MS', 60_000, 10),

@@ -7,6 +7,8 @@ import { createRoomEventService } from './room-events.ts';
 import { createRoomHubs } from './room-hubs.ts';
 import { createRoomService } from './rooms.ts';
 import { createTypingService } from './typing.ts';
+import { createUserEventService } from './user-events.ts';
+import { createUserHubs } from './user-hubs.ts';
 
 export interface ChatOptions {
   adapters: ChatAdapters;
@@ -17,14 +19,24 @@ export interface ChatOptions {
   maxReplaysPerUser?: number;
   /** Per-room activity on this instance, for the dashboard. @default no-op */
   activity?: RoomActivityObserver;
+  /** Events queued per userEvents subscriber before the oldest is dropped (USER_EVENT_QUEUE). @default 100 */
+  userEventQueue?: number;
 }
 
 /** The domain, wired over one set of adapters. */
-export function createChat({ adapters, logger, typingTtlMs, maxReplaysPerUser, activity }: ChatOptions) {
+export function createChat({ adapters, logger, typingTtlMs, maxReplaysPerUser, activity, userEventQueue }: ChatOptions) {
   const counters = createChatCounters();
-  const rooms = createRoomService({ store: adapters.rooms, limiter: adapters.roomRate });
+  const userHubs = createUserHubs({ bus: adapters.userBus, logger });
+  const userEvents = createUserEventService({ bus: adapters.userBus, hubs: userHubs, rooms: adapters.rooms, logger, ...(userEventQueue ? { queueSize: userEventQueue } : {}) });
+  const rooms = createRoomService({ store: adapters.rooms, limiter: adapters.roomRate, onCreated: (room) => userEvents.roomCreated(room) });
   const typing = createTypingService({ bus: adapters.bus, rooms, limiter: adapters.typingRate, logger, ...(typingTtlMs ? { ttlMs: typingTtlMs } : {}) });
-  const messages = createMessageService({ store: adapters.messages, typing, counters, ...(activity ? { activity } : {}) });
+  const messages = createMessageService({
+    store: adapters.messages,
+    typing,
+    counters,
+    ...(activity ? { activity } : {}),
+    onStored: (roomId, message) => userEvents.messageStored(roomId, message),
+  });
   const presence = createPresenceService({ store: adapters.presence, logger, ...(activity ? { activity } : {}) });
   const hubs = createRoomHubs({ bus: adapters.bus, store: adapters.messages, logger, counters });
   const roomEvents = createRoomEventService({ rooms, store: adapters.messages, hubs, presence, logger, ...(maxReplaysPerUser ? { maxReplaysPerUser } : {}) });
@@ -35,6 +47,7 @@ export function createChat({ adapters, logger, typingTtlMs, maxReplaysPerUser, a
     typing,
     presence,
     roomEvents,
+    userEvents,
     hubs,
     counters,
     ready: async () => adapters.ping(),

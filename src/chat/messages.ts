@@ -22,6 +22,8 @@ export interface MessageServiceOptions {
   maxBodyLength?: number;
   /** Largest `last` a history page may ask for. @default 500 */
   maxPage?: number;
+  /** Told of each newly stored message, not of a retry's stored copy (userEvents' Mentioned); must not throw. */
+  onStored?: (roomId: string, message: Message) => void;
 }
 
 export function createMessageService({
@@ -31,6 +33,7 @@ export function createMessageService({
   activity = NO_ROOM_ACTIVITY,
   maxBodyLength = 4_000,
   maxPage = 500,
+  onStored,
 }: MessageServiceOptions) {
   return {
     async send(viewer: Viewer, input: SendMessageInput): Promise<Message> {
@@ -55,6 +58,7 @@ export function createMessageService({
         case 'created':
           counters.messagesIn += 1;
           activity.messageAccepted(input.roomId);
+          onStored?.(input.roomId, result.message);
           typing.stopAfterMessage(input.roomId, viewer);
           return result.message;
         case 'duplicate':

@@ -30,6 +30,8 @@ export interface RoomServiceOptions {
   maxPage?: number;
   /** @default 100 */
   defaultPage?: number;
+  /** Told of each stored room (userEvents' RoomAvailable); must not throw. */
+  onCreated?: (room: Room) => void;
 }
 
 export const canRead = (room: Room, userId: string): boolean =>
@@ -46,6 +48,7 @@ export function createRoomService({
   maxMemberIdLength = 128,
   maxPage = 500,
   defaultPage = 100,
+  onCreated,
 }: RoomServiceOptions) {
   /**
    * The stored member list: deduplicated, creator first. The request itself is bounded by the HTTP body and
@@ -82,6 +85,7 @@ export function createRoomService({
         members: isPrivate ? members : [],
       };
       await store.create(room);
+      onCreated?.(room);
       return room;
     },
 

@@ -50,3 +50,13 @@ export type RoomEvent =
   | { kind: 'joined'; roomId: string; user: User; at: string }
   | { kind: 'left'; roomId: string; user: User; at: string }
   | { kind: 'typing'; roomId: string; user: User; typing: boolean; at: string };
+
+/**
+ * An event for one user (the `userEvents` subscription). `roomAvailable`: a public room was created, or a private
+ * room listing the user; `mentioned`: a stored message names the user (see `mentions.ts`). `at` is when it
+ * happened (the room's creation, the message's send time). A private room's `members` in a RoomAvailable holds its
+ * creator and the recipient only (see `UserEventService.roomCreated`).
+ */
+export type UserEvent =
+  | { kind: 'roomAvailable'; room: Room; at: string }
+  | { kind: 'mentioned'; message: Message; at: string };

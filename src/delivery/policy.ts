@@ -25,8 +25,12 @@ export interface DeliveryPolicy {
 }
 
 export const CHAT_DELIVERY_POLICY: DeliveryPolicy = {
+  // userEvents is not shared: its events are per user, so subscribers of one event are the tabs of one user, and
+  // sharing would gain little. It is executed per subscriber, with its own context, on every transport.
   sharedRoots: { roomEvents: { keyArgs: ['roomId'] }, documentEvents: { keyArgs: ['documentId'] } },
-  // None today: no field reachable from a RoomEvent or a DocumentEvent reads the context (a cursor's "not to the
-  // mover" is filtered per subscriber in its stream, not by a resolver reading the viewer).
-  perViewerFields: [],
+  // Nothing reachable from a RoomEvent or a DocumentEvent reads the context (a cursor's "not to the mover" is
+  // filtered per subscriber in its stream, not by a resolver reading the viewer). A RoomAvailable's Room does: its
+  // fields read through the services (history, presence, documents), so an operation selecting them runs with the
+  // subscriber's context.
+  perViewerFields: ['Room.online', 'Room.messages', 'Room.documents'],
 };

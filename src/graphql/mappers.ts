@@ -1,4 +1,4 @@
-import type { RoomEvent } from '../chat/types.ts';
+import type { RoomEvent, UserEvent } from '../chat/types.ts';
 import type { DocumentEvent } from '../documents/types.ts';
 export type { ServerStatsSnapshot } from '../observability/server-stats.ts';
 export type {
@@ -19,3 +19,6 @@ export type TypingChangedEvent = Extract<RoomEvent, { kind: 'typing' }>;
 export type EditorJoinedEvent = Extract<DocumentEvent, { kind: 'editorJoined' }>;
 export type EditorLeftEvent = Extract<DocumentEvent, { kind: 'editorLeft' }>;
 export type CursorMovedEvent = Extract<DocumentEvent, { kind: 'cursor' }>;
+/** The userEvents union members are the domain's UserEvent variants, told apart by `kind`. */
+export type RoomAvailableEvent = Extract<UserEvent, { kind: 'roomAvailable' }>;
+export type MentionedEvent = Extract<UserEvent, { kind: 'mentioned' }>;

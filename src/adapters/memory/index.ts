@@ -8,6 +8,7 @@ import { createMemoryMessageStore } from './message-store.ts';
 import { createMemoryPresenceStore } from './presence-store.ts';
 import { createMemoryRateLimiter } from './rate-limiter.ts';
 import { createMemoryRoomStore } from './room-store.ts';
+import { createMemoryUserEventBus } from './user-event-bus.ts';
 
 export interface MemoryAdapterOptions {
   logger: Logger;
@@ -35,8 +36,10 @@ export function createMemoryAdapters(options: MemoryAdapterOptions): ChatAdapter
   const documentBus = createMemoryDocumentEventBus(options.logger);
   const rooms = createMemoryRoomStore();
   const messageRate = createMemoryRateLimiter({ ratePerSecond: options.messageRate, burst: options.messageBurst });
+  const userBus = createMemoryUserEventBus(options.logger);
   return {
     bus,
+    userBus,
     messages: createMemoryMessageStore({ bus, rooms, limiter: messageRate, historyLimit: options.historyLimit }),
     rooms,
     presence,
@@ -52,6 +55,7 @@ export function createMemoryAdapters(options: MemoryAdapterOptions): ChatAdapter
       await presence.close();
       await bus.close();
       await documentBus.close();
+      await userBus.close();
     },
   };
 }

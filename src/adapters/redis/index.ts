@@ -13,6 +13,7 @@ import { createRedisMessageStore, MESSAGE_LIMIT } from './message-store.ts';
 import { createRedisPresenceStore, type RedisPresenceStore } from './presence-store.ts';
 import { createRedisRateLimiter } from './rate-limiter.ts';
 import { createRedisRoomStore } from './room-store.ts';
+import { createRedisUserEventBus, userEventSerializer } from './user-event-bus.ts';
 
 export interface RedisAdapterOptions {
   logger: Logger;
@@ -92,6 +93,18 @@ export async function createRedisAdapters(options: RedisAdapterOptions): Promise
     keys,
     logger,
   );
+  // User events too, for the same reason: their own serializer, and user channels apart from room channels.
+  const userSubscriber = createRedisConnection('subscriber', { url, logger, commandTimeoutMs });
+  const userBus = createRedisUserEventBus(
+    createHardenedRedisEventTarget<CustomEvent>({
+      publishClient: command,
+      subscribeClient: userSubscriber,
+      logger,
+      serializer: userEventSerializer,
+      ...(options.subscribeTimeoutMs === undefined ? {} : { subscribeTimeoutMs: options.subscribeTimeoutMs }),
+    }),
+    keys,
+  );
   const presence = createRedisPresenceStore({
     client: command,
     keys,
@@ -101,12 +114,12 @@ export async function createRedisAdapters(options: RedisAdapterOptions): Promise
     ...(options.presenceReapIntervalMs === undefined ? {} : { reapIntervalMs: options.presenceReapIntervalMs }),
   });
 
-  const ready = await Promise.all([command, subscriber, documentSubscriber].map((connection) => waitReady(connection, connectTimeoutMs)));
+  const ready = await Promise.all([command, subscriber, documentSubscriber, userSubscriber].map((connection) => waitReady(connection, connectTimeoutMs)));
   if (ready.includes(false)) logger.warn({ prefix: options.prefix }, 'Redis not reachable yet; retrying in the background');
   else await clock.sync();
 
   const ping = async (): Promise<boolean> => {
-    if (subscriber.status !== 'ready' || documentSubscriber.status !== 'ready') return false;
+    if ([subscriber, documentSubscriber, userSubscriber].some((connection) => connection.status !== 'ready')) return false;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<boolean>((resolve) => {
       timer = setTimeout(() => resolve(false), pingTimeoutMs);
@@ -122,6 +135,7 @@ export async function createRedisAdapters(options: RedisAdapterOptions): Promise
   let closing: Promise<void> | undefined;
   return {
     bus,
+    userBus,
     messages: createRedisMessageStore({ client: command, keys, logger, historyLimit: options.historyLimit, rate: messageRate, clock, commandTimeoutMs }),
     rooms: createRedisRoomStore(command, keys, logger),
     presence,
@@ -140,7 +154,8 @@ export async function createRedisAdapters(options: RedisAdapterOptions): Promise
         await presence.close();
         await bus.close();
         await documentBus.close();
-        await Promise.all([closeConnection(subscriber), closeConnection(documentSubscriber), closeConnection(command)]);
+        await userBus.close();
+        await Promise.all([subscriber, documentSubscriber, userSubscriber, command].map((connection) => closeConnection(connection)));
       })();
       return closing;
     },

@@ -36,6 +36,9 @@ export function createKeys(prefix: string) {
     documentIdempotencyByVersion: (documentId: string) => `${prefix}doc-idem-ver:${documentId}`,
     roomDocuments: (roomId: string) => `${prefix}room-docs:${roomId}`,
     documentChannel: (documentId: string) => `${prefix}doc-events:${documentId}`,
+    /** userEvents: one channel per user, and the broadcast channel of public rooms (`user-events:` never names a user). */
+    userChannel: (userId: string) => `${prefix}user-events:${userId}`,
+    everyoneChannel: `${prefix}user-events-all`,
     /** serverStats: one expiring key per live instance, and the set naming them. */
     instance: (instanceId: string) => `${prefix}instance:${instanceId}`,
     instances: `${prefix}instances`,

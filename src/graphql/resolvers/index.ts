@@ -23,17 +23,20 @@ import { dashboard } from './Subscription/dashboard.ts';
 import { documentEvents } from './Subscription/documentEvents.ts';
 import { roomEvents } from './Subscription/roomEvents.ts';
 import { serverStats } from './Subscription/serverStats.ts';
+import { userEvents } from './Subscription/userEvents.ts';
+import { resolveUserEventType } from './UserEvent/resolveType.ts';
 
 // Types not listed here resolve their fields by name from the domain objects (their mappers).
 export const resolvers: Resolvers = {
   DateTime,
   Query: { me, rooms, room, document },
   Mutation: { createRoom, sendMessage, setTyping, createDocument, editDocument, moveCursor, refreshToken },
-  Subscription: { roomEvents, serverStats, dashboard, documentEvents },
+  Subscription: { roomEvents, serverStats, dashboard, documentEvents, userEvents },
   Room: { online, messages, documents },
   Document: { editors },
   DocumentEdited: { operation },
   DocumentEvent: { __resolveType: resolveDocumentEventType },
   RoomEvent: { __resolveType: resolveRoomEventType },
   DashboardEvent: { __resolveType: resolveDashboardEventType },
+  UserEvent: { __resolveType: resolveUserEventType },
 };

@@ -327,9 +327,102 @@ $('login-form').addEventListener('submit', async (event) => {
   $('app').hidden = false;
   $('me').textContent = `Signed in as ${state.name}`;
   socket.connect();
+  watchUserEvents();
   await loadRooms();
 });
 
-// No room-created event exists: refresh the list when the user comes back to the tab.
+// Besides userEvents (below), refresh the list when the user comes back to the tab: user events are not replayed.
 window.addEventListener('focus', () => state.token && loadRooms().catch(() => undefined));
 window.addEventListener('pagehide', () => socket.close());
+
+// userEvents: the live room list and mention badges. Self-contained: its own GraphQL-over-SSE stream (fetch, so the
+// token goes in a header, which EventSource cannot send), reopened after a drop. Nothing is replayed after a
+// reconnect (CONTRACT: Targeted delivery), so a reopened stream reloads the room list.
+const USER_EVENTS = `subscription UserEvents {
+  userEvents {
+    __typename
+    ... on RoomAvailable { room { id name } }
+    ... on Mentioned { message { roomId author { name } body } }
+  }
+}`;
+
+/** Unread mentions per room id; drawn on the room list's buttons, which `loadRooms` redraws. */
+const mentionBadges = new Map();
+
+function drawMentionBadges() {
+  for (const button of $('rooms').querySelectorAll('button[data-room-id]')) {
+    const count = mentionBadges.get(button.dataset.roomId) ?? 0;
+    let badge = button.querySelector('.mention-badge');
+    if (!count) {
+      badge?.remove();
+      continue;
+    }
+    if (!badge) {
+      badge = document.createElement('span');
+      badge.className = 'mention-badge';
+      badge.style.cssText = 'margin-left:.4rem;padding:0 .4rem;border-radius:9px;background:#e5484d;color:#fff;font-size:.75rem';
+      button.append(badge);
+    }
+    badge.textContent = `@${count}`;
+    badge.title = `${count} mention${count === 1 ? '' : 's'} of you`;
+  }
+}
+
+function onUserEvent(event) {
+  if (event?.__typename === 'RoomAvailable') {
+    loadRooms().catch(() => undefined);
+  } else if (event?.__typename === 'Mentioned' && event.message.roomId !== state.room?.id) {
+    mentionBadges.set(event.message.roomId, (mentionBadges.get(event.message.roomId) ?? 0) + 1);
+    drawMentionBadges();
+  }
+}
+
+function watchUserEvents() {
+  if (watchUserEvents.started) return;
+  watchUserEvents.started = true;
+  // Redraw badges whenever the list is redrawn; opening a room reads its mentions.
+  new MutationObserver(drawMentionBadges).observe($('rooms'), { childList: true });
+  $('rooms').addEventListener('click', (event) => {
+    const button = event.target.closest('button[data-room-id]');
+    if (button && mentionBadges.delete(button.dataset.roomId)) drawMentionBadges();
+  });
+  let attempt = 0;
+  let opened = false;
+  const open = async () => {
+    try {
+      const response = await fetch(GRAPHQL, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${state.token}` },
+        body: JSON.stringify({ query: USER_EVENTS }),
+      });
+      if (!response.ok || !response.body) throw new Error(`userEvents: HTTP ${response.status}`);
+      // Reopened: what was created meanwhile was missed (no replay), the list is the truth.
+      if (opened) loadRooms().catch(() => undefined);
+      opened = true;
+      attempt = 0;
+      const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+      let buffered = '';
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buffered += value;
+        let end;
+        while ((end = buffered.indexOf('\n\n')) >= 0) {
+          const lines = buffered.slice(0, end).split('\n');
+          buffered = buffered.slice(end + 2);
+          const data = lines.filter((line) => line.startsWith('data:')).map((line) => line.slice(5).trim()).join('\n');
+          if (!lines.includes('event: next') || !data) continue;
+          const result = JSON.parse(data);
+          // An expired dev token ends the stream with UNAUTHENTICATED: the retry below gets a new one.
+          if (result.errors?.some((error) => error.extensions?.code === 'UNAUTHENTICATED')) await fetchToken().catch(() => undefined);
+          onUserEvent(result.data?.userEvents);
+        }
+      }
+    } catch {
+      // Dropped or refused: retried below.
+    }
+    const delay = Math.min(500 * 2 ** Math.min(attempt++, 5), 10_000) * (0.5 + Math.random() / 2);
+    setTimeout(open, delay);
+  };
+  void open();
+}
