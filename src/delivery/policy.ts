@@ -32,5 +32,5 @@ export const CHAT_DELIVERY_POLICY: DeliveryPolicy = {
   // filtered per subscriber in its stream, not by a resolver reading the viewer). A RoomAvailable's Room does: its
   // fields read through the services (history, presence, documents), so an operation selecting them runs with the
   // subscriber's context.
-  perViewerFields: ['Room.online', 'Room.messages', 'Room.documents'],
+  perViewerFields: ['Room.online', 'Room.messages', 'Room.documents', 'Document.editors'],
 };
