@@ -64,7 +64,7 @@ export class DeadlineScheduler<T extends Scheduled> {
     this.#timerAt = Infinity;
     const head = this.#heap[0];
     if (!head || this.#stopped) return;
-    // Hops of at most 2^31-1 ms: Node runs a longer delay after 1 ms (PITFALLS 18), a wake-up every millisecond here.
+    // Hops of at most 2^31-1 ms: Node runs a longer delay after 1 ms (pitfalls §18), a wake-up every millisecond here.
     const delay = nextHopMs(head.deadlineAt) ?? 0;
     this.#timerAt = Date.now() + delay;
     this.#timer = setTimeout(this.#fire, delay);

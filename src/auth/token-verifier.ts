@@ -12,7 +12,7 @@ export interface TokenVerifier {
   verify(authorization: unknown): Promise<VerifyResult>;
 }
 
-// Asymmetric keys: only the algorithms that a PEM or JWKS of ours can be (PITFALLS 17: an allowlist, never `none`).
+// Asymmetric keys: only the algorithms that a PEM or JWKS of ours can be (pitfalls §17: an allowlist, never `none`).
 const ASYMMETRIC_ALGORITHMS = ['RS256', 'ES256'];
 
 export interface TokenVerifierOptions {
@@ -65,7 +65,7 @@ export async function createTokenVerifier(config: AuthConfig, { cacheSize = 10_0
         remember(token, viewer);
         return { ok: true, viewer };
       } catch {
-        // jose throws TypeError (key type mismatch) as well as JOSEError: every throw is a refusal (PITFALLS 12).
+        // jose throws TypeError (key type mismatch) as well as JOSEError: every throw is a refusal (pitfalls §12).
         return { ok: false, reason: 'invalid' };
       }
     },

@@ -10,7 +10,7 @@
  *   applied. The server transforms a new edit over committed ones with side 'right'; here the committed edit
  *   takes the mirror side ('left') against pending ones, so both sides compute the same text (TP1).
  *
- * Positions count Unicode code points (PITFALLS 29): convert a textarea's UTF-16 offsets at the edge.
+ * Positions count Unicode code points (pitfalls §29): convert a textarea's UTF-16 offsets at the edge.
  */
 import { type, type TextOp } from 'ot-text-unicode';
 

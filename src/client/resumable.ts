@@ -25,7 +25,7 @@ const MAX_PLANS = 200;
  * and `documentEvents` `afterVersion: <last version>`; an event at or before that cursor (an overlap) is dropped.
  * When graphql-ws itself gives up on a lost connection (see `isTransient`), the helper subscribes again, with backoff.
  *
- * graphql-ws re-sends the very payload object it was given on every retry (PITFALLS 26), so the helper gives it
+ * graphql-ws re-sends the very payload object it was given on every retry (pitfalls §26), so the helper gives it
  * one of its own and writes the cursor into that object's `variables` as events arrive. The app's document need not
  * declare the variable or select the message id: the helper adds both when missing and removes the added selection
  * from each event before the app sees it. Other operations pass through untouched.
@@ -170,7 +170,7 @@ function refreshInBand(client: Client, getToken: () => string | Promise<string>,
   };
 }
 
-/** Close codes after which graphql-ws's client retries (PITFALLS 13), i.e. a network or server hiccup. */
+/** Close codes after which graphql-ws's client retries (pitfalls §13), i.e. a network or server hiccup. */
 const TRANSIENT_CLOSE_CODES = new Set([1001, 1006, 1012, 1013, 1014]);
 
 /**

@@ -11,7 +11,7 @@ export const systemClock: RefreshClock = {
   clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
 };
 
-/** Longest delay a timer can hold: a longer one fires at once in browsers and Node (PITFALLS 18). */
+/** Longest delay a timer can hold: a longer one fires at once in browsers and Node (pitfalls §18). */
 export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**

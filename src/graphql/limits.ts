@@ -20,7 +20,7 @@ export const LIMIT_ERROR_CODE = 'GRAPHQL_VALIDATION_FAILED';
  * `onSubscribe`) WebSocket alike.
  *
  * graphql-armor's default is to throw from inside a validation rule, which escapes `validate()`: over graphql-ws
- * that throw becomes close 4500 for the whole socket (PITFALLS 11). Its rules therefore report to the validation
+ * that throw becomes close 4500 for the whole socket (pitfalls §11). Its rules therefore report to the validation
  * context instead (`propagateOnRejection: false`), and the error comes back as one ordinary validation error of
  * that operation. Only the token limit has to throw (it runs inside the parser); parse errors are returned per
  * operation by `graphql-ws-server.ts` and by Yoga.

@@ -46,7 +46,7 @@ interface Pending {
 /**
  * A subscription's result stream, ended at its token's expiry: a last result with UNAUTHENTICATED, then done.
  *
- * The expiry wakes the one pending `next()` directly (PITFALLS 28). Racing each `source.next()` against one
+ * The expiry wakes the one pending `next()` directly (pitfalls §28). Racing each `source.next()` against one
  * long-lived "expired" promise would add a reaction to that promise per event, each holding its event's result
  * until the token expires. Here each call's own promise and resolver are the only links, dropped as it settles.
  * The deadline leaves the plugin's scheduler as soon as the stream ends, however it ends (done, return, throw, a

@@ -26,7 +26,7 @@ export interface EventStreamAccountingOptions {
  * Whether Yoga may answer with an SSE stream, decided exactly as Yoga decides it (graphql-yoga
  * `plugins/result-processor/accept.ts` + `use-result-processor.ts`, not exported): a subscription is streamed as SSE
  * when any media range in Accept (missing: `*\/*`; spaces dropped, case folded, parameters other than a utf-8
- * charset ignored) matches `text/event-stream`. So `*\/*`, `text/*` and `TEXT/EVENT-STREAM` all stream (PITFALLS 25).
+ * charset ignored) matches `text/event-stream`. So `*\/*`, `text/*` and `TEXT/EVENT-STREAM` all stream (pitfalls §25).
  */
 export function mayAnswerWithEventStream(accept: string | undefined): boolean {
   for (const range of (accept || '*/*').replace(/\s/g, '').toLowerCase().split(',')) {

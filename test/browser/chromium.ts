@@ -36,7 +36,7 @@ export async function launchChromium(): Promise<Browser> {
 
 /**
  * Fails every request that would leave this machine and records it: the pages under test must work with no
- * internet (PITFALLS 21). `blob:` and `data:` URLs (GraphiQL's editor workers) never reach the network.
+ * internet (pitfalls §21). `blob:` and `data:` URLs (GraphiQL's editor workers) never reach the network.
  */
 export async function offline(page: Page): Promise<string[]> {
   const leaked: string[] = [];

@@ -92,7 +92,7 @@ describe.each(backends)('RoomEventBus contract: $name', (backend) => {
 });
 
 describe('RoomEventBus over Redis: failures the stock event target does not survive', () => {
-  it('drops garbage published on a room channel and keeps delivering (PITFALLS 2)', async () => {
+  it('drops garbage published on a room channel and keeps delivering (pitfalls §2)', async () => {
     const [server] = [await privateRedisServer()];
     const [node] = await redisCluster(server, 1, { prefix: 'p1:' });
     const roomId = uniqueRoomId();
@@ -108,7 +108,7 @@ describe('RoomEventBus over Redis: failures the stock event target does not surv
     expect(recorder.events).toEqual([typingEvent(roomId, 2)]);
   });
 
-  it('puts the prefix on channel names: two clusters on one Redis do not hear each other (PITFALLS 7)', async () => {
+  it('puts the prefix on channel names: two clusters on one Redis do not hear each other (pitfalls §7)', async () => {
     const server = await privateRedisServer();
     const [one] = await redisCluster(server, 1, { prefix: 'one:' });
     const [two] = await redisCluster(server, 1, { prefix: 'two:' });
@@ -124,7 +124,7 @@ describe('RoomEventBus over Redis: failures the stock event target does not surv
     expect(onTwo.events).toEqual([typingEvent(roomId, 1)]);
   });
 
-  it('resubscribes after CLIENT KILL TYPE pubsub, reports the possible gap, and delivers again (PITFALLS 5)', async () => {
+  it('resubscribes after CLIENT KILL TYPE pubsub, reports the possible gap, and delivers again (pitfalls §5)', async () => {
     const server = await privateRedisServer();
     const [a, b] = await redisCluster(server, 2);
     const roomId = uniqueRoomId();
@@ -170,7 +170,7 @@ describe('RoomEventBus over Redis: failures the stock event target does not surv
     }, 10_000, 'delivery');
   });
 
-  it('retries a SUBSCRIBE that timed out on a frozen Redis instead of leaving the room deaf (PITFALLS 3, 4)', async () => {
+  it('retries a SUBSCRIBE that timed out on a frozen Redis instead of leaving the room deaf (pitfalls §3, 4)', async () => {
     const server = await privateRedisServer();
     const [a, b] = await redisCluster(server, 2, { commandTimeoutMs: 200, subscribeTimeoutMs: 10_000 });
     const roomId = uniqueRoomId();

@@ -171,7 +171,7 @@ describe.each(backends)('MessageStore contract: $name', (backend) => {
     expect(await node!.messages.append(input(room, 'again', { clientMessageId: 'c195' }))).toMatchObject({ status: 'created', message: { seq: 201 } });
   });
 
-  it('delivers concurrent appends from several nodes to subscribers in seq order (PITFALLS 6)', async () => {
+  it('delivers concurrent appends from several nodes to subscribers in seq order (pitfalls §6)', async () => {
     const nodes = await backend.cluster(3);
     const room = await openRoom(nodes[0]!);
     const recorders = nodes.map(() => createRecorder());

@@ -86,7 +86,7 @@ describe('PresenceStore over Redis: instances that die or freeze', () => {
     return { expired, handler: (roomId: string, user: User) => void expired.push([roomId, user]) };
   };
 
-  it('reaps the connections of a dead instance and reports each user once, from one survivor (PITFALLS 8)', async () => {
+  it('reaps the connections of a dead instance and reports each user once, from one survivor (pitfalls §8)', async () => {
     const server = await privateRedisServer();
     const prefix = server.newPrefix();
     const [dead] = await redisCluster(server, 1, { prefix, presenceTtlMs: 300 });

@@ -70,7 +70,7 @@ describe('roomEvents over SSE (Yoga, same /graphql path)', () => {
   });
 });
 
-describe('which requests Yoga streams as SSE (PITFALLS 25)', () => {
+describe('which requests Yoga streams as SSE (pitfalls §25)', () => {
   // Yoga's own negotiation, read from its build (it is not exported): the admission must never drift from it.
   const yogaAccept = (async () =>
     (await import(new URL('../../node_modules/graphql-yoga/cjs/plugins/result-processor/accept.js', import.meta.url).href)) as {

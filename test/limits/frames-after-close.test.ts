@@ -38,7 +38,7 @@ async function storedBodies(app: TestApp, roomId: string): Promise<string[]> {
   return (await history(app.graphqlUrl, await token('owner'), roomId)).map((m) => m.body);
 }
 
-describe('frames after the server closed the socket (PITFALLS 23)', () => {
+describe('frames after the server closed the socket (pitfalls §23)', () => {
   it('4403 at token expiry: nothing sent afterwards is executed, and the silent peer is cut after the grace', async () => {
     const app = await startTestApp({ CLOSE_GRACE_MS: String(GRACE_MS), MESSAGE_RATE: '50' });
     const roomId = await createRoom(app.graphqlUrl, await token('owner'), { name: 'expiry' });

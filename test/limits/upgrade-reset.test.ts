@@ -12,7 +12,7 @@ const ORIGIN = 'https://chat.example';
 
 /**
  * Sends an upgrade request and resets the connection (RST) as soon as it is written, from `localAddress`: the
- * server's answer (a refusal or the 101) then meets a reset socket (PITFALLS 22).
+ * server's answer (a refusal or the 101) then meets a reset socket (pitfalls §22).
  */
 function upgradeAndReset(instance: Instance, path: string, headers: Record<string, string>, localAddress = '127.0.0.1'): Promise<void> {
   return within(
@@ -45,7 +45,7 @@ async function expectAlive(instance: Instance) {
   expect(instance.output()).not.toMatch(/Unhandled 'error' event|ECONNRESET|EPIPE/);
 }
 
-describe('an upgrade followed by a TCP reset (PITFALLS 22)', () => {
+describe('an upgrade followed by a TCP reset (pitfalls §22)', () => {
   it('never kills the process, whatever the upgrade gets: 404, 403, 429, 503 or 101', async () => {
     const instance = await startInstance({
       env: { ALLOWED_ORIGINS: ORIGIN, MAX_CONNECTIONS: '1', INIT_FAILURES_PER_ADDRESS: '1', LOG_LEVEL: 'warn' },

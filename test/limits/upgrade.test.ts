@@ -90,7 +90,7 @@ describe('upgrade checks, before the protocol switch', () => {
     await next.waitForNexts(1);
   });
 
-  // Yoga streams a subscription as SSE for any Accept that matches text/event-stream (PITFALLS 25).
+  // Yoga streams a subscription as SSE for any Accept that matches text/event-stream (pitfalls §25).
   it('counts an SSE subscription whatever its Accept (missing, */*, text/*, upper case); queries are still served at capacity', async () => {
     const app = await startTestApp({ MAX_CONNECTIONS: '5' });
     const bystander = await startBystander(app);

@@ -9,7 +9,7 @@ import { waitFor } from '../utils/wait.ts';
 import { connectAuthed } from '../utils/ws-client.ts';
 import { expectNoUnhandled, readyStatus, startCluster } from './helpers.ts';
 
-// AOF with `appendfsync always` (PITFALLS 19): a SIGKILL of Redis keeps every acknowledged commit.
+// AOF with `appendfsync always` (pitfalls §19): a SIGKILL of Redis keeps every acknowledged commit.
 const redisServer = useRedis({ durable: true });
 
 const INSERTS = ['a', 'bc', '🙂', 'é', '👩‍👩‍👧', ' '];

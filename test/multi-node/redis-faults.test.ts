@@ -4,7 +4,7 @@ import { errorCodes } from '../utils/http-client.ts';
 import { waitFor } from '../utils/wait.ts';
 import { checkLedger, expectNoUnhandled, printOutputOnFailure, readyStatus, startSenders, subscriber, useCluster } from './helpers.ts';
 
-// Two instances on one Redis that runs with AOF and `appendfsync always` (PITFALLS 19): a restart is a crash
+// Two instances on one Redis that runs with AOF and `appendfsync always` (pitfalls §19): a restart is a crash
 // that keeps every acknowledged write, which is what "an acknowledged message is never lost" needs.
 const cluster = useCluster(2, {}, { durable: true });
 

@@ -10,7 +10,7 @@ export interface ServerFrame {
 
 /**
  * A WebSocket client speaking the framing itself over a `net.Socket`, for peers no library client can play: one
- * that never answers the server's close frame and keeps sending after it (PITFALLS 23). It sends masked text frames,
+ * that never answers the server's close frame and keeps sending after it (pitfalls §23). It sends masked text frames,
  * answers nothing (no pong, no close), and records what the server sends. Destroyed after the test.
  */
 export interface RawWebSocket {
@@ -162,7 +162,7 @@ export function maskedFrame(opcode: number, payload: Buffer): Buffer {
   return Buffer.concat([header, mask, masked]);
 }
 
-/** An upgrade request as raw bytes, for sending and resetting at once (PITFALLS 22). */
+/** An upgrade request as raw bytes, for sending and resetting at once (pitfalls §22). */
 export function upgradeRequest(path: string, headers: Record<string, string> = {}): string {
   return (
     `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +

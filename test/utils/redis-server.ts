@@ -11,7 +11,7 @@ import { killOnExit } from './kill-on-exit.ts';
 
 /**
  * A private `redis-server` (never the shared one on 6379): no persistence unless `durable`, DEBUG allowed (Redis 7 disables it
- * unless started with `--enable-debug-command`, PITFALLS 20). `restart()` keeps the port, so clients reconnect
+ * unless started with `--enable-debug-command`, pitfalls §20). `restart()` keeps the port, so clients reconnect
  * to it as they would to a restarted production Redis.
  */
 export interface RedisServer {
@@ -51,7 +51,7 @@ const answersPing = (port: number): Promise<boolean> =>
 export interface RedisServerOptions {
   startTimeoutMs?: number;
   /**
-   * AOF with `appendfsync always` in a temporary directory (PITFALLS 19), so `restart()` is a crash that keeps
+   * AOF with `appendfsync always` in a temporary directory (pitfalls §19), so `restart()` is a crash that keeps
    * every acknowledged write, as a production Redis configured for "no acknowledged message lost" would.
    * @default false (nothing survives a restart)
    */

@@ -19,7 +19,7 @@ export type RedisRole = 'command' | 'subscriber';
  * - `maxRetriesPerRequest: 0`: commands in flight when the socket drops are rejected on the spot (ioredis
  *   flushes its queue on every reconnect attempt), not parked until a reconnect that may never come.
  * - `autoResendUnfulfilledCommands: false`: an append whose reply was lost is not replayed (that would store twice).
- * - `autoResubscribe: false`: the event target resubscribes itself, so it knows when a gap is possible (PITFALLS 3, 5).
+ * - `autoResubscribe: false`: the event target resubscribes itself, so it knows when a gap is possible (pitfalls §3, 5).
  * - `error` is always handled: an outage is logged once per streak, never an "Unhandled error event".
  */
 /** 50 ms x 2^attempt (the exponent capped at `maxDoublings`), never above `maxMs`. */

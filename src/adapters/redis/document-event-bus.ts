@@ -9,7 +9,7 @@ class NotADocumentEvent extends Error {
   override readonly name = 'NotADocumentEvent';
 }
 
-/** Thrown on parse so the event target drops the payload (PITFALLS 2); never reaches a listener. */
+/** Thrown on parse so the event target drops the payload (pitfalls §2); never reaches a listener. */
 export const documentEventSerializer = {
   stringify: (detail: unknown) => encodeDocumentEvent(detail as DocumentEvent),
   parse(raw: string): DocumentEvent {
@@ -20,7 +20,7 @@ export const documentEventSerializer = {
 };
 
 /**
- * Documents over their own hardened event target: one channel per document (prefixed, PITFALLS 7), the commit
+ * Documents over their own hardened event target: one channel per document (prefixed, pitfalls §7), the commit
  * script publishing edits on it. An event for another document can only come from a foreign publisher: dropped.
  */
 export function createRedisDocumentEventBus(target: HardenedRedisEventTarget<CustomEvent>, keys: Keys, logger: Logger): DocumentEventBus {

@@ -5,7 +5,7 @@ import { decodeRoomEvent, encodeRoomEvent } from './codec.ts';
 import type { HardenedRedisEventTarget } from './event-target.ts';
 import type { Keys } from './keys.ts';
 
-/** Thrown by the serializer so the event target drops the payload (PITFALLS 2); never reaches a listener. */
+/** Thrown by the serializer so the event target drops the payload (pitfalls §2); never reaches a listener. */
 class NotARoomEvent extends Error {
   override readonly name = 'NotARoomEvent';
 }
@@ -20,7 +20,7 @@ export const roomEventSerializer = {
 };
 
 /**
- * Rooms over the hardened event target: one channel per room (prefixed, PITFALLS 7), events validated by the
+ * Rooms over the hardened event target: one channel per room (prefixed, pitfalls §7), events validated by the
  * codec. An event whose roomId is not the channel's room is dropped: it can only come from a foreign publisher.
  */
 export function createRedisEventBus(target: HardenedRedisEventTarget<CustomEvent>, keys: Keys, logger: Logger): RoomEventBus {

@@ -9,7 +9,7 @@ export type StockRedisEventTarget<TEvent extends CustomEvent> = ReturnType<typeo
 
 export interface TopicListener {
   onMessage(detail: unknown): void;
-  /** The topic was resubscribed after a reconnect: whatever was published meanwhile is lost (PITFALLS 5). */
+  /** The topic was resubscribed after a reconnect: whatever was published meanwhile is lost (pitfalls §5). */
   onResubscribed(): void;
 }
 
@@ -60,7 +60,7 @@ interface Channel {
 const unavailable = (message: string, cause: unknown) => new ChatError('UNAVAILABLE', message, { cause });
 
 /**
- * Replaces `@graphql-yoga/redis-event-target` behind the same interface (see README.md, PITFALLS 1-9):
+ * Replaces `@graphql-yoga/redis-event-target` behind the same interface (see README.md, pitfalls §1-9):
  * awaited and caught PUBLISH/SUBSCRIBE/UNSUBSCRIBE, guarded parse and listeners, a topic counted as
  * subscribed only once Redis confirmed it, failed SUBSCRIBEs retried, no SUBSCRIBE before the connection is
  * ready (ioredis #2037), and all SUBSCRIBE/UNSUBSCRIBE traffic serialized through one reconcile loop so

@@ -1,6 +1,6 @@
 /**
  * Every key and pub/sub channel name, all under one prefix. Channels are prefixed here by hand because
- * neither the `/db` of a Redis URL nor ioredis `keyPrefix` applies to pub/sub (PITFALLS 7).
+ * neither the `/db` of a Redis URL nor ioredis `keyPrefix` applies to pub/sub (pitfalls §7).
  * The namespace comes before the id, so no room or user id can collide with another kind of key.
  */
 export function createKeys(prefix: string) {

@@ -8,7 +8,7 @@ class NotAUserEvent extends Error {
   override readonly name = 'NotAUserEvent';
 }
 
-/** Thrown on parse so the event target drops the payload (PITFALLS 2); never reaches a listener. */
+/** Thrown on parse so the event target drops the payload (pitfalls §2); never reaches a listener. */
 export const userEventSerializer = {
   stringify: (detail: unknown) => encodeUserEvent(detail as UserEvent),
   parse(raw: string): UserEvent {
@@ -19,7 +19,7 @@ export const userEventSerializer = {
 };
 
 /**
- * User events over their own hardened event target: a channel per user (prefixed, PITFALLS 7), subscribed only
+ * User events over their own hardened event target: a channel per user (prefixed, pitfalls §7), subscribed only
  * while that user has a userEvents subscription on this instance, and one broadcast channel for public rooms. A
  * resubscription after a reconnect reports nothing: user events are not replayed (contract).
  */

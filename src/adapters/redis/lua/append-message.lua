@@ -1,6 +1,6 @@
 -- One sendMessage in one round trip: checks the room and the author's access to it, answers a retry with the
 -- stored message, spends a MESSAGE_RATE token, then numbers, stores, trims and publishes the message, atomically,
--- so PUBLISH order is seq order across every instance (PITFALLS 6) and nothing is stored without being published
+-- so PUBLISH order is seq order across every instance (pitfalls §6) and nothing is stored without being published
 -- or the reverse. The checks run in the order the service promises: access, retry, rate. A retry spends no token.
 -- KEYS: 1 seq counter, 2 history zset (score seq, member event JSON), 3 idempotency hash (field -> seq),
 --       4 idempotency index zset (score seq, member field; lets trimming forget old fields), 5 room hash,

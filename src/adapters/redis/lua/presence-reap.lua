@@ -1,7 +1,7 @@
 -- Claims expired connections (their instance stopped refreshing them), removes them, and publishes MemberLeft
 -- for every user whose last connection went, in the same step (see presence-join.lua: presence is announced
 -- from inside the scripts so its events keep their order). Being one script, a connection is claimed by
--- exactly one reaper however many instances run this at once (PITFALLS 8: expiry scores, not keyspace
+-- exactly one reaper however many instances run this at once (pitfalls §8: expiry scores, not keyspace
 -- notifications). Room keys are derived from the member, so this script is for a single Redis (not Redis
 -- Cluster). An entry is removed even if its PUBLISH is refused: a ghost that never leaves is the worse outcome.
 -- KEYS: 1 expiry zset
