@@ -153,9 +153,9 @@ export async function runCase(benchCase: BenchCase, kind: ServerKind, run: numbe
         {
           graphqlUrl: server.graphqlUrl, wsUrl: server.wsUrl, transport: benchCase.transport, secret: options.secret,
           editors: benchCase.editors, editsPerSec: benchCase.editsPerSec, readers: benchCase.subscribersPerRoom, seconds: options.phaseSeconds,
-          serverPids: [server.pid], redisPid: redis?.pid ?? null, openConcurrency: options.openConcurrency, timeoutMs: 30_000, drainTimeoutMs: 60_000,
+          serverPids: [server.pid], redisPid: redis?.pid ?? null, openConcurrency: options.openConcurrency, timeoutMs: 30_000, drainTimeoutMs: 120_000,
         },
-        240_000 + options.phaseSeconds * 2_000,
+        420_000 + options.phaseSeconds * 2_000,
       );
       record.phases.push(phase);
       const problems = correctnessProblems(phase);

@@ -206,8 +206,11 @@ export async function runDocuments(req: DocumentsRequest): Promise<PhaseResult> 
     const probe = await admin.post(EDIT, { documentId, baseVersion: 0, operation: [{ insert: 'probe ' }], clientEditId: operationId() });
     if (probe.errors) throw new Error(`probe edit failed: ${JSON.stringify(probe.errors)}`);
     const everyoneAt = (version: number): boolean => readers.every((r) => r.last >= version) && editors.every((e) => e.ot.version >= version);
-    if (!(await waitFor(() => everyoneAt(1), req.timeoutMs))) {
-      throw new Error(`setup: ${readers.filter((r) => r.last < 1).length} readers and ${editors.filter((e) => e.ot.version < 1).length} editors never saw the probe edit`);
+    // Opening the readers fans out ~readers²/2 EditorJoined (one user per socket): the probe waits behind that backlog.
+    if (!(await waitFor(() => everyoneAt(1), req.drainTimeoutMs))) {
+      throw new Error(
+        `setup: ${readers.filter((r) => r.last < 1).length} readers and ${editors.filter((e) => e.ot.version < 1).length} editors never saw the probe edit within ${req.drainTimeoutMs} ms (closes ${JSON.stringify(closes)}, other frames ${JSON.stringify(otherFrames)}; ${problems.join('; ')})`,
+      );
     }
 
     // Typing: each editor every 1/rate s, starting at a random offset so they do not type in lockstep.
