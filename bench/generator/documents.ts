@@ -59,6 +59,8 @@ interface Editor {
 }
 
 const sumOrNull = (values: Array<number | null>): number | null => (values.some((v) => v === null) ? null : values.reduce<number>((a, v) => a + (v ?? 0), 0));
+/** Retries of UNAVAILABLE edits over the whole run, past which the run fails rather than spin. */
+const MAX_RETRIES = 100_000;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Typing: mostly an insert at a random place, sometimes a backspace. Positions are code points (ASCII here). */
@@ -86,7 +88,7 @@ export async function runDocuments(req: DocumentsRequest): Promise<PhaseResult> 
   const sentAt = new Map<string, number>();
   const closes: Record<string, number> = {};
   const otherFrames: Record<string, number> = {};
-  const counters = { deliveries: 0, duplicates: 0, gaps: 0, bytes: 0, messageBytes: 0, lastDeliveryAt: 0, measuredFrom: Infinity, errors: 0, errorSample: null as string | null, localEdits: 0 };
+  const counters = { deliveries: 0, duplicates: 0, gaps: 0, bytes: 0, messageBytes: 0, lastDeliveryAt: 0, measuredFrom: Infinity, errors: 0, errorSample: null as string | null, localEdits: 0, retries: 0 };
   const readers: Reader[] = [];
   const editors: Editor[] = [];
   const admin = createGraphqlHttp(req.graphqlUrl, await signToken(req.secret, 'bench-admin'), 4);
@@ -155,9 +157,10 @@ export async function runDocuments(req: DocumentsRequest): Promise<PhaseResult> 
     };
     await pool(Array.from({ length: req.readers }, (_, i) => i), req.openConcurrency, openReader);
 
-    const send = async (editor: Editor, outgoing: { baseVersion: number; operation: TextOp; clientEditId: string }): Promise<void> => {
+    const send = async (editor: Editor, outgoing: { baseVersion: number; operation: TextOp; clientEditId: string }, retry = false): Promise<void> => {
       const variables = { documentId, baseVersion: outgoing.baseVersion, operation: toOperationInput(outgoing.operation), clientEditId: outgoing.clientEditId };
-      sentAt.set(outgoing.clientEditId, performance.now());
+      // A retry keeps the first send's time: latency is what the typist waited.
+      if (!retry) sentAt.set(outgoing.clientEditId, performance.now());
       try {
         const result = editor.mutations
           ? await editor.mutations.post(EDIT, variables)
@@ -165,7 +168,17 @@ export async function runDocuments(req: DocumentsRequest): Promise<PhaseResult> 
               let last: { errors?: unknown } = {};
               editor.ws.subscribe({ query: EDIT, variables }, { next: (r) => void (last = r), error: reject, complete: () => resolve(last) });
             });
-        if (result.errors) throw new Error(JSON.stringify(result.errors).slice(0, 200));
+        if (result.errors) {
+          // The contract's answer to UNAVAILABLE (e.g. the commit lost too many races): resend the same edit, as an
+          // editor does; its clientEditId makes it commit once.
+          const unavailable = JSON.stringify(result.errors).includes('"UNAVAILABLE"');
+          if (unavailable && counters.retries < MAX_RETRIES) {
+            counters.retries += 1;
+            await sleep(10 + Math.random() * 40);
+            return await send(editor, editor.ot.resend() ?? outgoing, true);
+          }
+          throw new Error(JSON.stringify(result.errors).slice(0, 200));
+        }
       } catch (error) {
         counters.errors += 1;
         counters.errorSample ??= error instanceof Error ? error.message : String(error);
@@ -289,7 +302,7 @@ export async function runDocuments(req: DocumentsRequest): Promise<PhaseResult> 
       drained,
       reconnectFailures: 0,
       catchUpMs: null,
-      documents: { localEdits: counters.localEdits, editsCommitted: edits, finalVersion: final.version, finalChars: [...final.text].length, editors: editors.length, readers: readers.length, problems },
+      documents: { retries: counters.retries, localEdits: counters.localEdits, editsCommitted: edits, finalVersion: final.version, finalChars: [...final.text].length, editors: editors.length, readers: readers.length, problems },
     };
   } finally {
     for (const editor of editors) {

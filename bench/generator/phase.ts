@@ -55,6 +55,8 @@ export interface PhaseResult {
 export interface DocumentsOutcome {
   /** Keystrokes applied locally; the OtClients compose those typed while an edit is in flight. */
   localEdits: number;
+  /** editDocument answers UNAVAILABLE (a commit that lost too many races), resent with the same clientEditId. */
+  retries: number;
   /** Versions committed in the phase (the probe edit, version 1, excluded). */
   editsCommitted: number;
   finalVersion: number;

@@ -75,6 +75,7 @@ function notes(records: readonly RunRecord[]): string[] {
       if (p.offeredDeliveriesPerSec !== null && achieved < 0.9 * p.offeredDeliveriesPerSec) {
         out.push(`- ${tag}: ${fmt(p.offeredDeliveriesPerSec)} deliveries/s offered, ${fmt(achieved)} delivered: it did not keep up (or the machine did not), so latency there is mostly backlog`);
       }
+      if (p.documents) out.push(`- ${tag}: ${fmt(p.documents.localEdits)} keystrokes, ${fmt(p.documents.editsCommitted)} edits committed (final version ${p.documents.finalVersion}, ${fmt(p.documents.finalChars)} characters), ${fmt(p.documents.retries)} UNAVAILABLE answers resent with the same clientEditId`);
       if (p.maxSendLagMs > 50) out.push(`- ${tag}: the publisher fell ${fmt(p.maxSendLagMs)} ms behind its schedule (generator lag; latency still counts from the schedule)`);
     }
   }
