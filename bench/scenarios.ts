@@ -108,6 +108,7 @@ export function correctnessProblems(p: PhaseResult): string[] {
 }
 
 const NOFILE = 200_000;
+const DOCUMENT_OPEN_CONCURRENCY = 20;
 /** Idle cases: rooms (of the case's room size) opened before the baseline reading, not counted. */
 const IDLE_WARM_ROOMS = 10;
 
@@ -153,7 +154,10 @@ export async function runCase(benchCase: BenchCase, kind: ServerKind, run: numbe
         {
           graphqlUrl: server.graphqlUrl, wsUrl: server.wsUrl, transport: benchCase.transport, secret: options.secret,
           editors: benchCase.editors, editsPerSec: benchCase.editsPerSec, readers: benchCase.subscribersPerRoom, seconds: options.phaseSeconds,
-          serverPids: [server.pid], redisPid: redis?.pid ?? null, openConcurrency: options.openConcurrency, timeoutMs: 30_000, drainTimeoutMs: 120_000,
+          serverPids: [server.pid], redisPid: redis?.pid ?? null,
+          // Each reader's join fans out to every socket open before it; 200 at once starved the server's Redis
+          // commands (presence join: Redis unavailable) and the server ended those subscriptions.
+          openConcurrency: DOCUMENT_OPEN_CONCURRENCY, timeoutMs: 30_000, drainTimeoutMs: 120_000,
         },
         420_000 + options.phaseSeconds * 2_000,
       );

@@ -218,9 +218,11 @@ export async function runDocuments(req: DocumentsRequest): Promise<PhaseResult> 
     // The probe: version 1, from the admin, until every socket saw it (its subscription is live).
     const probe = await admin.post(EDIT, { documentId, baseVersion: 0, operation: [{ insert: 'probe ' }], clientEditId: operationId() });
     if (probe.errors) throw new Error(`probe edit failed: ${JSON.stringify(probe.errors)}`);
+    // A subscription the server ended (error, complete) never sees the probe: fail now rather than wait it out.
+    const ended = (): number => (otherFrames.error ?? 0) + (otherFrames.complete ?? 0);
     const everyoneAt = (version: number): boolean => readers.every((r) => r.last >= version) && editors.every((e) => e.ot.version >= version);
     // Opening the readers fans out ~readers²/2 EditorJoined (one user per socket): the probe waits behind that backlog.
-    if (!(await waitFor(() => everyoneAt(1), req.drainTimeoutMs))) {
+    if (!(await waitFor(() => everyoneAt(1) || ended() > 0, req.drainTimeoutMs)) || ended() > 0) {
       throw new Error(
         `setup: ${readers.filter((r) => r.last < 1).length} readers and ${editors.filter((e) => e.ot.version < 1).length} editors never saw the probe edit within ${req.drainTimeoutMs} ms (closes ${JSON.stringify(closes)}, other frames ${JSON.stringify(otherFrames)}; ${problems.join('; ')})`,
       );
