@@ -76,8 +76,8 @@ describe('npm run bench -- --quick', () => {
   const out = mkdtempSync(join(tmpdir(), 'bench-smoke-'));
   afterAll(() => rmSync(out, { recursive: true, force: true }));
 
-  it('runs a case on project and raw, alternating, and reports its targets with pass/fail', async ({ expect }) => {
-    const args = ['--import', 'tsx', 'bench/run.ts', '--quick', '--no-pin', '--scenario', 'room1000', '--subscribers', '20', '--rates', '400,800', '--phase-seconds', '1', '--out', out];
+  it('runs a case on project and raw, alternating, and reports its targets with pass/fail; documents on the project alone', async ({ expect }) => {
+    const args = ['--import', 'tsx', 'bench/run.ts', '--quick', '--no-pin', '--scenario', 'room1000,documents', '--subscribers', '20', '--rates', '400,800', '--phase-seconds', '1', '--out', out];
     const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -87,11 +87,15 @@ describe('npm run bench -- --quick', () => {
     clearTimeout(timer);
     expect(code, output).toBe(0);
     expect(output).toMatch(/project run 1\/1[\s\S]*raw run 1\/1/);
+    // The baselines have no documents: one project run, its checks passed.
+    expect(output).toMatch(/documents: .*20 readers.* \/ project run 1\/1 \.\.\. \n {4}[\d.]+ edits committed\/s.*every reader got 1\.\.\d+ once in order, 5 editors converged/);
+    expect(output).not.toMatch(/documents: .* \/ raw run/);
     const report = readdirSync(out).find((f) => f.endsWith('.md'));
     const markdown = readFileSync(join(out, report ?? 'missing.md'), 'utf8');
     expect(markdown).toContain('## Targets');
     expect(markdown).toMatch(/server CPU per delivery <= 1\.2x raw at 800 deliveries\/s offered .*\| (PASS|\*\*FAIL\*\*) \|/);
     expect(markdown).toMatch(/Nothing lost, duplicated or reordered in any run \| every run clean \| PASS \|/);
+    expect(markdown).toContain('the project alone: the raw and yoga baselines have no documents, so there is no ratio');
   }, 60_000);
 });
 
