@@ -32,8 +32,9 @@ export const USAGE = `npm run bench -- [options]
   --warmup-seconds S          warm-up before the measured phases (default 5; --quick: 0.5)
   --rates LIST                offered deliveries/s, one phase each (default per scenario, e.g. 10000,20000,40000)
   --document LIST             fragment,inline: subscription document(s) (default: fragment, what Apollo sends)
-  --transport LIST            http,ws: how sendMessage is sent (default: http, the README's Apollo setup)
-  --subscribers N             subscribers (room1000: per room; rooms-*: total, spread over rooms; idle*: sockets)
+  --transport LIST            http,ws: how sendMessage (documents: editDocument) is sent (default: http)
+  --subscribers N             subscribers (room1000: per room; rooms-*: total, spread over rooms; idle*: sockets;
+                              documents: readers)
   --rooms N                   rooms for rooms-*
   --generators N              load generator processes for idle* (default 1; idle50k: 4)
   --inflight N                sendMessage requests in flight in saturated phases (default 16)

@@ -14,7 +14,7 @@ import { jsonReport, markdownReport } from './report/markdown.ts';
 import { phaseMetrics, summarize, type Row } from './report/metrics.ts';
 import { latencySvg } from './report/svg.ts';
 import { evaluateTargets } from './report/targets.ts';
-import { casesFor, phaseKey, runCase, type RunRecord } from './scenarios.ts';
+import { casesFor, phaseKey, runCase, runsOn, type RunRecord } from './scenarios.ts';
 import { REPO_ROOT } from './servers.ts';
 
 const options = parseCli(process.argv.slice(2));
@@ -39,6 +39,13 @@ const f = (v: number | null, digits = 0): string => (v === null ? '?' : v.toLoca
 
 function describe(record: RunRecord): string {
   if (record.error) return `FAILED: ${record.error.split('\n')[0]}`;
+  const docs = record.phases[0]?.documents;
+  if (record.case.mode === 'documents' && docs) {
+    const p = record.phases[0] as (typeof record.phases)[number];
+    const m = phaseMetrics(p);
+    const seconds = Math.max(p.durationMs, 1) / 1000;
+    return `\n    ${f(docs.editsCommitted / seconds, 1)} edits committed/s (${f(docs.localEdits)} keystrokes, ${f(docs.editsCommitted)} edits, ${f(docs.retries)} UNAVAILABLE resent), ${f(m.deliveriesPerSec)} deliveries/s to readers, CPU ${f(m.cpuUsPerMessage, 1)} µs/edit ${f(m.cpuUsPerDelivery, 2)} µs/delivery, p50 ${f(m.p50Ms, 1)} p99 ${f(m.p99Ms, 1)} ms; every reader got 1..${docs.finalVersion} once in order, ${docs.editors} editors converged`;
+  }
   if (record.case.mode === 'idle') return `RSS ${f(record.rssPerSocketKiB, 1)} KiB/socket after GC, live heap ${f(record.heapPerSocketKiB, 1)} KiB/socket`;
   return record.phases
     .map((p) => {
@@ -52,7 +59,7 @@ const records: RunRecord[] = [];
 for (const scenario of options.scenarios) {
   for (const benchCase of casesFor(scenario, options)) {
     for (let run = 1; run <= options.runs; run++) {
-      for (const server of options.servers) {
+      for (const server of options.servers.filter((kind) => runsOn(benchCase, kind))) {
         process.stdout.write(`${benchCase.label} / ${server} run ${run}/${options.runs} ... `);
         const record = await runCase(benchCase, server, run, caseOptions);
         records.push(record);

@@ -10,8 +10,8 @@ import { signToken } from './tokens.ts';
 
 /** The issue's targets, run by `npm run bench` with no flags. */
 export const TARGET_SCENARIOS = ['rooms-redis', 'rooms-memory', 'room1000', 'idle10k'] as const;
-/** Behind flags: the 50,000-socket variant (`--with-50k`), and two extras kept from the earlier harness. */
-export const EXTRA_SCENARIOS = ['idle50k', 'cluster', 'storm'] as const;
+/** Behind flags: the 50,000-socket variant (`--with-50k`), two extras kept from the earlier harness, and documents. */
+export const EXTRA_SCENARIOS = ['idle50k', 'cluster', 'storm', 'documents'] as const;
 export type ScenarioId = (typeof TARGET_SCENARIOS)[number] | (typeof EXTRA_SCENARIOS)[number];
 export const SCENARIO_IDS: readonly ScenarioId[] = [...TARGET_SCENARIOS, ...EXTRA_SCENARIOS];
 
@@ -27,7 +27,7 @@ export interface BenchCase {
   redis: boolean;
   /** Instances on one Redis for servers that can cluster (project, yoga); raw runs alone. */
   instances: number;
-  mode: 'phases' | 'idle' | 'storm';
+  mode: 'phases' | 'idle' | 'storm' | 'documents';
   /** Offered deliveries/s, one phase each (open loop, paced). */
   rates: number[];
   /** Also a closed-loop phase at saturation (deliveries/s the server sustains). */
@@ -36,6 +36,14 @@ export interface BenchCase {
   stormMessages: number;
   /** Idle: generator processes (each on its own source address 127.0.0.x). */
   generators: number;
+  /** Documents: editors typing (each at `editsPerSec`) and readers, all on one document; `rooms`/`subscribersPerRoom` are 1/readers. */
+  editors: number;
+  editsPerSec: number;
+}
+
+/** Servers that can run a case: the baselines have no documents, so `documents` measures the project alone. */
+export function runsOn(benchCase: BenchCase, kind: ServerKind): boolean {
+  return benchCase.mode !== 'documents' || kind === 'project';
 }
 
 export interface CaseOptions {
@@ -77,7 +85,9 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 /** A phase's key in the report: its offered rate, or `saturated`. */
 export function phaseKey(load: Load): string {
-  return load.kind === 'saturate' ? 'saturated' : `${load.deliveriesPerSec.toLocaleString('en-US')} deliveries/s offered`;
+  if (load.kind === 'saturate') return 'saturated';
+  if (load.kind === 'edits') return `${load.editors} editors x ${load.editsPerSec} edits/s, ${load.readers.toLocaleString('en-US')} readers`;
+  return `${load.deliveriesPerSec.toLocaleString('en-US')} deliveries/s offered`;
 }
 
 /** Every way a phase can have lost, doubled, reordered or misrouted something; empty when it is clean. */
@@ -90,6 +100,7 @@ export function correctnessProblems(p: PhaseResult): string[] {
   if (p.publishErrors) out.push(`${p.publishErrors} sendMessage errors (${p.publishErrorSample ?? ''})`);
   if (!p.drained) out.push(`did not drain: ${p.deliveries} of ${p.expectedDeliveries} deliveries`);
   if (p.reconnectFailures) out.push(`${p.reconnectFailures} reconnects failed`);
+  if (p.documents?.problems.length) out.push(...p.documents.problems);
   if (Object.keys(p.closes).length) out.push(`server closed sockets ${JSON.stringify(p.closes)}`);
   const bad = Object.entries(p.otherFrames).filter(([type]) => type === 'error' || type === 'unparsable' || type === 'next (other id)');
   if (bad.length) out.push(`unexpected frames ${JSON.stringify(Object.fromEntries(bad))}`);
@@ -97,6 +108,7 @@ export function correctnessProblems(p: PhaseResult): string[] {
 }
 
 const NOFILE = 200_000;
+const DOCUMENT_OPEN_CONCURRENCY = 20;
 /** Idle cases: rooms (of the case's room size) opened before the baseline reading, not counted. */
 const IDLE_WARM_ROOMS = 10;
 
@@ -132,6 +144,28 @@ export async function runCase(benchCase: BenchCase, kind: ServerKind, run: numbe
       }
     }
     if (kind !== 'raw' && (benchCase.redis || instances > 1)) redis = await startRedis(options.serverCore);
+    if (benchCase.mode === 'documents') {
+      const server = await startServer(kind, { secret: options.secret, core: options.serverCore, ...(redis ? { redisUrl: redis.url } : {}) });
+      servers.push(server);
+      const generator = spawnGenerator(options.generatorCore);
+      generators.push(generator);
+      const phase = await generator.call(
+        'documents',
+        {
+          graphqlUrl: server.graphqlUrl, wsUrl: server.wsUrl, transport: benchCase.transport, secret: options.secret,
+          editors: benchCase.editors, editsPerSec: benchCase.editsPerSec, readers: benchCase.subscribersPerRoom, seconds: options.phaseSeconds,
+          serverPids: [server.pid], redisPid: redis?.pid ?? null,
+          // Each reader's join fans out to every socket open before it; 200 at once starved the server's Redis
+          // commands (presence join: Redis unavailable) and the server ended those subscriptions.
+          openConcurrency: DOCUMENT_OPEN_CONCURRENCY, timeoutMs: 30_000, drainTimeoutMs: 120_000,
+        },
+        420_000 + options.phaseSeconds * 2_000,
+      );
+      record.phases.push(phase);
+      const problems = correctnessProblems(phase);
+      if (problems.length) throw new Error(`CORRECTNESS (documents): ${problems.join('; ')}`);
+      return record;
+    }
     for (let i = 0; i < instances; i++) {
       servers.push(
         await startServer(kind, { secret: options.secret, core: options.serverCore, ...(redis ? { redisUrl: redis.url } : {}), ...(nofile ? { nofile } : {}) }),
@@ -269,6 +303,7 @@ interface CaseShape {
   document: DocumentKind;
   transport: MutationTransport;
   generators: number;
+  editors?: number;
 }
 
 /** The cases of one scenario: its shape, crossed with `--document` and `--transport` when those are given. */
@@ -298,6 +333,11 @@ export function casesFor(scenario: ScenarioId, sizes: CaseSizes): BenchCase[] {
         const n = sizes.subscribers ?? (q ? 100 : 1_000);
         return { name: `2 instances on Redis, 1 room x ${n}`, rooms: 1, perRoom: n, redis: true, instances: 2, mode: 'phases', rates: sizes.rates ?? [10_000, 20_000], saturate: true, document: 'fragment', transport: 'http', generators: 1 };
       }
+      case 'documents': {
+        const readers = sizes.subscribers ?? (q ? 50 : 1_000);
+        const editors = q ? 5 : 50;
+        return { name: `1 document, ${editors} editors x 5 edits/s, ${readers.toLocaleString('en-US')} readers, Redis`, rooms: 1, perRoom: readers, redis: true, instances: 1, mode: 'documents', rates: [], saturate: false, document: 'inline', transport: 'http', generators: 1, editors };
+      }
       case 'storm': {
         const n = sizes.subscribers ?? (q ? 100 : 2_000);
         // Resuming needs `after`, which only the inline document declares.
@@ -305,14 +345,19 @@ export function casesFor(scenario: ScenarioId, sizes: CaseSizes): BenchCase[] {
       }
     }
   })();
-  const documents = scenario === 'storm' ? ['inline' as const] : (sizes.documents ?? [base.document]);
+  // storm needs the inline document; documents subscribes to documentEvents, not to either room document.
+  const documents = scenario === 'storm' || scenario === 'documents' ? [base.document] : (sizes.documents ?? [base.document]);
   const transports = base.mode === 'idle' ? [base.transport] : (sizes.transports ?? [base.transport]);
   return documents.flatMap((document) =>
     transports.map((transport) => ({
       scenario,
-      label: `${scenario}: ${base.name}, ${document} document${base.mode === 'idle' ? '' : `, sendMessage over ${transport.toUpperCase()}`}`,
+      label:
+        base.mode === 'documents'
+          ? `${scenario}: ${base.name}, editDocument over ${transport.toUpperCase()}`
+          : `${scenario}: ${base.name}, ${document} document${base.mode === 'idle' ? '' : `, sendMessage over ${transport.toUpperCase()}`}`,
       rooms: base.rooms, subscribersPerRoom: base.perRoom, document, transport, redis: base.redis, instances: base.instances, mode: base.mode,
       rates: base.rates, saturate: base.saturate, stormMessages: q ? 20 : 200, generators: base.generators,
+      editors: base.editors ?? 0, editsPerSec: 5,
     })),
   );
 }

@@ -56,6 +56,10 @@ function serverEnv(port: number, options: StartServerOptions): NodeJS.ProcessEnv
     MESSAGE_RATE: '1000000',
     MESSAGE_BURST: '1000000',
     ROOM_RATE: '1000000',
+    // Editors type at 5 edits/s each and the OtClient sends at most one at a time; the limits are opened anyway.
+    EDIT_RATE: '1000000',
+    EDIT_BURST: '1000000',
+    CURSOR_RATE: '1000000',
     MAX_CONNECTIONS: '100000',
     MAX_CONNECTIONS_PER_ADDRESS: '100000',
     FRAME_RATE: '1000000',

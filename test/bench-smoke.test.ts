@@ -9,10 +9,12 @@ import { afterAll, beforeAll, describe, it } from 'vitest';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { createGenerator, type Generator, type PhaseRequest } from '../bench/generator/generator.ts';
 import { createGraphqlHttp, createRoom } from '../bench/generator/publisher.ts';
-import { FRAGMENT_DOCUMENT } from '../bench/protocol.ts';
+import { runDocuments } from '../bench/generator/documents.ts';
+import { FRAGMENT_DOCUMENT, type MutationTransport } from '../bench/protocol.ts';
 import { correctnessProblems } from '../bench/scenarios.ts';
 import { REPO_ROOT, startServer, type ServerHandle, type ServerKind } from '../bench/servers.ts';
 import { signToken } from '../bench/tokens.ts';
+import { useRedis } from './utils/redis-server.ts';
 
 /**
  * The bench harness end to end at toy size, as the bench runs it: one user per socket, a random operation id per
@@ -74,8 +76,8 @@ describe('npm run bench -- --quick', () => {
   const out = mkdtempSync(join(tmpdir(), 'bench-smoke-'));
   afterAll(() => rmSync(out, { recursive: true, force: true }));
 
-  it('runs a case on project and raw, alternating, and reports its targets with pass/fail', async ({ expect }) => {
-    const args = ['--import', 'tsx', 'bench/run.ts', '--quick', '--no-pin', '--scenario', 'room1000', '--subscribers', '20', '--rates', '400,800', '--phase-seconds', '1', '--out', out];
+  it('runs a case on project and raw, alternating, and reports its targets with pass/fail; documents on the project alone', async ({ expect }) => {
+    const args = ['--import', 'tsx', 'bench/run.ts', '--quick', '--no-pin', '--scenario', 'room1000,documents', '--subscribers', '20', '--rates', '400,800', '--phase-seconds', '1', '--out', out];
     const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -85,12 +87,47 @@ describe('npm run bench -- --quick', () => {
     clearTimeout(timer);
     expect(code, output).toBe(0);
     expect(output).toMatch(/project run 1\/1[\s\S]*raw run 1\/1/);
+    // The baselines have no documents: one project run, its checks passed.
+    expect(output).toMatch(/documents: .*20 readers.* \/ project run 1\/1 \.\.\. \n {4}[\d.]+ edits committed\/s.*every reader got 1\.\.\d+ once in order, 5 editors converged/);
+    expect(output).not.toMatch(/documents: .* \/ raw run/);
     const report = readdirSync(out).find((f) => f.endsWith('.md'));
     const markdown = readFileSync(join(out, report ?? 'missing.md'), 'utf8');
     expect(markdown).toContain('## Targets');
     expect(markdown).toMatch(/server CPU per delivery <= 1\.2x raw at 800 deliveries\/s offered .*\| (PASS|\*\*FAIL\*\*) \|/);
     expect(markdown).toMatch(/Nothing lost, duplicated or reordered in any run \| every run clean \| PASS \|/);
+    expect(markdown).toContain('the project alone: the raw and yoga baselines have no documents, so there is no ratio');
   }, 60_000);
+});
+
+describe('the documents scenario at toy size, Redis on', () => {
+  const redis = useRedis();
+  const secret = randomBytes(32).toString('hex');
+  let server: ServerHandle | undefined;
+
+  beforeAll(async () => {
+    server = await startServer('project', { secret, core: null, redisUrl: redis().url, startTimeoutMs: 20_000 });
+  }, 30_000);
+
+  afterAll(async () => {
+    await server?.stop();
+  }, 15_000);
+
+  const transports: MutationTransport[] = ['http', 'ws'];
+  for (const transport of transports) {
+    it(`every reader gets every edit once in order and every editor converges, editDocument over ${transport}`, async ({ expect }) => {
+      if (!server) throw new Error('setup failed');
+      const readers = 10;
+      const phase = await runDocuments({
+        graphqlUrl: server.graphqlUrl, wsUrl: server.wsUrl, transport, secret, editors: 3, editsPerSec: 5, readers, seconds: 1,
+        serverPids: [server.pid], redisPid: null, openConcurrency: 10, timeoutMs: 10_000, drainTimeoutMs: 15_000,
+      });
+      expect(correctnessProblems(phase)).toEqual([]);
+      expect(phase.documents).toMatchObject({ editors: 3, readers, finalVersion: (phase.documents?.editsCommitted ?? 0) + 1, problems: [] });
+      expect(phase.documents?.editsCommitted).toBeGreaterThan(0);
+      expect(phase).toMatchObject({ deliveries: phase.messagesSent * readers, expectedDeliveries: phase.messagesSent * readers, lost: 0, drained: true });
+      expect(phase.latency.count).toBe(phase.deliveries);
+    }, 40_000);
+  }
 });
 
 /**

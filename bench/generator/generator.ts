@@ -2,9 +2,11 @@ import type WebSocket from 'ws';
 import { cpuMs } from '../processes.ts';
 import type { BenchBody, DocumentKind, MutationTransport } from '../protocol.ts';
 import { signToken } from '../tokens.ts';
+import { runDocuments, type DocumentsRequest } from './documents.ts';
 import { createFrameDecoder, type DecodedNext } from './frames.ts';
 import { createHistogram, recordLatency, type Histogram } from './histogram.ts';
 import { createGraphqlHttp, publish, publishOnce, publishPaced, type MutationClient, type PublishOutcome } from './publisher.ts';
+import type { Load, PhaseResult } from './phase.ts';
 import { pool } from './pool.ts';
 import { openSubscriber } from './subscriber.ts';
 import { createGraphqlWs } from './ws-mutations.ts';
@@ -25,8 +27,7 @@ export interface OpenRequest {
   timeoutMs: number;
 }
 
-/** Offered load of one phase: a fixed rate of deliveries (open loop, paced), or saturation (closed loop). */
-export type Load = { kind: 'rate'; deliveriesPerSec: number } | { kind: 'saturate'; inflight: number };
+export type { Load, PhaseResult } from './phase.ts';
 
 export interface PhaseRequest {
   /** GraphQL endpoints of the instance that receives the mutations. */
@@ -47,48 +48,6 @@ export interface PhaseRequest {
   idleTimeoutMs: number;
 }
 
-export interface PhaseResult {
-  load: Load;
-  warmup: boolean;
-  transport: MutationTransport;
-  subscribers: number;
-  rooms: number;
-  /** Messages per second the schedule offered (rate phases), and what it offered in deliveries. */
-  offeredMessagesPerSec: number | null;
-  offeredDeliveriesPerSec: number | null;
-  messagesSent: number;
-  publishErrors: number;
-  publishErrorSample: string | null;
-  expectedDeliveries: number;
-  deliveries: number;
-  lost: number;
-  duplicates: number;
-  /** An id lower than the last one this subscriber saw (a reordering, or a late duplicate). */
-  outOfOrder: number;
-  misrouted: number;
-  /** Every frame received by all sockets during the phase. */
-  bytesReceived: number;
-  /** Bytes of the MessageSent frames alone. */
-  messageBytes: number;
-  /** First scheduled send to last delivery. */
-  durationMs: number;
-  publishMs: number;
-  /** Rate phases: how late the generator itself sent its latest message (its own lag, not the server's). */
-  maxSendLagMs: number;
-  /** From each message's intended send time (its schedule slot) to its receipt, per delivery. */
-  latency: Histogram;
-  generatorCpuMs: number;
-  /** CPU time of the server processes and of Redis over the phase (first send to drained). */
-  serverCpuMs: number | null;
-  redisCpuMs: number | null;
-  wallMs: number;
-  closes: Record<string, number>;
-  otherFrames: Record<string, number>;
-  drained: boolean;
-  /** Storm only: failed reconnects, and first drop to last delivery. */
-  reconnectFailures: number;
-  catchUpMs: number | null;
-}
 
 interface Sub {
   url: string;
@@ -314,8 +273,10 @@ export function createGenerator() {
         if (req.load.kind === 'rate') {
           offeredMessagesPerSec = req.load.deliveriesPerSec / Math.max(1, fanout);
           outcome = await publishPaced(client, roomList, offeredMessagesPerSec, forMs, req.warmup ? 'w' : 'm');
-        } else {
+        } else if (req.load.kind === 'saturate') {
           outcome = await publish(client, roomList, { forMs }, req.load.inflight, req.warmup ? 'w' : 'm');
+        } else {
+          throw new Error('an edits load runs through documents(), not run()');
         }
         const drained = await waitDrained(expectedDeliveries(outcome), req.drainTimeoutMs, req.idleTimeoutMs);
         return result(req, start, outcome, drained, { offeredMessagesPerSec, reconnectFailures: 0, catchUpMs: null });
@@ -350,6 +311,9 @@ export function createGenerator() {
 
     /** Server-side closes seen since the last phase started (the idle scenario has no phase). */
     closes: (): Record<string, number> => ({ ...counters.closes }),
+
+    /** The documents scenario, whole: its own sockets, opened and closed within the call. */
+    documents: (req: DocumentsRequest): Promise<PhaseResult> => runDocuments(req),
 
     async close(): Promise<void> {
       dropAll();

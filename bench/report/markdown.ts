@@ -15,7 +15,7 @@ export interface ReportContext {
 }
 
 /** Lower is better for everything but these, so a ratio above 1 is a cost; for these a ratio below 1 is. */
-const HIGHER_IS_BETTER = new Set<keyof Metrics>(['deliveriesPerSec']);
+const HIGHER_IS_BETTER = new Set<keyof Metrics>(['deliveriesPerSec', 'editsPerSec']);
 /** Shown as measured, never as a ratio (the load, not the server). */
 const NO_RATIO = new Set<keyof Metrics>(['offeredPerSec', 'generatorCpuPct']);
 
@@ -59,6 +59,11 @@ function rowTable(row: Row, runs: number): string[] {
 
 function notes(records: readonly RunRecord[]): string[] {
   const out: string[] = [];
+  if (records.some((r) => r.case.mode === 'documents')) {
+    out.push(
+      '- the project alone: the raw and yoga baselines have no documents, so there is no ratio. Deliveries are DocumentEdited frames at the readers; server CPU µs/message is per committed edit; latency is from editDocument sent to its receipt at each reader. Every reader got versions 1..N once and in order, and every editor converged to `document { text version }`, or the run FAILED.',
+    );
+  }
   for (const r of records) {
     const tag = `${r.server} run ${r.run}`;
     if (r.error) out.push(`- **${tag} FAILED**: ${r.error.split('\n')[0]}`);
@@ -70,6 +75,7 @@ function notes(records: readonly RunRecord[]): string[] {
       if (p.offeredDeliveriesPerSec !== null && achieved < 0.9 * p.offeredDeliveriesPerSec) {
         out.push(`- ${tag}: ${fmt(p.offeredDeliveriesPerSec)} deliveries/s offered, ${fmt(achieved)} delivered: it did not keep up (or the machine did not), so latency there is mostly backlog`);
       }
+      if (p.documents) out.push(`- ${tag}: ${fmt(p.documents.localEdits)} keystrokes, ${fmt(p.documents.editsCommitted)} edits committed (final version ${p.documents.finalVersion}, ${fmt(p.documents.finalChars)} characters), ${fmt(p.documents.retries)} UNAVAILABLE answers resent with the same clientEditId`);
       if (p.maxSendLagMs > 50) out.push(`- ${tag}: the publisher fell ${fmt(p.maxSendLagMs)} ms behind its schedule (generator lag; latency still counts from the schedule)`);
     }
   }

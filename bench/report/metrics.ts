@@ -6,6 +6,8 @@ import type { ServerKind } from '../servers.ts';
 /** The figures reported per run and phase; `null` where a scenario does not measure it. */
 export interface Metrics {
   offeredPerSec: number | null;
+  /** Documents: edits committed per second (versions over first keystroke to last delivery). */
+  editsPerSec: number | null;
   deliveriesPerSec: number | null;
   cpuUsPerDelivery: number | null;
   cpuUsPerMessage: number | null;
@@ -23,6 +25,7 @@ export interface Metrics {
 
 export const METRIC_LABELS: Record<keyof Metrics, string> = {
   offeredPerSec: 'offered deliveries/s',
+  editsPerSec: 'edits committed/s',
   deliveriesPerSec: 'deliveries/s',
   cpuUsPerDelivery: 'server CPU µs/delivery',
   cpuUsPerMessage: 'server CPU µs/message',
@@ -42,7 +45,7 @@ export const METRIC_LABELS: Record<keyof Metrics, string> = {
 export const GENERATOR_BOUND_PCT = 90;
 
 const EMPTY: Metrics = {
-  offeredPerSec: null, deliveriesPerSec: null, cpuUsPerDelivery: null, cpuUsPerMessage: null, redisCpuUsPerDelivery: null,
+  offeredPerSec: null, editsPerSec: null, deliveriesPerSec: null, cpuUsPerDelivery: null, cpuUsPerMessage: null, redisCpuUsPerDelivery: null,
   serverCpuPct: null, p50Ms: null, p99Ms: null, maxMs: null, bytesPerDelivery: null, generatorCpuPct: null, catchUpMs: null,
   rssPerSocketKiB: null, heapPerSocketKiB: null,
 };
@@ -53,6 +56,7 @@ export function phaseMetrics(p: PhaseResult): Metrics {
   return {
     ...EMPTY,
     offeredPerSec: p.offeredDeliveriesPerSec,
+    editsPerSec: p.documents ? (p.documents.editsCommitted * 1000) / wall : null,
     deliveriesPerSec: (p.deliveries * 1000) / wall,
     cpuUsPerDelivery: perDelivery(p.serverCpuMs),
     cpuUsPerMessage: p.serverCpuMs !== null && p.messagesSent ? (p.serverCpuMs * 1000) / p.messagesSent : null,
@@ -131,7 +135,11 @@ export function summarize(records: readonly RunRecord[]): Row[] {
       record.case.mode === 'idle'
         ? [['idle', idleMetrics(record), null]]
         : record.phases.map((p) => [record.case.mode === 'storm' ? 'storm' : phaseKey(p.load), phaseMetrics(p), p.latency]);
-    const expected = record.case.mode === 'idle' ? ['idle'] : record.case.mode === 'storm' ? ['storm'] : [...record.case.rates.map((r) => phaseKey({ kind: 'rate', deliveriesPerSec: r })), ...(record.case.saturate ? ['saturated'] : [])];
+    const expected =
+      record.case.mode === 'idle' ? ['idle']
+      : record.case.mode === 'storm' ? ['storm']
+      : record.case.mode === 'documents' ? [phaseKey({ kind: 'edits', editors: record.case.editors, editsPerSec: record.case.editsPerSec, readers: record.case.subscribersPerRoom })]
+      : [...record.case.rates.map((r) => phaseKey({ kind: 'rate', deliveriesPerSec: r })), ...(record.case.saturate ? ['saturated'] : [])];
     for (const phase of expected) {
       const s = serverRow(rowFor(record.case, phase), record.server);
       const entry = record.error ? undefined : entries.find(([key]) => key === phase);
