@@ -45,13 +45,17 @@ export const USAGE = `npm run bench -- [options]
 function positiveNumber(name: string, raw: string | undefined, integer = true): number | undefined {
   if (raw === undefined) return undefined;
   const n = Number(raw);
-  if (!(integer ? Number.isSafeInteger(n) : Number.isFinite(n)) || n <= 0) throw new Error(`--${name} must be a positive ${integer ? 'integer' : 'number'}, got "${raw}"`);
+  if (!(integer ? Number.isSafeInteger(n) : Number.isFinite(n)) || n <= 0)
+    throw new Error(`--${name} must be a positive ${integer ? 'integer' : 'number'}, got "${raw}"`);
   return n;
 }
 
 function list<T extends string>(name: string, raw: string | undefined, allowed: readonly T[]): T[] | undefined {
   if (raw === undefined) return undefined;
-  const items = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  const items = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const bad = items.filter((i) => !(allowed as readonly string[]).includes(i));
   if (bad.length || !items.length) throw new Error(`--${name}: expected some of ${allowed.join(',')}, got "${raw}"`);
   return [...new Set(items)] as T[];
@@ -96,7 +100,8 @@ export function parseCli(argv: string[]): BenchOptions | 'help' {
     quick,
     runs: positiveNumber('runs', values.runs) ?? (quick ? 1 : 5),
     phaseSeconds: positiveNumber('phase-seconds', values['phase-seconds'], false) ?? (quick ? 1.5 : 20),
-    warmupSeconds: values['warmup-seconds'] === '0' ? 0 : (positiveNumber('warmup-seconds', values['warmup-seconds'], false) ?? (quick ? 0.5 : 5)),
+    warmupSeconds:
+      values['warmup-seconds'] === '0' ? 0 : (positiveNumber('warmup-seconds', values['warmup-seconds'], false) ?? (quick ? 0.5 : 5)),
     ...(subscribers ? { subscribers } : {}),
     ...(rooms ? { rooms } : {}),
     ...(rates ? { rates } : {}),

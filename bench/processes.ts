@@ -84,7 +84,8 @@ export async function freePort(): Promise<number> {
 export async function waitHealthy(baseUrl: string, child: ChildProcess, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${baseUrl}: server exited (${child.exitCode ?? child.signalCode})`);
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(`${baseUrl}: server exited (${child.exitCode ?? child.signalCode})`);
     try {
       const res = await fetch(`${baseUrl}/health`, { signal: AbortSignal.timeout(1_000) });
       if (res.status === 200) return;

@@ -26,7 +26,10 @@ function ping(port: number): Promise<boolean> {
 export async function startRedis(core: number | null, timeoutMs = 10_000): Promise<RedisHandle> {
   const port = await freePort();
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
-  const child: ChildProcess = core === null ? spawn('redis-server', args, { stdio: 'ignore' }) : spawn('taskset', ['-c', String(core), 'redis-server', ...args], { stdio: 'ignore' });
+  const child: ChildProcess =
+    core === null
+      ? spawn('redis-server', args, { stdio: 'ignore' })
+      : spawn('taskset', ['-c', String(core), 'redis-server', ...args], { stdio: 'ignore' });
   const deadline = Date.now() + timeoutMs;
   while (!(await ping(port))) {
     if (Date.now() > deadline || child.exitCode !== null) {

@@ -46,7 +46,8 @@ function describe(record: RunRecord): string {
     const seconds = Math.max(p.durationMs, 1) / 1000;
     return `\n    ${f(docs.editsCommitted / seconds, 1)} edits committed/s (${f(docs.localEdits)} keystrokes, ${f(docs.editsCommitted)} edits, ${f(docs.retries)} UNAVAILABLE resent), ${f(m.deliveriesPerSec)} deliveries/s to readers, CPU ${f(m.cpuUsPerMessage, 1)} µs/edit ${f(m.cpuUsPerDelivery, 2)} µs/delivery, p50 ${f(m.p50Ms, 1)} p99 ${f(m.p99Ms, 1)} ms; every reader got 1..${docs.finalVersion} once in order, ${docs.editors} editors converged`;
   }
-  if (record.case.mode === 'idle') return `RSS ${f(record.rssPerSocketKiB, 1)} KiB/socket after GC, live heap ${f(record.heapPerSocketKiB, 1)} KiB/socket`;
+  if (record.case.mode === 'idle')
+    return `RSS ${f(record.rssPerSocketKiB, 1)} KiB/socket after GC, live heap ${f(record.heapPerSocketKiB, 1)} KiB/socket`;
   return record.phases
     .map((p) => {
       const m = phaseMetrics(p);
@@ -85,7 +86,8 @@ rows.forEach((row, i) => {
 let commit = 'unknown';
 try {
   commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim();
-  if (execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim()) commit += ' (with uncommitted changes)';
+  if (execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim())
+    commit += ' (with uncommitted changes)';
 } catch {
   // not a git checkout
 }

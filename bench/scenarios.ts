@@ -86,7 +86,8 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 /** A phase's key in the report: its offered rate, or `saturated`. */
 export function phaseKey(load: Load): string {
   if (load.kind === 'saturate') return 'saturated';
-  if (load.kind === 'edits') return `${load.editors} editors x ${load.editsPerSec} edits/s, ${load.readers.toLocaleString('en-US')} readers`;
+  if (load.kind === 'edits')
+    return `${load.editors} editors x ${load.editsPerSec} edits/s, ${load.readers.toLocaleString('en-US')} readers`;
   return `${load.deliveriesPerSec.toLocaleString('en-US')} deliveries/s offered`;
 }
 
@@ -126,7 +127,18 @@ async function createRooms(graphqlUrl: string, secret: string, count: number): P
 /** Runs one case against one server kind; every process it starts is stopped by PID before it returns. */
 export async function runCase(benchCase: BenchCase, kind: ServerKind, run: number, options: CaseOptions): Promise<RunRecord> {
   const instances = kind === 'raw' ? 1 : benchCase.instances;
-  const record: RunRecord = { case: benchCase, server: kind, run, instances, phases: [], error: null, setup: null, rssPerSocketKiB: null, heapPerSocketKiB: null, idleSockets: null };
+  const record: RunRecord = {
+    case: benchCase,
+    server: kind,
+    run,
+    instances,
+    phases: [],
+    error: null,
+    setup: null,
+    rssPerSocketKiB: null,
+    heapPerSocketKiB: null,
+    idleSockets: null,
+  };
   const subscribers = benchCase.rooms * benchCase.subscribersPerRoom;
   const manySockets = subscribers > 15_000;
   let redis: RedisHandle | null = null;
@@ -140,24 +152,39 @@ export async function runCase(benchCase: BenchCase, kind: ServerKind, run: numbe
       const hard = inheritedNofile();
       nofile = canRaiseNofile(NOFILE) ? NOFILE : hard !== null && Number.isFinite(hard) ? hard : undefined;
       if (nofile !== undefined && nofile < subscribers + 1_000) {
-        throw new Error(`open-file limit ${nofile} is below the ${subscribers.toLocaleString('en-US')} sockets this case needs, and prlimit may not raise it here: raise \`ulimit -Hn\` or run with CAP_SYS_RESOURCE`);
+        throw new Error(
+          `open-file limit ${nofile} is below the ${subscribers.toLocaleString('en-US')} sockets this case needs, and prlimit may not raise it here: raise \`ulimit -Hn\` or run with CAP_SYS_RESOURCE`,
+        );
       }
     }
     if (kind !== 'raw' && (benchCase.redis || instances > 1)) redis = await startRedis(options.serverCore);
     if (benchCase.mode === 'documents') {
-      const server = await startServer(kind, { secret: options.secret, core: options.serverCore, ...(redis ? { redisUrl: redis.url } : {}) });
+      const server = await startServer(kind, {
+        secret: options.secret,
+        core: options.serverCore,
+        ...(redis ? { redisUrl: redis.url } : {}),
+      });
       servers.push(server);
       const generator = spawnGenerator(options.generatorCore);
       generators.push(generator);
       const phase = await generator.call(
         'documents',
         {
-          graphqlUrl: server.graphqlUrl, wsUrl: server.wsUrl, transport: benchCase.transport, secret: options.secret,
-          editors: benchCase.editors, editsPerSec: benchCase.editsPerSec, readers: benchCase.subscribersPerRoom, seconds: options.phaseSeconds,
-          serverPids: [server.pid], redisPid: redis?.pid ?? null,
+          graphqlUrl: server.graphqlUrl,
+          wsUrl: server.wsUrl,
+          transport: benchCase.transport,
+          secret: options.secret,
+          editors: benchCase.editors,
+          editsPerSec: benchCase.editsPerSec,
+          readers: benchCase.subscribersPerRoom,
+          seconds: options.phaseSeconds,
+          serverPids: [server.pid],
+          redisPid: redis?.pid ?? null,
           // Each reader's join fans out to every socket open before it; 200 at once starved the server's Redis
           // commands (presence join: Redis unavailable) and the server ended those subscriptions.
-          openConcurrency: DOCUMENT_OPEN_CONCURRENCY, timeoutMs: 30_000, drainTimeoutMs: 120_000,
+          openConcurrency: DOCUMENT_OPEN_CONCURRENCY,
+          timeoutMs: 30_000,
+          drainTimeoutMs: 120_000,
         },
         420_000 + options.phaseSeconds * 2_000,
       );
@@ -168,7 +195,12 @@ export async function runCase(benchCase: BenchCase, kind: ServerKind, run: numbe
     }
     for (let i = 0; i < instances; i++) {
       servers.push(
-        await startServer(kind, { secret: options.secret, core: options.serverCore, ...(redis ? { redisUrl: redis.url } : {}), ...(nofile ? { nofile } : {}) }),
+        await startServer(kind, {
+          secret: options.secret,
+          core: options.serverCore,
+          ...(redis ? { redisUrl: redis.url } : {}),
+          ...(nofile ? { nofile } : {}),
+        }),
       );
     }
     for (let i = 0; i < benchCase.generators; i++) generators.push(spawnGenerator(options.generatorCore, nofile));
@@ -178,7 +210,10 @@ export async function runCase(benchCase: BenchCase, kind: ServerKind, run: numbe
     const afterGc = async (): Promise<{ heapKiB: number; rssKiB: number } | null> => {
       const probes = await Promise.all(pids.map((pid) => afterGcKiB(pid, HEAP_PROBE_DIR)));
       if (probes.some((p) => p === null)) return null;
-      return probes.reduce<{ heapKiB: number; rssKiB: number }>((a, p) => ({ heapKiB: a.heapKiB + (p?.heapKiB ?? 0), rssKiB: a.rssKiB + (p?.rssKiB ?? 0) }), { heapKiB: 0, rssKiB: 0 });
+      return probes.reduce<{ heapKiB: number; rssKiB: number }>(
+        (a, p) => ({ heapKiB: a.heapKiB + (p?.heapKiB ?? 0), rssKiB: a.rssKiB + (p?.rssKiB ?? 0) }),
+        { heapKiB: 0, rssKiB: 0 },
+      );
     };
     if (benchCase.mode === 'idle') {
       // A first batch, in rooms of its own and not counted, before the baseline reading: what the first sockets
@@ -186,7 +221,19 @@ export async function runCase(benchCase: BenchCase, kind: ServerKind, run: numbe
       const warm = await createRooms(publishTo.graphqlUrl, options.secret, IDLE_WARM_ROOMS);
       const generator = generators[0] as RemoteGenerator;
       const groups = warm.map((roomId) => ({ url: publishTo.wsUrl, roomId, count: benchCase.subscribersPerRoom }));
-      await generator.call('open', { groups, secret: options.secret, document: benchCase.document, userOffset: subscribers, localAddresses: [], concurrency: options.openConcurrency, timeoutMs: 30_000 }, 60_000);
+      await generator.call(
+        'open',
+        {
+          groups,
+          secret: options.secret,
+          document: benchCase.document,
+          userOffset: subscribers,
+          localAddresses: [],
+          concurrency: options.openConcurrency,
+          timeoutMs: 30_000,
+        },
+        60_000,
+      );
       const probed = await generator.call('probe', { url: publishTo.graphqlUrl, secret: options.secret, timeoutMs: 30_000 }, 40_000);
       if (!probed.ok) throw new Error(`setup: ${probed.unprobed} warm-up sockets never saw a probe`);
     }
@@ -200,17 +247,25 @@ export async function runCase(benchCase: BenchCase, kind: ServerKind, run: numbe
       generators.map(async (generator, g) => {
         const mine = rooms.filter((_, r) => r % generators.length === g);
         const groups = mine.flatMap((roomId) =>
-          servers.map((server, i) => ({ url: server.wsUrl, roomId, count: Math.floor(benchCase.subscribersPerRoom / instances) + (i < benchCase.subscribersPerRoom % instances ? 1 : 0) })),
+          servers.map((server, i) => ({
+            url: server.wsUrl,
+            roomId,
+            count: Math.floor(benchCase.subscribersPerRoom / instances) + (i < benchCase.subscribersPerRoom % instances ? 1 : 0),
+          })),
         );
         const count = groups.reduce((n, group) => n + group.count, 0);
         const opened = await generator.call(
           'open',
           {
-            groups: groups.filter((group) => group.count > 0), secret: options.secret, document: benchCase.document, userOffset: g * perGenerator,
+            groups: groups.filter((group) => group.count > 0),
+            secret: options.secret,
+            document: benchCase.document,
+            userOffset: g * perGenerator,
             // 127.0.0.2, .3, ...: each source address has its own ephemeral ports (127.0.0.0/8 is all loopback), and a
             // new set per run and server, so the last run's TIME_WAIT sockets do not take this run's ports.
             localAddresses: benchCase.mode === 'idle' ? [`127.0.0.${2 + ((addressSlot * generators.length + g) % 250)}`] : [],
-            concurrency: options.openConcurrency, timeoutMs: 30_000,
+            concurrency: options.openConcurrency,
+            timeoutMs: 30_000,
           },
           120_000 + count * 20,
         );
@@ -224,12 +279,19 @@ export async function runCase(benchCase: BenchCase, kind: ServerKind, run: numbe
       }),
     );
     record.setup = setup;
-    if (setup.failed || setup.unprobed) throw new Error(`setup: ${setup.failed} sockets failed to open, ${setup.unprobed} never saw a probe (${setup.errorSample ?? ''})`);
+    if (setup.failed || setup.unprobed)
+      throw new Error(`setup: ${setup.failed} sockets failed to open, ${setup.unprobed} never saw a probe (${setup.errorSample ?? ''})`);
 
     const generator = generators[0] as RemoteGenerator;
     const phaseBase = {
-      graphqlUrl: publishTo.graphqlUrl, wsUrl: publishTo.wsUrl, transport: benchCase.transport, secret: options.secret,
-      serverPids: pids, redisPid: redis?.pid ?? null, drainTimeoutMs: 120_000, idleTimeoutMs: 10_000,
+      graphqlUrl: publishTo.graphqlUrl,
+      wsUrl: publishTo.wsUrl,
+      transport: benchCase.transport,
+      secret: options.secret,
+      serverPids: pids,
+      redisPid: redis?.pid ?? null,
+      drainTimeoutMs: 120_000,
+      idleTimeoutMs: 10_000,
     };
     const phaseBudget = (seconds: number): number => 180_000 + seconds * 2_000;
     if (benchCase.mode === 'idle') {
@@ -248,12 +310,20 @@ export async function runCase(benchCase: BenchCase, kind: ServerKind, run: numbe
       ];
       const first = loads[0];
       if (first && options.warmupSeconds > 0) {
-        const warm = await generator.call('run', { ...phaseBase, load: first, seconds: options.warmupSeconds, warmup: true }, phaseBudget(options.warmupSeconds));
+        const warm = await generator.call(
+          'run',
+          { ...phaseBase, load: first, seconds: options.warmupSeconds, warmup: true },
+          phaseBudget(options.warmupSeconds),
+        );
         const problems = correctnessProblems(warm);
         if (problems.length) throw new Error(`CORRECTNESS (warm-up): ${problems.join('; ')}`);
       }
       for (const load of loads) {
-        const phase = await generator.call('run', { ...phaseBase, load, seconds: options.phaseSeconds, warmup: false }, phaseBudget(options.phaseSeconds));
+        const phase = await generator.call(
+          'run',
+          { ...phaseBase, load, seconds: options.phaseSeconds, warmup: false },
+          phaseBudget(options.phaseSeconds),
+        );
         record.phases.push(phase);
         const problems = correctnessProblems(phase);
         if (problems.length) throw new Error(`CORRECTNESS (${phaseKey(load)}): ${problems.join('; ')}`);
@@ -262,8 +332,14 @@ export async function runCase(benchCase: BenchCase, kind: ServerKind, run: numbe
       const phase = await generator.call(
         'storm',
         {
-          ...phaseBase, load: { kind: 'saturate', inflight: options.inflight }, seconds: 0, warmup: false,
-          messages: benchCase.stormMessages, inflight: options.inflight, openConcurrency: options.openConcurrency, openTimeoutMs: 30_000,
+          ...phaseBase,
+          load: { kind: 'saturate', inflight: options.inflight },
+          seconds: 0,
+          warmup: false,
+          messages: benchCase.stormMessages,
+          inflight: options.inflight,
+          openConcurrency: options.openConcurrency,
+          openTimeoutMs: 30_000,
         },
         phaseBudget(60),
       );
@@ -316,32 +392,105 @@ export function casesFor(scenario: ScenarioId, sizes: CaseSizes): BenchCase[] {
       case 'rooms-memory': {
         const rooms = sizes.rooms ?? (q ? 20 : 200);
         const perRoom = sizes.subscribers ? Math.max(1, Math.round(sizes.subscribers / rooms)) : 5;
-        return { name: `${rooms} rooms x ${perRoom}, ${scenario === 'rooms-redis' ? 'Redis' : 'in memory'}`, rooms, perRoom, redis: scenario === 'rooms-redis', instances: 1, mode: 'phases', rates: sizes.rates ?? [5_000], saturate: true, document: 'fragment', transport: 'http', generators: 1 };
+        return {
+          name: `${rooms} rooms x ${perRoom}, ${scenario === 'rooms-redis' ? 'Redis' : 'in memory'}`,
+          rooms,
+          perRoom,
+          redis: scenario === 'rooms-redis',
+          instances: 1,
+          mode: 'phases',
+          rates: sizes.rates ?? [5_000],
+          saturate: true,
+          document: 'fragment',
+          transport: 'http',
+          generators: 1,
+        };
       }
       case 'room1000': {
         const n = sizes.subscribers ?? (q ? 100 : 1_000);
-        return { name: `1 room x ${n}`, rooms: 1, perRoom: n, redis: false, instances: 1, mode: 'phases', rates: sizes.rates ?? [10_000, 20_000, 40_000], saturate: false, document: 'fragment', transport: 'http', generators: 1 };
+        return {
+          name: `1 room x ${n}`,
+          rooms: 1,
+          perRoom: n,
+          redis: false,
+          instances: 1,
+          mode: 'phases',
+          rates: sizes.rates ?? [10_000, 20_000, 40_000],
+          saturate: false,
+          document: 'fragment',
+          transport: 'http',
+          generators: 1,
+        };
       }
       case 'idle10k':
       case 'idle50k': {
         const n = sizes.subscribers ?? (q ? (scenario === 'idle10k' ? 1_000 : 5_000) : scenario === 'idle10k' ? 10_000 : 50_000);
         const rooms = Math.max(1, Math.round(n / idleRoomSize));
         const generators = sizes.generators ?? (scenario === 'idle50k' ? 4 : 1);
-        return { name: `${(rooms * idleRoomSize).toLocaleString('en-US')} idle subscribed sockets (${rooms} rooms x ${idleRoomSize})`, rooms, perRoom: idleRoomSize, redis: false, instances: 1, mode: 'idle', rates: [], saturate: false, document: 'fragment', transport: 'http', generators };
+        return {
+          name: `${(rooms * idleRoomSize).toLocaleString('en-US')} idle subscribed sockets (${rooms} rooms x ${idleRoomSize})`,
+          rooms,
+          perRoom: idleRoomSize,
+          redis: false,
+          instances: 1,
+          mode: 'idle',
+          rates: [],
+          saturate: false,
+          document: 'fragment',
+          transport: 'http',
+          generators,
+        };
       }
       case 'cluster': {
         const n = sizes.subscribers ?? (q ? 100 : 1_000);
-        return { name: `2 instances on Redis, 1 room x ${n}`, rooms: 1, perRoom: n, redis: true, instances: 2, mode: 'phases', rates: sizes.rates ?? [10_000, 20_000], saturate: true, document: 'fragment', transport: 'http', generators: 1 };
+        return {
+          name: `2 instances on Redis, 1 room x ${n}`,
+          rooms: 1,
+          perRoom: n,
+          redis: true,
+          instances: 2,
+          mode: 'phases',
+          rates: sizes.rates ?? [10_000, 20_000],
+          saturate: true,
+          document: 'fragment',
+          transport: 'http',
+          generators: 1,
+        };
       }
       case 'documents': {
         const readers = sizes.subscribers ?? (q ? 50 : 1_000);
         const editors = q ? 5 : 50;
-        return { name: `1 document, ${editors} editors x 5 edits/s, ${readers.toLocaleString('en-US')} readers, Redis`, rooms: 1, perRoom: readers, redis: true, instances: 1, mode: 'documents', rates: [], saturate: false, document: 'inline', transport: 'http', generators: 1, editors };
+        return {
+          name: `1 document, ${editors} editors x 5 edits/s, ${readers.toLocaleString('en-US')} readers, Redis`,
+          rooms: 1,
+          perRoom: readers,
+          redis: true,
+          instances: 1,
+          mode: 'documents',
+          rates: [],
+          saturate: false,
+          document: 'inline',
+          transport: 'http',
+          generators: 1,
+          editors,
+        };
       }
       case 'storm': {
         const n = sizes.subscribers ?? (q ? 100 : 2_000);
         // Resuming needs `after`, which only the inline document declares.
-        return { name: `reconnect storm, ${n} clients resume with after`, rooms: 1, perRoom: n, redis: false, instances: 1, mode: 'storm', rates: [], saturate: false, document: 'inline', transport: 'http', generators: 1 };
+        return {
+          name: `reconnect storm, ${n} clients resume with after`,
+          rooms: 1,
+          perRoom: n,
+          redis: false,
+          instances: 1,
+          mode: 'storm',
+          rates: [],
+          saturate: false,
+          document: 'inline',
+          transport: 'http',
+          generators: 1,
+        };
       }
     }
   })();
@@ -355,9 +504,19 @@ export function casesFor(scenario: ScenarioId, sizes: CaseSizes): BenchCase[] {
         base.mode === 'documents'
           ? `${scenario}: ${base.name}, editDocument over ${transport.toUpperCase()}`
           : `${scenario}: ${base.name}, ${document} document${base.mode === 'idle' ? '' : `, sendMessage over ${transport.toUpperCase()}`}`,
-      rooms: base.rooms, subscribersPerRoom: base.perRoom, document, transport, redis: base.redis, instances: base.instances, mode: base.mode,
-      rates: base.rates, saturate: base.saturate, stormMessages: q ? 20 : 200, generators: base.generators,
-      editors: base.editors ?? 0, editsPerSec: 5,
+      rooms: base.rooms,
+      subscribersPerRoom: base.perRoom,
+      document,
+      transport,
+      redis: base.redis,
+      instances: base.instances,
+      mode: base.mode,
+      rates: base.rates,
+      saturate: base.saturate,
+      stormMessages: q ? 20 : 200,
+      generators: base.generators,
+      editors: base.editors ?? 0,
+      editsPerSec: 5,
     })),
   );
 }

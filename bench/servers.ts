@@ -44,7 +44,12 @@ export const HEAP_PROBE_DIR = join(tmpdir(), 'chat-bench-heap');
  * objects out of the old generation (fewer, shorter GC pauses in the latency tail). Then the heap probe
  * (`heap-probe.mjs`, idle until S3 signals it), for every server alike too.
  */
-const SERVER_NODE_ARGS = ['--max-semi-space-size=32', '--expose-gc', '--import', fileURLToPath(new URL('./heap-probe.mjs', import.meta.url))];
+const SERVER_NODE_ARGS = [
+  '--max-semi-space-size=32',
+  '--expose-gc',
+  '--import',
+  fileURLToPath(new URL('./heap-probe.mjs', import.meta.url)),
+];
 
 function serverEnv(port: number, options: StartServerOptions): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {

@@ -23,7 +23,11 @@ interface Variant {
   args: string[];
 }
 const VARIANTS: Variant[] = [
-  { name: 'before: node --import tsx src/main.ts', command: process.execPath, args: ['--max-semi-space-size=32', '--import', 'tsx', 'src/main.ts'] },
+  {
+    name: 'before: node --import tsx src/main.ts',
+    command: process.execPath,
+    args: ['--max-semi-space-size=32', '--import', 'tsx', 'src/main.ts'],
+  },
   { name: 'after:  node dist/main.js', command: process.execPath, args: ['--max-semi-space-size=32', 'dist/main.js'] },
   { name: 'before: npm run dev (the old npm start)', command: 'npm', args: ['run', 'dev'] },
   { name: 'after:  npm start (build check + dist)', command: 'npm', args: ['start'] },
@@ -111,7 +115,14 @@ async function measure(variant: Variant): Promise<Result> {
     cwd: root,
     detached: true,
     stdio: 'ignore',
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? root, HOST: '127.0.0.1', PORT: String(port), NODE_ENV: 'production', JWT_SECRET: 'measure-start-secret-0123456789abcdef' },
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? root,
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      NODE_ENV: 'production',
+      JWT_SECRET: 'measure-start-secret-0123456789abcdef',
+    },
   });
   const exited = once(child, 'exit');
   try {
@@ -148,10 +159,18 @@ for (let run = 1; run <= RUNS; run++) {
   for (const variant of run % 2 ? VARIANTS : [...VARIANTS].reverse()) {
     const result = await measure(variant);
     results.get(variant.name)?.push(result);
-    console.log(`run ${run} ${variant.name.padEnd(44)} start ${result.startMs.toFixed(0).padStart(5)} ms  CPU ${result.cpuMs.toFixed(0).padStart(5)} ms  idle RSS ${result.rssMiB.toFixed(1)} MiB`);
+    console.log(
+      `run ${run} ${variant.name.padEnd(44)} start ${result.startMs.toFixed(0).padStart(5)} ms  CPU ${result.cpuMs.toFixed(0).padStart(5)} ms  idle RSS ${result.rssMiB.toFixed(1)} MiB`,
+    );
   }
 }
 console.log(`\nmedians of ${RUNS} (idle RSS after ${SETTLE_MS} ms, NODE_ENV=production, in memory)`);
 for (const [name, runs] of results) {
-  console.log(`${name.padEnd(44)} start ${median(runs.map((r) => r.startMs)).toFixed(0).padStart(5)} ms  CPU ${median(runs.map((r) => r.cpuMs)).toFixed(0).padStart(5)} ms  idle RSS ${median(runs.map((r) => r.rssMiB)).toFixed(1)} MiB`);
+  console.log(
+    `${name.padEnd(44)} start ${median(runs.map((r) => r.startMs))
+      .toFixed(0)
+      .padStart(5)} ms  CPU ${median(runs.map((r) => r.cpuMs))
+      .toFixed(0)
+      .padStart(5)} ms  idle RSS ${median(runs.map((r) => r.rssMiB)).toFixed(1)} MiB`,
+  );
 }

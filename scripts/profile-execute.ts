@@ -19,15 +19,22 @@ import { fileURLToPath } from 'node:url';
 import { execute, parse } from 'graphql';
 import type { Viewer } from '../src/chat/types.ts';
 
-const root = resolve(process.argv.includes('--root') ? (process.argv[process.argv.indexOf('--root') + 1] as string) : fileURLToPath(new URL('..', import.meta.url)));
+const root = resolve(
+  process.argv.includes('--root')
+    ? (process.argv[process.argv.indexOf('--root') + 1] as string)
+    : fileURLToPath(new URL('..', import.meta.url)),
+);
 const load = <T>(path: string) => import(resolve(root, path)) as Promise<T>;
 const { createAdapters } = await load<typeof import('../src/adapters/index.ts')>('src/adapters/index.ts');
 const { createChat } = await load<typeof import('../src/chat/index.ts')>('src/chat/index.ts');
 const { silentLogger } = await load<typeof import('../src/chat/logger.ts')>('src/chat/logger.ts');
 const { loadConfig } = await load<typeof import('../src/config.ts')>('src/config.ts');
 const { createTokenVerifier } = await load<typeof import('../src/auth/token-verifier.ts')>('src/auth/token-verifier.ts');
-const { useSharedSubscriptionExecution } = await load<typeof import('../src/graphql/shared-execution.ts')>('src/graphql/shared-execution.ts');
-const { useSubscriptionTokenExpiry } = await load<typeof import('../src/graphql/subscription-expiry.ts')>('src/graphql/subscription-expiry.ts');
+const { useSharedSubscriptionExecution } =
+  await load<typeof import('../src/graphql/shared-execution.ts')>('src/graphql/shared-execution.ts');
+const { useSubscriptionTokenExpiry } = await load<typeof import('../src/graphql/subscription-expiry.ts')>(
+  'src/graphql/subscription-expiry.ts',
+);
 const { createChatSchema } = await load<typeof import('../src/graphql/schema.ts')>('src/graphql/schema.ts');
 const { maskResult } = await load<typeof import('../src/graphql/errors.ts')>('src/graphql/errors.ts');
 const { CHAT_DELIVERY_POLICY, createDeliveryEngine } = await load<typeof import('../src/delivery/engine.ts')>('src/delivery/engine.ts');
@@ -39,7 +46,9 @@ async function startRedis(): Promise<{ url: string; stop(): void }> {
   await once(probe, 'listening');
   const { port } = probe.address() as { port: number };
   probe.close();
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+    stdio: 'ignore',
+  });
   process.once('exit', () => child.kill('SIGKILL'));
   for (let attempt = 0; attempt < 100; attempt++) {
     const cli = spawn('redis-cli', ['-p', String(port), 'PING']);
@@ -57,7 +66,8 @@ const arg = (name: string, fallback: number) => {
 const calls = arg('calls', 20_000);
 const rounds = arg('rounds', 5);
 
-const SEND = 'mutation Send($roomId: ID!, $body: String!, $clientMessageId: ID) { sendMessage(roomId: $roomId, body: $body, clientMessageId: $clientMessageId) { id sentAt } }';
+const SEND =
+  'mutation Send($roomId: ID!, $body: String!, $clientMessageId: ID) { sendMessage(roomId: $roomId, body: $body, clientMessageId: $clientMessageId) { id sentAt } }';
 
 const redis = process.argv.includes('--redis') ? await startRedis() : null;
 const config = loadConfig({
@@ -78,7 +88,11 @@ const yoga = createYogaServer({
     chat,
     documents,
     stats: { snapshot: async () => Promise.reject(new Error('unused')) },
-    dashboard: { subscribe: () => { throw new Error('unused'); } },
+    dashboard: {
+      subscribe: () => {
+        throw new Error('unused');
+      },
+    },
   },
   verifier: await createTokenVerifier(config.auth),
   logger: silentLogger,
@@ -99,7 +113,12 @@ const variables = () => ({ roomId: room.id, body: `message ${++n}`, clientMessag
 const paths: Record<string, () => Promise<unknown>> = {
   'a direct service call': () => chat.messages.send(viewer, variables()),
   'b graphql-js execute': async () => {
-    const result = await execute({ schema: yoga.getEnveloped().schema, document, variableValues: variables(), contextValue: { chat, viewer } });
+    const result = await execute({
+      schema: yoga.getEnveloped().schema,
+      document,
+      variableValues: variables(),
+      contextValue: { chat, viewer },
+    });
     if (result.errors) throw result.errors[0];
   },
   'c envelop, as the WebSocket edge': async () => {
@@ -129,6 +148,7 @@ for (let round = 0; round < rounds; round++) {
   }
 }
 const backend = redis ? 'redis' : 'memory';
-for (const [name, us] of Object.entries(best)) console.log(`${backend} ${root} | ${name.padEnd(34)} ${us.toFixed(1)} µs CPU per call (best of ${rounds} x ${calls})`);
+for (const [name, us] of Object.entries(best))
+  console.log(`${backend} ${root} | ${name.padEnd(34)} ${us.toFixed(1)} µs CPU per call (best of ${rounds} x ${calls})`);
 await chat.close();
 redis?.stop();

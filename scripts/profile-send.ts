@@ -28,7 +28,8 @@ const SECRET = 'profile-secret-0123456789abcdef0123456789abcdef';
 const SUBSCRIPTION =
   'subscription Watch($roomId: ID!) { roomEvents(roomId: $roomId) { __typename ...RoomEventFields } } ' +
   'fragment RoomEventFields on RoomEvent { ... on MessageSent { message { id roomId body sentAt author { id name } } } }';
-const SEND = 'mutation Send($roomId: ID!, $body: String!, $clientMessageId: ID) { sendMessage(roomId: $roomId, body: $body, clientMessageId: $clientMessageId) { id sentAt } }';
+const SEND =
+  'mutation Send($roomId: ID!, $body: String!, $clientMessageId: ID) { sendMessage(roomId: $roomId, body: $body, clientMessageId: $clientMessageId) { id sentAt } }';
 
 type Mode = 'memory' | 'redis';
 type Transport = 'http' | 'ws';
@@ -43,7 +44,8 @@ interface LoadOptions {
   /** Messages per second offered in the measured phases; 0: as fast as `window` sends in flight per room allow. */
   rate: number;
 }
-type ToParent = { type: 'ready'; phase: string } | { type: 'done'; phase: string; ms: number; deliveries: number } | { type: 'failed'; error: string };
+type ToParent =
+  { type: 'ready'; phase: string } | { type: 'done'; phase: string; ms: number; deliveries: number } | { type: 'failed'; error: string };
 type ToChild = { type: 'go' };
 
 function argv(name: string, fallback: string): string {
@@ -52,7 +54,12 @@ function argv(name: string, fallback: string): string {
 }
 
 const sign = (sub: string) =>
-  new SignJWT({ name: sub }).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setIssuedAt().setExpirationTime('2h').sign(new TextEncoder().encode(SECRET));
+  new SignJWT({ name: sub })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(sub)
+    .setIssuedAt()
+    .setExpirationTime('2h')
+    .sign(new TextEncoder().encode(SECRET));
 
 // ---------------------------------------------------------------------------------------------- load generator
 
@@ -61,7 +68,11 @@ interface Socket {
   send(message: object): void;
 }
 
-async function connect(url: string, token: string, onMessage: (message: { type: string; id?: string; payload?: unknown }) => void): Promise<Socket> {
+async function connect(
+  url: string,
+  token: string,
+  onMessage: (message: { type: string; id?: string; payload?: unknown }) => void,
+): Promise<Socket> {
   const ws = new WebSocket(url.replace(/^http/, 'ws') + '/graphql', 'graphql-transport-ws');
   await once(ws, 'open');
   const send = (message: object) => ws.send(JSON.stringify(message));
@@ -178,7 +189,10 @@ async function runLoad(options: LoadOptions): Promise<void> {
       for (let r = 0; r < options.rooms; r++) for (let w = 0; w < options.window; w++) lanes.push(lane(r));
       await Promise.all(lanes);
     }
-    const timeout = setTimeout(() => process.send?.({ type: 'failed', error: `deliveries stuck at ${deliveries - before}` } satisfies ToParent), 30_000);
+    const timeout = setTimeout(
+      () => process.send?.({ type: 'failed', error: `deliveries stuck at ${deliveries - before}` } satisfies ToParent),
+      30_000,
+    );
     await delivered;
     clearTimeout(timeout);
     return { ms: performance.now() - started, deliveries: deliveries - before };
@@ -195,7 +209,10 @@ async function runLoad(options: LoadOptions): Promise<void> {
   await phase(Math.max(options.rooms * 20, 500));
   rate = options.rate;
   const go = () => new Promise<void>((resolveGo) => process.once('message', (message: ToChild) => message.type === 'go' && resolveGo()));
-  for (const [name, count] of [['cpu', options.messages], ['count', options.countMessages]] as const) {
+  for (const [name, count] of [
+    ['cpu', options.messages],
+    ['count', options.countMessages],
+  ] as const) {
     const started = go();
     process.send?.({ type: 'ready', phase: name } satisfies ToParent);
     await started;
@@ -218,7 +235,9 @@ async function freePort(): Promise<number> {
 
 async function startRedis(): Promise<{ port: number; child: ChildProcess; call(...args: string[]): Promise<string> }> {
   const port = await freePort();
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+    stdio: 'ignore',
+  });
   process.once('exit', () => child.kill('SIGKILL'));
   const call = (...args: string[]) =>
     new Promise<string>((resolveCall, reject) => {
@@ -317,7 +336,10 @@ async function profile(root: string, mode: Mode, transport: Transport, load: Omi
         const counting = watch as ReturnType<typeof monitor> | null;
         if (counting && redis) {
           await redis.call('ECHO', 'profile-end');
-          await Promise.race([counting.ended, new Promise((_, fail) => setTimeout(() => fail(new Error('MONITOR end marker not seen')), 15_000))]);
+          await Promise.race([
+            counting.ended,
+            new Promise((_, fail) => setTimeout(() => fail(new Error('MONITOR end marker not seen')), 15_000)),
+          ]);
           counting.stop();
           let total = 0;
           for (const [name, count] of counting.counts) {

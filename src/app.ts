@@ -42,7 +42,11 @@ export interface AppOptions {
 }
 
 /** The composition root: adapters -> chat -> delivery -> yoga -> http -> ws. The only file that knows them all. */
-export async function createApp(config: Readonly<Config>, logger: Logger, { directSubscriptions = true, deliveryPolicy = CHAT_DELIVERY_POLICY }: AppOptions = {}): Promise<App> {
+export async function createApp(
+  config: Readonly<Config>,
+  logger: Logger,
+  { directSubscriptions = true, deliveryPolicy = CHAT_DELIVERY_POLICY }: AppOptions = {},
+): Promise<App> {
   const adapters = await createAdapters(config, logger);
   const roomActivity = createRoomActivity({ idleMs: config.dashboard.roomIdleMs, maxRooms: config.dashboard.roomsPerInstance });
   const chat = createChat({
@@ -53,7 +57,14 @@ export async function createApp(config: Readonly<Config>, logger: Logger, { dire
     userEventQueue: config.limits.userEventQueue,
     activity: roomActivity.observer,
   });
-  const documents = createDocuments({ adapters, rooms: chat.rooms, presence: chat.presence, logger, maxChars: config.limits.docMaxChars, maxReplaysPerUser: config.limits.maxReplaysPerUser });
+  const documents = createDocuments({
+    adapters,
+    rooms: chat.rooms,
+    presence: chat.presence,
+    logger,
+    maxChars: config.limits.docMaxChars,
+    maxReplaysPerUser: config.limits.maxReplaysPerUser,
+  });
   const verifier = await createTokenVerifier(config.auth);
   let deliveries = 0;
   // The WebSocket edge is built after the metrics and stats that read its size (and read it at once): bound below.
@@ -68,7 +79,12 @@ export async function createApp(config: Readonly<Config>, logger: Logger, { dire
   };
   const metrics = createMetrics(sources);
   const stats = createServerStats({ sources, directory: adapters.instances, logger, rooms: roomActivity });
-  const dashboard = createDashboard({ stats, logger, rateWindowSeconds: roomActivity.windowSeconds, roomName: async (id) => (await adapters.rooms.get(id))?.name ?? null });
+  const dashboard = createDashboard({
+    stats,
+    logger,
+    rateWindowSeconds: roomActivity.windowSeconds,
+    roomName: async (id) => (await adapters.rooms.get(id))?.name ?? null,
+  });
 
   // SSE subscriptions hold a connection as a socket does, so MAX_CONNECTIONS and MAX_CONNECTIONS_PER_ADDRESS count
   // both (pitfalls §14, §25); requests that end by themselves are counted so shutdown can let them finish.
@@ -100,7 +116,12 @@ export async function createApp(config: Readonly<Config>, logger: Logger, { dire
       },
     ],
   });
-  const handleRequest = createRequestHandler({ ready: chat.ready, registry: metrics.registry, routes: [...devRoutes(config), createDashboardRoute()], fallback: yoga });
+  const handleRequest = createRequestHandler({
+    ready: chat.ready,
+    registry: metrics.registry,
+    routes: [...devRoutes(config), createDashboardRoute()],
+    fallback: yoga,
+  });
   const httpServer = createServer((request, response) => requests.handle(request, response, () => handleRequest(request, response)));
   const ws = attachWebSocket({
     httpServer,
@@ -166,5 +187,9 @@ export async function createApp(config: Readonly<Config>, logger: Logger, { dire
 function devRoutes({ devTokens, auth }: Readonly<Config>) {
   if (!devTokens || auth.kind !== 'secret' || !auth.devSecret) return [];
   const claims = { ...(auth.issuer ? { issuer: auth.issuer } : {}), ...(auth.audience ? { audience: auth.audience } : {}) };
-  return [createDevTokenRoute({ secret: auth.secret, ...claims }), createAdminTokenRoute({ secret: auth.secret, ...claims }), createDemoRoute()];
+  return [
+    createDevTokenRoute({ secret: auth.secret, ...claims }),
+    createAdminTokenRoute({ secret: auth.secret, ...claims }),
+    createDemoRoute(),
+  ];
 }

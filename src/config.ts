@@ -163,7 +163,10 @@ export function loadConfig(env: Env): Readonly<Config> {
     redisPrefix: env.REDIS_PREFIX ?? 'chat:',
     auth,
     limits: {
-      allowedOrigins: (text('ALLOWED_ORIGINS') ?? '').split(',').map((o) => o.trim()).filter(Boolean),
+      allowedOrigins: (text('ALLOWED_ORIGINS') ?? '')
+        .split(',')
+        .map((o) => o.trim())
+        .filter(Boolean),
       maxConnections: int('MAX_CONNECTIONS', 10_000, 1),
       maxPayloadBytes: int('MAX_PAYLOAD_BYTES', 65_536, 256),
       messageRate,

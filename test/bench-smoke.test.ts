@@ -50,18 +50,37 @@ describe.each<ServerKind>(['raw', 'project'])('bench harness against %s', (kind)
     if (!server || !generator) throw new Error('setup failed');
     const group = [{ url: server.wsUrl, roomId, count: PER_DOCUMENT }];
     const open = { secret, localAddresses: [], concurrency: PER_DOCUMENT, timeoutMs: 10_000 };
-    expect(await generator.open({ ...open, groups: group, document: 'fragment', userOffset: 0 })).toMatchObject({ opened: PER_DOCUMENT, failed: 0 });
-    expect(await generator.open({ ...open, groups: group, document: 'inline', userOffset: PER_DOCUMENT })).toMatchObject({ opened: PER_DOCUMENT, failed: 0 });
+    expect(await generator.open({ ...open, groups: group, document: 'fragment', userOffset: 0 })).toMatchObject({
+      opened: PER_DOCUMENT,
+      failed: 0,
+    });
+    expect(await generator.open({ ...open, groups: group, document: 'inline', userOffset: PER_DOCUMENT })).toMatchObject({
+      opened: PER_DOCUMENT,
+      failed: 0,
+    });
     expect(await generator.probe({ url: server.graphqlUrl, secret, timeoutMs: 10_000 })).toMatchObject({ ok: true, unprobed: 0 });
 
     const base: Omit<PhaseRequest, 'transport' | 'load'> = {
-      graphqlUrl: server.graphqlUrl, wsUrl: server.wsUrl, secret, seconds: 1, warmup: false,
-      serverPids: [server.pid], redisPid: null, drainTimeoutMs: 15_000, idleTimeoutMs: 3_000,
+      graphqlUrl: server.graphqlUrl,
+      wsUrl: server.wsUrl,
+      secret,
+      seconds: 1,
+      warmup: false,
+      serverPids: [server.pid],
+      redisPid: null,
+      drainTimeoutMs: 15_000,
+      idleTimeoutMs: 3_000,
     };
     // 20 messages/s to 20 subscribers: 20 messages in the one second, each due at its own slot.
     const paced = await generator.run({ ...base, transport: 'http', load: { kind: 'rate', deliveriesPerSec: 400 } });
     expect(correctnessProblems(paced)).toEqual([]);
-    expect(paced).toMatchObject({ messagesSent: 20, offeredMessagesPerSec: 20, expectedDeliveries: 20 * SUBSCRIBERS, deliveries: 20 * SUBSCRIBERS, lost: 0 });
+    expect(paced).toMatchObject({
+      messagesSent: 20,
+      offeredMessagesPerSec: 20,
+      expectedDeliveries: 20 * SUBSCRIBERS,
+      deliveries: 20 * SUBSCRIBERS,
+      lost: 0,
+    });
     expect(paced.latency.count).toBe(paced.deliveries);
     expect(paced.serverCpuMs).not.toBeNull();
 
@@ -76,8 +95,26 @@ describe('npm run bench -- --quick', () => {
   const out = mkdtempSync(join(tmpdir(), 'bench-smoke-'));
   afterAll(() => rmSync(out, { recursive: true, force: true }));
 
-  it('runs a case on project and raw, alternating, and reports its targets with pass/fail; documents on the project alone', async ({ expect }) => {
-    const args = ['--import', 'tsx', 'bench/run.ts', '--quick', '--no-pin', '--scenario', 'room1000,documents', '--subscribers', '20', '--rates', '400,800', '--phase-seconds', '1', '--out', out];
+  it('runs a case on project and raw, alternating, and reports its targets with pass/fail; documents on the project alone', async ({
+    expect,
+  }) => {
+    const args = [
+      '--import',
+      'tsx',
+      'bench/run.ts',
+      '--quick',
+      '--no-pin',
+      '--scenario',
+      'room1000,documents',
+      '--subscribers',
+      '20',
+      '--rates',
+      '400,800',
+      '--phase-seconds',
+      '1',
+      '--out',
+      out,
+    ];
     const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -88,7 +125,9 @@ describe('npm run bench -- --quick', () => {
     expect(code, output).toBe(0);
     expect(output).toMatch(/project run 1\/1[\s\S]*raw run 1\/1/);
     // The baselines have no documents: one project run, its checks passed.
-    expect(output).toMatch(/documents: .*20 readers.* \/ project run 1\/1 \.\.\. \n {4}[\d.]+ edits committed\/s.*every reader got 1\.\.\d+ once in order, 5 editors converged/);
+    expect(output).toMatch(
+      /documents: .*20 readers.* \/ project run 1\/1 \.\.\. \n {4}[\d.]+ edits committed\/s.*every reader got 1\.\.\d+ once in order, 5 editors converged/,
+    );
     expect(output).not.toMatch(/documents: .* \/ raw run/);
     const report = readdirSync(out).find((f) => f.endsWith('.md'));
     const markdown = readFileSync(join(out, report ?? 'missing.md'), 'utf8');
@@ -118,13 +157,34 @@ describe('the documents scenario at toy size, Redis on', () => {
       if (!server) throw new Error('setup failed');
       const readers = 10;
       const phase = await runDocuments({
-        graphqlUrl: server.graphqlUrl, wsUrl: server.wsUrl, transport, secret, editors: 3, editsPerSec: 5, readers, seconds: 1,
-        serverPids: [server.pid], redisPid: null, openConcurrency: 10, timeoutMs: 10_000, drainTimeoutMs: 15_000,
+        graphqlUrl: server.graphqlUrl,
+        wsUrl: server.wsUrl,
+        transport,
+        secret,
+        editors: 3,
+        editsPerSec: 5,
+        readers,
+        seconds: 1,
+        serverPids: [server.pid],
+        redisPid: null,
+        openConcurrency: 10,
+        timeoutMs: 10_000,
+        drainTimeoutMs: 15_000,
       });
       expect(correctnessProblems(phase)).toEqual([]);
-      expect(phase.documents).toMatchObject({ editors: 3, readers, finalVersion: (phase.documents?.editsCommitted ?? 0) + 1, problems: [] });
+      expect(phase.documents).toMatchObject({
+        editors: 3,
+        readers,
+        finalVersion: (phase.documents?.editsCommitted ?? 0) + 1,
+        problems: [],
+      });
       expect(phase.documents?.editsCommitted).toBeGreaterThan(0);
-      expect(phase).toMatchObject({ deliveries: phase.messagesSent * readers, expectedDeliveries: phase.messagesSent * readers, lost: 0, drained: true });
+      expect(phase).toMatchObject({
+        deliveries: phase.messagesSent * readers,
+        expectedDeliveries: phase.messagesSent * readers,
+        lost: 0,
+        drained: true,
+      });
       expect(phase.latency.count).toBe(phase.deliveries);
     }, 40_000);
   }
@@ -141,7 +201,18 @@ async function faultyServer(fault: Fault): Promise<{ graphqlUrl: string; wsUrl: 
   let seq = 0;
   let held: string | null = null;
   const frame = (id: string, n: number, body: string): string =>
-    JSON.stringify({ id, type: 'next', payload: { data: { roomEvents: { __typename: 'MessageSent', message: { id: `r_faulty:${String(n).padStart(12, '0')}`, roomId: 'r_faulty', body, sentAt: new Date().toISOString() } } } } });
+    JSON.stringify({
+      id,
+      type: 'next',
+      payload: {
+        data: {
+          roomEvents: {
+            __typename: 'MessageSent',
+            message: { id: `r_faulty:${String(n).padStart(12, '0')}`, roomId: 'r_faulty', body, sentAt: new Date().toISOString() },
+          },
+        },
+      },
+    });
   const http = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -160,7 +231,9 @@ async function faultyServer(fault: Fault): Promise<{ graphqlUrl: string; wsUrl: 
         sub.socket.send(text);
         if (fault === 'reorder' && held !== null) sub.socket.send(held);
       });
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ data: { sendMessage: { id: `r_faulty:${n}` }, createRoom: { id: 'r_faulty' } } }));
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ data: { sendMessage: { id: `r_faulty:${n}` }, createRoom: { id: 'r_faulty' } } }));
     });
   });
   const wss = new WebSocketServer({ server: http, path: '/graphql' });
@@ -200,8 +273,17 @@ describe.each<[Fault, RegExp]>([
       await generator.open({ ...open, groups: [{ url: server.wsUrl, roomId: 'r_faulty', count: 3 }] });
       expect(await generator.probe({ url: server.graphqlUrl, secret, timeoutMs: 5_000 })).toMatchObject({ ok: true });
       const phase = await generator.run({
-        graphqlUrl: server.graphqlUrl, wsUrl: server.wsUrl, transport: 'http', secret, load: { kind: 'rate', deliveriesPerSec: 60 },
-        seconds: 0.2, warmup: false, serverPids: [], redisPid: null, drainTimeoutMs: 3_000, idleTimeoutMs: 500,
+        graphqlUrl: server.graphqlUrl,
+        wsUrl: server.wsUrl,
+        transport: 'http',
+        secret,
+        load: { kind: 'rate', deliveriesPerSec: 60 },
+        seconds: 0.2,
+        warmup: false,
+        serverPids: [],
+        redisPid: null,
+        drainTimeoutMs: 3_000,
+        idleTimeoutMs: 500,
       });
       expect(correctnessProblems(phase).join('; ')).toMatch(problem);
     } finally {
@@ -217,7 +299,11 @@ describe('the fragment document', () => {
   const apollo = /```ts\n(?:(?!```)[\s\S])*fragment RoomEventFields(?:(?!```)[\s\S])*```/.exec(readme)?.[0];
   it('is the one the README gives Apollo apps', ({ expect }) => {
     expect(apollo, "README's Apollo setup spells out its fragment document").toBeDefined();
-    const squash = (text: string): string => text.replace(/\s+/g, ' ').replace(/ ?([{}():,!$]) ?/g, '$1').trim();
+    const squash = (text: string): string =>
+      text
+        .replace(/\s+/g, ' ')
+        .replace(/ ?([{}():,!$]) ?/g, '$1')
+        .trim();
     expect(squash(apollo ?? '')).toContain(squash(FRAGMENT_DOCUMENT));
   });
 });

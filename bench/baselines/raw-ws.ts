@@ -48,7 +48,14 @@ function room(id: string): RoomState {
 
 /** The same bytes a graphql-ws server writes for both bench documents (they select the same fields). */
 const nextPayload = (message: WireMessage): string =>
-  JSON.stringify({ data: { roomEvents: { __typename: 'MessageSent', message: { id: message.id, roomId: message.roomId, body: message.body, sentAt: message.sentAt } } } });
+  JSON.stringify({
+    data: {
+      roomEvents: {
+        __typename: 'MessageSent',
+        message: { id: message.id, roomId: message.roomId, body: message.body, sentAt: message.sentAt },
+      },
+    },
+  });
 
 const frame = (opId: string, payload: string): string => `{"id":${JSON.stringify(opId)},"type":"next","payload":${payload}}`;
 

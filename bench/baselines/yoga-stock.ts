@@ -68,14 +68,35 @@ async function* roomEvents(roomId: string, after: string | null): AsyncGenerator
 
 const schema = createSchema<Ctx>({
   typeDefs: /* GraphQL */ `
-    type User { id: ID! name: String! }
-    type Message { id: ID! roomId: ID! author: User! body: String! sentAt: String! }
-    type MessageSent { message: Message! }
+    type User {
+      id: ID!
+      name: String!
+    }
+    type Message {
+      id: ID!
+      roomId: ID!
+      author: User!
+      body: String!
+      sentAt: String!
+    }
+    type MessageSent {
+      message: Message!
+    }
     union RoomEvent = MessageSent
-    type Room { id: ID! name: String! }
-    type Query { ok: Boolean! }
-    type Mutation { createRoom(name: String!): Room! sendMessage(roomId: ID!, body: String!): Message! }
-    type Subscription { roomEvents(roomId: ID!, after: ID): RoomEvent! }
+    type Room {
+      id: ID!
+      name: String!
+    }
+    type Query {
+      ok: Boolean!
+    }
+    type Mutation {
+      createRoom(name: String!): Room!
+      sendMessage(roomId: ID!, body: String!): Message!
+    }
+    type Subscription {
+      roomEvents(roomId: ID!, after: ID): RoomEvent!
+    }
   `,
   resolvers: {
     Query: { ok: () => true },
@@ -88,7 +109,13 @@ const schema = createSchema<Ctx>({
         if (!ctx.viewer) throw new Error('UNAUTHENTICATED');
         const room = roomHistory(roomId);
         room.seq += 1;
-        const message: StoredMessage = { id: formatMessageId(roomId, room.seq), roomId, body, sentAt: new Date().toISOString(), author: ctx.viewer };
+        const message: StoredMessage = {
+          id: formatMessageId(roomId, room.seq),
+          roomId,
+          body,
+          sentAt: new Date().toISOString(),
+          author: ctx.viewer,
+        };
         room.messages.push(message);
         if (room.messages.length > HISTORY_LIMIT) room.messages.shift();
         pubsub.publish('room', roomId, message);

@@ -58,7 +58,8 @@ interface Editor {
   timer: NodeJS.Timeout | null;
 }
 
-const sumOrNull = (values: Array<number | null>): number | null => (values.some((v) => v === null) ? null : values.reduce<number>((a, v) => a + (v ?? 0), 0));
+const sumOrNull = (values: Array<number | null>): number | null =>
+  values.some((v) => v === null) ? null : values.reduce<number>((a, v) => a + (v ?? 0), 0);
 /** Retries of UNAVAILABLE edits over the whole run, past which the run fails rather than spin. */
 const MAX_RETRIES = 100_000;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -88,7 +89,19 @@ export async function runDocuments(req: DocumentsRequest): Promise<PhaseResult> 
   const sentAt = new Map<string, number>();
   const closes: Record<string, number> = {};
   const otherFrames: Record<string, number> = {};
-  const counters = { deliveries: 0, duplicates: 0, gaps: 0, bytes: 0, messageBytes: 0, lastDeliveryAt: 0, measuredFrom: Infinity, errors: 0, errorSample: null as string | null, localEdits: 0, retries: 0 };
+  const counters = {
+    deliveries: 0,
+    duplicates: 0,
+    gaps: 0,
+    bytes: 0,
+    messageBytes: 0,
+    lastDeliveryAt: 0,
+    measuredFrom: Infinity,
+    errors: 0,
+    errorSample: null as string | null,
+    localEdits: 0,
+    retries: 0,
+  };
   const readers: Reader[] = [];
   const editors: Editor[] = [];
   const admin = createGraphqlHttp(req.graphqlUrl, await signToken(req.secret, 'bench-admin'), 4);
@@ -102,7 +115,11 @@ export async function runDocuments(req: DocumentsRequest): Promise<PhaseResult> 
     const openReader = async (i: number): Promise<void> => {
       const token = await signToken(req.secret, `bench-r${i}`);
       await new Promise<void>((resolve, reject) => {
-        const socket = new WebSocket(req.wsUrl, SUBPROTOCOL, { perMessageDeflate: false, handshakeTimeout: req.timeoutMs, skipUTF8Validation: true });
+        const socket = new WebSocket(req.wsUrl, SUBPROTOCOL, {
+          perMessageDeflate: false,
+          handshakeTimeout: req.timeoutMs,
+          skipUTF8Validation: true,
+        });
         const opId = operationId();
         const reader: Reader = { socket, last: 0 };
         let acked = false;
@@ -119,18 +136,29 @@ export async function runDocuments(req: DocumentsRequest): Promise<PhaseResult> 
         });
         socket.on('message', (data: Buffer) => {
           counters.bytes += data.length;
-          const frame = JSON.parse(data.toString('utf8')) as { type: string; id?: string; payload?: { data?: { documentEvents?: EditedFields }; errors?: unknown } };
+          const frame = JSON.parse(data.toString('utf8')) as {
+            type: string;
+            id?: string;
+            payload?: { data?: { documentEvents?: EditedFields }; errors?: unknown };
+          };
           if (frame.type === 'ping') return socket.send('{"type":"pong"}');
           if (frame.type === 'connection_ack') {
             acked = true;
             clearTimeout(timer);
-            socket.send(JSON.stringify({ id: opId, type: 'subscribe', payload: { query: EVENTS, variables: { documentId, afterVersion: 0 } } }));
+            socket.send(
+              JSON.stringify({ id: opId, type: 'subscribe', payload: { query: EVENTS, variables: { documentId, afterVersion: 0 } } }),
+            );
             readers.push(reader);
             return resolve();
           }
           const event = frame.type === 'next' && frame.id === opId ? frame.payload?.data?.documentEvents : undefined;
           if (!event) {
-            const kind = frame.type === 'next' && frame.id !== opId ? 'next (other id)' : frame.type === 'next' ? `next (${JSON.stringify(frame.payload?.errors ?? 'no data').slice(0, 80)})` : frame.type;
+            const kind =
+              frame.type === 'next' && frame.id !== opId
+                ? 'next (other id)'
+                : frame.type === 'next'
+                  ? `next (${JSON.stringify(frame.payload?.errors ?? 'no data').slice(0, 80)})`
+                  : frame.type;
             otherFrames[kind] = (otherFrames[kind] ?? 0) + 1;
             return;
           }
@@ -155,10 +183,23 @@ export async function runDocuments(req: DocumentsRequest): Promise<PhaseResult> 
         });
       });
     };
-    await pool(Array.from({ length: req.readers }, (_, i) => i), req.openConcurrency, openReader);
+    await pool(
+      Array.from({ length: req.readers }, (_, i) => i),
+      req.openConcurrency,
+      openReader,
+    );
 
-    const send = async (editor: Editor, outgoing: { baseVersion: number; operation: TextOp; clientEditId: string }, retry = false): Promise<void> => {
-      const variables = { documentId, baseVersion: outgoing.baseVersion, operation: toOperationInput(outgoing.operation), clientEditId: outgoing.clientEditId };
+    const send = async (
+      editor: Editor,
+      outgoing: { baseVersion: number; operation: TextOp; clientEditId: string },
+      retry = false,
+    ): Promise<void> => {
+      const variables = {
+        documentId,
+        baseVersion: outgoing.baseVersion,
+        operation: toOperationInput(outgoing.operation),
+        clientEditId: outgoing.clientEditId,
+      };
       // A retry keeps the first send's time: latency is what the typist waited.
       if (!retry) sentAt.set(outgoing.clientEditId, performance.now());
       try {
@@ -166,7 +207,10 @@ export async function runDocuments(req: DocumentsRequest): Promise<PhaseResult> 
           ? await editor.mutations.post(EDIT, variables)
           : await new Promise<{ errors?: unknown }>((resolve, reject) => {
               let last: { errors?: unknown } = {};
-              editor.ws.subscribe({ query: EDIT, variables }, { next: (r) => void (last = r), error: reject, complete: () => resolve(last) });
+              editor.ws.subscribe(
+                { query: EDIT, variables },
+                { next: (r) => void (last = r), error: reject, complete: () => resolve(last) },
+              );
             });
         if (result.errors) {
           // The contract's answer to UNAVAILABLE (e.g. the commit lost too many races): resend the same edit, as an
@@ -190,37 +234,62 @@ export async function runDocuments(req: DocumentsRequest): Promise<PhaseResult> 
     };
 
     // Editors: graphql-ws clients, each subscribed from version 0 with an OtClient over the empty document.
-    await pool(Array.from({ length: req.editors }, (_, i) => i), req.openConcurrency, async (i) => {
-      const token = await signToken(req.secret, `bench-e${i}`);
-      const ws = createClient({ url: req.wsUrl, webSocketImpl: WebSocket, lazy: false, retryAttempts: 0, connectionParams: { authorization: `Bearer ${token}` } });
-      const editor: Editor = { ot: new OtClient({ text: '', version: 0 }), ws, mutations: req.transport === 'http' ? createGraphqlHttp(req.graphqlUrl, token, 1) : null, timer: null };
-      editors.push(editor);
-      ws.subscribe<{ documentEvents: EditedFields }>({ query: EVENTS, variables: { documentId, afterVersion: 0 } }, {
-        next: (result) => {
-          const event = result.data?.documentEvents;
-          if (!event || event.__typename !== 'DocumentEdited' || event.version === undefined) return;
-          try {
-            if (!editor.ot.receive({ version: event.version, operation: fromOperationFields(event.operation ?? []), clientEditId: event.clientEditId ?? null })) {
-              counters.duplicates += 1;
-              note(`editor ${i} got version ${event.version} again`);
-            }
-          } catch (error) {
-            counters.gaps += 1;
-            note(`editor ${i}: ${error instanceof Error ? error.message : String(error)}`);
-          }
-          flush(editor);
-        },
-        error: (error) => note(`editor ${i} subscription failed: ${JSON.stringify(error).slice(0, 200)}`),
-        complete: () => note(`editor ${i} subscription completed`),
-      });
-    });
+    await pool(
+      Array.from({ length: req.editors }, (_, i) => i),
+      req.openConcurrency,
+      async (i) => {
+        const token = await signToken(req.secret, `bench-e${i}`);
+        const ws = createClient({
+          url: req.wsUrl,
+          webSocketImpl: WebSocket,
+          lazy: false,
+          retryAttempts: 0,
+          connectionParams: { authorization: `Bearer ${token}` },
+        });
+        const editor: Editor = {
+          ot: new OtClient({ text: '', version: 0 }),
+          ws,
+          mutations: req.transport === 'http' ? createGraphqlHttp(req.graphqlUrl, token, 1) : null,
+          timer: null,
+        };
+        editors.push(editor);
+        ws.subscribe<{ documentEvents: EditedFields }>(
+          { query: EVENTS, variables: { documentId, afterVersion: 0 } },
+          {
+            next: (result) => {
+              const event = result.data?.documentEvents;
+              if (!event || event.__typename !== 'DocumentEdited' || event.version === undefined) return;
+              try {
+                if (
+                  !editor.ot.receive({
+                    version: event.version,
+                    operation: fromOperationFields(event.operation ?? []),
+                    clientEditId: event.clientEditId ?? null,
+                  })
+                ) {
+                  counters.duplicates += 1;
+                  note(`editor ${i} got version ${event.version} again`);
+                }
+              } catch (error) {
+                counters.gaps += 1;
+                note(`editor ${i}: ${error instanceof Error ? error.message : String(error)}`);
+              }
+              flush(editor);
+            },
+            error: (error) => note(`editor ${i} subscription failed: ${JSON.stringify(error).slice(0, 200)}`),
+            complete: () => note(`editor ${i} subscription completed`),
+          },
+        );
+      },
+    );
 
     // The probe: version 1, from the admin, until every socket saw it (its subscription is live).
     const probe = await admin.post(EDIT, { documentId, baseVersion: 0, operation: [{ insert: 'probe ' }], clientEditId: operationId() });
     if (probe.errors) throw new Error(`probe edit failed: ${JSON.stringify(probe.errors)}`);
     // A subscription the server ended (error, complete) never sees the probe: fail now rather than wait it out.
     const ended = (): number => (otherFrames.error ?? 0) + (otherFrames.complete ?? 0);
-    const everyoneAt = (version: number): boolean => readers.every((r) => r.last >= version) && editors.every((e) => e.ot.version >= version);
+    const everyoneAt = (version: number): boolean =>
+      readers.every((r) => r.last >= version) && editors.every((e) => e.ot.version >= version);
     // Opening the readers fans out ~readers²/2 EditorJoined (one user per socket): the probe waits behind that backlog.
     if (!(await waitFor(() => everyoneAt(1) || ended() > 0, req.drainTimeoutMs)) || ended() > 0) {
       throw new Error(
@@ -266,7 +335,10 @@ export async function runDocuments(req: DocumentsRequest): Promise<PhaseResult> 
 
     if (!settled) note(`${editors.filter((e) => e.ot.pending).length} editors still had unacknowledged edits`);
     const diverged = editors.filter((e) => e.ot.version !== final.version || e.ot.text !== final.text).length;
-    if (diverged) note(`${diverged} of ${editors.length} editors did not converge to document { text version } (version ${final.version}, ${final.text.length} chars)`);
+    if (diverged)
+      note(
+        `${diverged} of ${editors.length} editors did not converge to document { text version } (version ${final.version}, ${final.text.length} chars)`,
+      );
     const lagging = readers.filter((r) => r.last !== final.version).length;
     if (lagging) note(`${lagging} readers did not reach version ${final.version}`);
     const edits = final.version - 1;
@@ -304,7 +376,16 @@ export async function runDocuments(req: DocumentsRequest): Promise<PhaseResult> 
       drained,
       reconnectFailures: 0,
       catchUpMs: null,
-      documents: { retries: counters.retries, localEdits: counters.localEdits, editsCommitted: edits, finalVersion: final.version, finalChars: [...final.text].length, editors: editors.length, readers: readers.length, problems },
+      documents: {
+        retries: counters.retries,
+        localEdits: counters.localEdits,
+        editsCommitted: edits,
+        finalVersion: final.version,
+        finalChars: [...final.text].length,
+        editors: editors.length,
+        readers: readers.length,
+        problems,
+      },
     };
   } finally {
     for (const editor of editors) {

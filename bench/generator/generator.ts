@@ -48,7 +48,6 @@ export interface PhaseRequest {
   idleTimeoutMs: number;
 }
 
-
 interface Sub {
   url: string;
   roomId: string;
@@ -76,8 +75,17 @@ interface Counters {
 }
 
 const freshCounters = (kind: BenchBody['k']): Counters => ({
-  kind, deliveries: 0, duplicates: 0, outOfOrder: 0, misrouted: 0, bytes: 0, messageBytes: 0, lastDeliveryAt: 0,
-  latency: createHistogram(), closes: {}, otherFrames: {},
+  kind,
+  deliveries: 0,
+  duplicates: 0,
+  outOfOrder: 0,
+  misrouted: 0,
+  bytes: 0,
+  messageBytes: 0,
+  lastDeliveryAt: 0,
+  latency: createHistogram(),
+  closes: {},
+  otherFrames: {},
 });
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -118,7 +126,15 @@ export function createGenerator() {
 
   async function connect(sub: Sub, timeoutMs: number): Promise<void> {
     const socket = await openSubscriber(
-      { url: sub.url, roomId: sub.roomId, token: sub.token, after: sub.lastId, document: sub.document, timeoutMs, ...(sub.localAddress ? { localAddress: sub.localAddress } : {}) },
+      {
+        url: sub.url,
+        roomId: sub.roomId,
+        token: sub.token,
+        after: sub.lastId,
+        document: sub.document,
+        timeoutMs,
+        ...(sub.localAddress ? { localAddress: sub.localAddress } : {}),
+      },
       {
         decode,
         onMessage: (event, bytes) => onMessage(sub, event, bytes),
@@ -137,7 +153,10 @@ export function createGenerator() {
     sub.socket = socket;
   }
 
-  async function mutationClient(req: Pick<PhaseRequest, 'transport' | 'graphqlUrl' | 'wsUrl' | 'secret'>, maxSockets: number): Promise<MutationClient> {
+  async function mutationClient(
+    req: Pick<PhaseRequest, 'transport' | 'graphqlUrl' | 'wsUrl' | 'secret'>,
+    maxSockets: number,
+  ): Promise<MutationClient> {
     const token = await signToken(req.secret, 'bench-publisher', 'Bench publisher');
     return req.transport === 'ws' ? createGraphqlWs(req.wsUrl, token) : createGraphqlHttp(req.graphqlUrl, token, maxSockets);
   }
@@ -182,10 +201,21 @@ export function createGenerator() {
   function startPhase(kind: BenchBody['k'], req: Pick<PhaseRequest, 'serverPids' | 'redisPid'>): PhaseStart {
     counters = freshCounters(kind);
     for (const sub of subs) sub.measured = 0;
-    return { cpu0: process.cpuUsage(), wall0: performance.now(), server0: readCpu(req.serverPids), redis0: req.redisPid === null ? null : cpuMs(req.redisPid) };
+    return {
+      cpu0: process.cpuUsage(),
+      wall0: performance.now(),
+      server0: readCpu(req.serverPids),
+      redis0: req.redisPid === null ? null : cpuMs(req.redisPid),
+    };
   }
 
-  function result(req: PhaseRequest, start: PhaseStart, outcome: PublishOutcome, drained: boolean, extra: { offeredMessagesPerSec: number | null; reconnectFailures: number; catchUpMs: number | null }): PhaseResult {
+  function result(
+    req: PhaseRequest,
+    start: PhaseStart,
+    outcome: PublishOutcome,
+    drained: boolean,
+    extra: { offeredMessagesPerSec: number | null; reconnectFailures: number; catchUpMs: number | null },
+  ): PhaseResult {
     const server1 = readCpu(req.serverPids);
     const redis1 = req.redisPid === null ? null : cpuMs(req.redisPid);
     const cpu = process.cpuUsage(start.cpu0);
@@ -194,20 +224,37 @@ export function createGenerator() {
     const messagesSent = [...outcome.acked.values()].reduce((n, ids) => n + ids.length, 0);
     const roomCount = Math.max(1, outcome.acked.size);
     return {
-      load: req.load, warmup: req.warmup, transport: req.transport, subscribers: subs.length, rooms: outcome.acked.size,
+      load: req.load,
+      warmup: req.warmup,
+      transport: req.transport,
+      subscribers: subs.length,
+      rooms: outcome.acked.size,
       offeredMessagesPerSec: extra.offeredMessagesPerSec,
       offeredDeliveriesPerSec: extra.offeredMessagesPerSec === null ? null : (extra.offeredMessagesPerSec * subs.length) / roomCount,
-      messagesSent, publishErrors: outcome.errors, publishErrorSample: outcome.errorSample,
-      expectedDeliveries: expectedDeliveries(outcome), deliveries: counters.deliveries, lost, duplicates: counters.duplicates,
-      outOfOrder: counters.outOfOrder, misrouted: counters.misrouted, bytesReceived: counters.bytes,
+      messagesSent,
+      publishErrors: outcome.errors,
+      publishErrorSample: outcome.errorSample,
+      expectedDeliveries: expectedDeliveries(outcome),
+      deliveries: counters.deliveries,
+      lost,
+      duplicates: counters.duplicates,
+      outOfOrder: counters.outOfOrder,
+      misrouted: counters.misrouted,
+      bytesReceived: counters.bytes,
       messageBytes: counters.messageBytes,
       durationMs: Math.max(0, (counters.lastDeliveryAt || outcome.endedAt) - outcome.startedAt),
-      publishMs: outcome.endedAt - outcome.startedAt, maxSendLagMs: outcome.maxSendLagMs, latency: counters.latency,
+      publishMs: outcome.endedAt - outcome.startedAt,
+      maxSendLagMs: outcome.maxSendLagMs,
+      latency: counters.latency,
       generatorCpuMs: (cpu.user + cpu.system) / 1000,
       serverCpuMs: start.server0 === null || server1 === null ? null : server1 - start.server0,
       redisCpuMs: start.redis0 === null || redis1 === null ? null : redis1 - start.redis0,
       wallMs: performance.now() - start.wall0,
-      closes: counters.closes, otherFrames: counters.otherFrames, drained, reconnectFailures: extra.reconnectFailures, catchUpMs: extra.catchUpMs,
+      closes: counters.closes,
+      otherFrames: counters.otherFrames,
+      drained,
+      reconnectFailures: extra.reconnectFailures,
+      catchUpMs: extra.catchUpMs,
     };
   }
 
@@ -219,9 +266,15 @@ export function createGenerator() {
         for (let i = 0; i < group.count; i++) {
           const n = req.userOffset + fresh.length;
           fresh.push({
-            url: group.url, roomId: group.roomId, token: await signToken(req.secret, `bench-s${n}`, `Bench s${n}`),
+            url: group.url,
+            roomId: group.roomId,
+            token: await signToken(req.secret, `bench-s${n}`, `Bench s${n}`),
             localAddress: req.localAddresses.length ? req.localAddresses[n % req.localAddresses.length] : undefined,
-            document: req.document, socket: null, lastId: null, measured: 0, probed: false,
+            document: req.document,
+            socket: null,
+            lastId: null,
+            measured: 0,
+            probed: false,
           });
         }
       }
@@ -289,7 +342,9 @@ export function createGenerator() {
      * Reconnect storm: every socket dropped at once while the publisher keeps sending (closed loop, `messages`),
      * then every client resubscribes with `after: <last id it saw>`. Drained means every client caught up.
      */
-    async storm(req: PhaseRequest & { messages: number; inflight: number; openConcurrency: number; openTimeoutMs: number }): Promise<PhaseResult> {
+    async storm(
+      req: PhaseRequest & { messages: number; inflight: number; openConcurrency: number; openTimeoutMs: number },
+    ): Promise<PhaseResult> {
       const client = await mutationClient(req, req.inflight);
       try {
         const start = startPhase('m', req);
@@ -301,7 +356,11 @@ export function createGenerator() {
         });
         const outcome = await publishing;
         const drained = await waitDrained(expectedDeliveries(outcome), req.drainTimeoutMs, req.idleTimeoutMs);
-        return result(req, start, outcome, drained, { offeredMessagesPerSec: null, reconnectFailures, catchUpMs: Math.max(0, counters.lastDeliveryAt - start.wall0) });
+        return result(req, start, outcome, drained, {
+          offeredMessagesPerSec: null,
+          reconnectFailures,
+          catchUpMs: Math.max(0, counters.lastDeliveryAt - start.wall0),
+        });
       } finally {
         client.close();
       }

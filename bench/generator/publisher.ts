@@ -31,7 +31,12 @@ export function createGraphqlHttp(url: string, token: string, maxSockets: number
             path: target.pathname,
             method: 'POST',
             timeout: REQUEST_TIMEOUT_MS,
-            headers: { 'content-type': 'application/json', accept: 'application/json', authorization: `Bearer ${token}`, 'content-length': Buffer.byteLength(body) },
+            headers: {
+              'content-type': 'application/json',
+              accept: 'application/json',
+              authorization: `Bearer ${token}`,
+              'content-length': Buffer.byteLength(body),
+            },
           },
           (res) => {
             const chunks: Buffer[] = [];
@@ -73,7 +78,14 @@ export interface PublishOutcome {
 }
 
 function newOutcome(rooms: readonly string[]): PublishOutcome {
-  return { acked: new Map(rooms.map((r) => [r, []])), errors: 0, errorSample: null, startedAt: performance.now(), endedAt: 0, maxSendLagMs: 0 };
+  return {
+    acked: new Map(rooms.map((r) => [r, []])),
+    errors: 0,
+    errorSample: null,
+    startedAt: performance.now(),
+    endedAt: 0,
+    maxSendLagMs: 0,
+  };
 }
 
 async function sendOne(client: MutationClient, outcome: PublishOutcome, roomId: string, body: string): Promise<void> {
@@ -118,7 +130,12 @@ export async function publish(
 }
 
 /** Sends one message to each room, `inflight` at a time (probes). */
-export async function publishOnce(client: MutationClient, rooms: readonly string[], inflight: number, kind: BenchBody['k']): Promise<PublishOutcome> {
+export async function publishOnce(
+  client: MutationClient,
+  rooms: readonly string[],
+  inflight: number,
+  kind: BenchBody['k'],
+): Promise<PublishOutcome> {
   const outcome = newOutcome(rooms);
   await pool(rooms, inflight, (roomId) => sendOne(client, outcome, roomId, encodeBody(kind)));
   outcome.endedAt = performance.now();
@@ -163,4 +180,3 @@ export async function publishPaced(
   outcome.endedAt = performance.now();
   return outcome;
 }
-

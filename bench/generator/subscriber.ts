@@ -70,7 +70,9 @@ export function openSubscriber(target: SubscribeTarget, hooks: SubscriberHooks):
       if (type === 'ping') socket.send('{"type":"pong"}');
       if (type === 'connection_ack' && !settled) {
         const variables = target.after === null ? { roomId: target.roomId } : { roomId: target.roomId, after: target.after };
-        socket.send(JSON.stringify({ id: opId, type: 'subscribe', payload: { query: SUBSCRIPTION_DOCUMENTS[target.document], variables } }));
+        socket.send(
+          JSON.stringify({ id: opId, type: 'subscribe', payload: { query: SUBSCRIPTION_DOCUMENTS[target.document], variables } }),
+        );
         settled = acked = true;
         clearTimeout(timer);
         resolve(socket);

@@ -12,7 +12,10 @@ const REQUEST_TIMEOUT_MS = 30_000;
 export function createGraphqlWs(url: string, token: string, timeoutMs = 10_000): Promise<MutationClient> {
   return new Promise((resolve, reject) => {
     const socket = new WebSocket(url, SUBPROTOCOL, { perMessageDeflate: false, handshakeTimeout: timeoutMs });
-    const pending = new Map<string, { result: GraphqlResult; done: (r: GraphqlResult) => void; fail: (e: Error) => void; timer: NodeJS.Timeout }>();
+    const pending = new Map<
+      string,
+      { result: GraphqlResult; done: (r: GraphqlResult) => void; fail: (e: Error) => void; timer: NodeJS.Timeout }
+    >();
     let ready = false;
     const timer = setTimeout(() => {
       socket.terminate();

@@ -47,7 +47,12 @@ function rowTable(row: Row, runs: number): string[] {
   if (row.servers.has('raw') && others.length && ratioColumns.length) {
     lines.push(
       '',
-      `Ratio to raw, taken within each run, median of runs (${ratioColumns.filter((c) => HIGHER_IS_BETTER.has(c)).map((c) => METRIC_LABELS[c]).join(', ') || 'nothing here'}: below 1x is worse; every other column: above 1x is worse):`,
+      `Ratio to raw, taken within each run, median of runs (${
+        ratioColumns
+          .filter((c) => HIGHER_IS_BETTER.has(c))
+          .map((c) => METRIC_LABELS[c])
+          .join(', ') || 'nothing here'
+      }: below 1x is worse; every other column: above 1x is worse):`,
       '',
       `| server | ${ratioColumns.map((c) => METRIC_LABELS[c]).join(' | ')} |`,
       `|---|${ratioColumns.map(() => '---:').join('|')}|`,
@@ -67,22 +72,39 @@ function notes(records: readonly RunRecord[]): string[] {
   for (const r of records) {
     const tag = `${r.server} run ${r.run}`;
     if (r.error) out.push(`- **${tag} FAILED**: ${r.error.split('\n')[0]}`);
-    if (r.setup) out.push(`- ${tag}: opened ${r.setup.opened.toLocaleString('en-US')} sockets in ${fmt(r.setup.openMs)} ms, probe rounds ${r.setup.probeRounds}`);
+    if (r.setup)
+      out.push(
+        `- ${tag}: opened ${r.setup.opened.toLocaleString('en-US')} sockets in ${fmt(r.setup.openMs)} ms, probe rounds ${r.setup.probeRounds}`,
+      );
     for (const p of r.phases) {
       const genPct = (100 * p.generatorCpuMs) / Math.max(p.wallMs, 1);
-      if (genPct > GENERATOR_BOUND_PCT) out.push(`- ${tag}: generator at ${fmt(genPct)}% of a core: **generator-bound**, the server may be faster than shown`);
+      if (genPct > GENERATOR_BOUND_PCT)
+        out.push(`- ${tag}: generator at ${fmt(genPct)}% of a core: **generator-bound**, the server may be faster than shown`);
       const achieved = (p.deliveries * 1000) / Math.max(p.durationMs, 1);
       if (p.offeredDeliveriesPerSec !== null && achieved < 0.9 * p.offeredDeliveriesPerSec) {
-        out.push(`- ${tag}: ${fmt(p.offeredDeliveriesPerSec)} deliveries/s offered, ${fmt(achieved)} delivered: it did not keep up (or the machine did not), so latency there is mostly backlog`);
+        out.push(
+          `- ${tag}: ${fmt(p.offeredDeliveriesPerSec)} deliveries/s offered, ${fmt(achieved)} delivered: it did not keep up (or the machine did not), so latency there is mostly backlog`,
+        );
       }
-      if (p.documents) out.push(`- ${tag}: ${fmt(p.documents.localEdits)} keystrokes, ${fmt(p.documents.editsCommitted)} edits committed (final version ${p.documents.finalVersion}, ${fmt(p.documents.finalChars)} characters), ${fmt(p.documents.retries)} UNAVAILABLE answers resent with the same clientEditId`);
-      if (p.maxSendLagMs > 50) out.push(`- ${tag}: the publisher fell ${fmt(p.maxSendLagMs)} ms behind its schedule (generator lag; latency still counts from the schedule)`);
+      if (p.documents)
+        out.push(
+          `- ${tag}: ${fmt(p.documents.localEdits)} keystrokes, ${fmt(p.documents.editsCommitted)} edits committed (final version ${p.documents.finalVersion}, ${fmt(p.documents.finalChars)} characters), ${fmt(p.documents.retries)} UNAVAILABLE answers resent with the same clientEditId`,
+        );
+      if (p.maxSendLagMs > 50)
+        out.push(
+          `- ${tag}: the publisher fell ${fmt(p.maxSendLagMs)} ms behind its schedule (generator lag; latency still counts from the schedule)`,
+        );
     }
   }
   return out;
 }
 
-export function markdownReport(rows: readonly Row[], targets: readonly TargetResult[], records: readonly RunRecord[], ctx: ReportContext): string {
+export function markdownReport(
+  rows: readonly Row[],
+  targets: readonly TargetResult[],
+  records: readonly RunRecord[],
+  ctx: ReportContext,
+): string {
   const lines: string[] = [
     '# Fan-out benchmark',
     '',
@@ -92,7 +114,7 @@ export function markdownReport(rows: readonly Row[], targets: readonly TargetRes
     `- command: \`${ctx.command}\``,
     `- ${ctx.runs} alternating run(s) per case (project, raw, project, raw, ...), ${ctx.phaseSeconds} s phases after a ${ctx.warmupSeconds} s warm-up; figures are medians of the runs, ratios are taken within a run, then the median`,
     '',
-    'Every subscriber is its own user (presence on) and subscribes under a random operation id, as graphql-ws clients do. Rate phases: the publisher sends on a fixed schedule (open loop); latency is from each message\'s scheduled send time to its receipt, so a server that falls behind shows it (no coordinated omission). Server CPU is the server process\'s utime + stime (/proc) over the phase, divided by deliveries (and by messages). Saturated: closed loop, `--inflight` mutations in flight; deliveries/s over first send to last delivery. Raw `ws` takes the same mutations over the same transport and verifies a token once per connection.',
+    "Every subscriber is its own user (presence on) and subscribes under a random operation id, as graphql-ws clients do. Rate phases: the publisher sends on a fixed schedule (open loop); latency is from each message's scheduled send time to its receipt, so a server that falls behind shows it (no coordinated omission). Server CPU is the server process's utime + stime (/proc) over the phase, divided by deliveries (and by messages). Saturated: closed loop, `--inflight` mutations in flight; deliveries/s over first send to last delivery. Raw `ws` takes the same mutations over the same transport and verifies a token once per connection.",
     '',
     '## Targets',
     '',
@@ -114,7 +136,12 @@ export function markdownReport(rows: readonly Row[], targets: readonly TargetRes
   return `${lines.join('\n')}\n`;
 }
 
-export function jsonReport(rows: readonly Row[], targets: readonly TargetResult[], records: readonly RunRecord[], ctx: ReportContext): unknown {
+export function jsonReport(
+  rows: readonly Row[],
+  targets: readonly TargetResult[],
+  records: readonly RunRecord[],
+  ctx: ReportContext,
+): unknown {
   return {
     startedAt: ctx.startedAt,
     commit: ctx.commit,
@@ -125,7 +152,9 @@ export function jsonReport(rows: readonly Row[], targets: readonly TargetResult[
     rows: rows.map((row) => ({
       case: row.case.label,
       phase: row.phase,
-      servers: Object.fromEntries([...row.servers].map(([server, s]) => [server, { median: s.median, ratioToRaw: s.ratioToRaw, failedRuns: s.failedRuns }])),
+      servers: Object.fromEntries(
+        [...row.servers].map(([server, s]) => [server, { median: s.median, ratioToRaw: s.ratioToRaw, failedRuns: s.failedRuns }]),
+      ),
     })),
     runs: records,
   };

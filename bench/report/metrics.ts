@@ -45,9 +45,21 @@ export const METRIC_LABELS: Record<keyof Metrics, string> = {
 export const GENERATOR_BOUND_PCT = 90;
 
 const EMPTY: Metrics = {
-  offeredPerSec: null, editsPerSec: null, deliveriesPerSec: null, cpuUsPerDelivery: null, cpuUsPerMessage: null, redisCpuUsPerDelivery: null,
-  serverCpuPct: null, p50Ms: null, p99Ms: null, maxMs: null, bytesPerDelivery: null, generatorCpuPct: null, catchUpMs: null,
-  rssPerSocketKiB: null, heapPerSocketKiB: null,
+  offeredPerSec: null,
+  editsPerSec: null,
+  deliveriesPerSec: null,
+  cpuUsPerDelivery: null,
+  cpuUsPerMessage: null,
+  redisCpuUsPerDelivery: null,
+  serverCpuPct: null,
+  p50Ms: null,
+  p99Ms: null,
+  maxMs: null,
+  bytesPerDelivery: null,
+  generatorCpuPct: null,
+  catchUpMs: null,
+  rssPerSocketKiB: null,
+  heapPerSocketKiB: null,
 };
 
 export function phaseMetrics(p: PhaseResult): Metrics {
@@ -136,10 +148,23 @@ export function summarize(records: readonly RunRecord[]): Row[] {
         ? [['idle', idleMetrics(record), null]]
         : record.phases.map((p) => [record.case.mode === 'storm' ? 'storm' : phaseKey(p.load), phaseMetrics(p), p.latency]);
     const expected =
-      record.case.mode === 'idle' ? ['idle']
-      : record.case.mode === 'storm' ? ['storm']
-      : record.case.mode === 'documents' ? [phaseKey({ kind: 'edits', editors: record.case.editors, editsPerSec: record.case.editsPerSec, readers: record.case.subscribersPerRoom })]
-      : [...record.case.rates.map((r) => phaseKey({ kind: 'rate', deliveriesPerSec: r })), ...(record.case.saturate ? ['saturated'] : [])];
+      record.case.mode === 'idle'
+        ? ['idle']
+        : record.case.mode === 'storm'
+          ? ['storm']
+          : record.case.mode === 'documents'
+            ? [
+                phaseKey({
+                  kind: 'edits',
+                  editors: record.case.editors,
+                  editsPerSec: record.case.editsPerSec,
+                  readers: record.case.subscribersPerRoom,
+                }),
+              ]
+            : [
+                ...record.case.rates.map((r) => phaseKey({ kind: 'rate', deliveriesPerSec: r })),
+                ...(record.case.saturate ? ['saturated'] : []),
+              ];
     for (const phase of expected) {
       const s = serverRow(rowFor(record.case, phase), record.server);
       const entry = record.error ? undefined : entries.find(([key]) => key === phase);

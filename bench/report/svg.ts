@@ -52,7 +52,9 @@ export function latencySvg(title: string, histograms: ReadonlyArray<{ name: stri
       .join(' ');
     parts.push(`<path d="${d}" fill="none" stroke="${color}" stroke-width="2"/>`);
     const ly = PAD.top + 16 + i * 20;
-    parts.push(`<line x1="${PAD.left + plotW + 12}" y1="${ly - 4}" x2="${PAD.left + plotW + 32}" y2="${ly - 4}" stroke="${color}" stroke-width="3"/>`);
+    parts.push(
+      `<line x1="${PAD.left + plotW + 12}" y1="${ly - 4}" x2="${PAD.left + plotW + 32}" y2="${ly - 4}" stroke="${color}" stroke-width="3"/>`,
+    );
     parts.push(`<text x="${PAD.left + plotW + 38}" y="${ly}">${escape(s.name)}</text>`);
   });
   if (!series.length) parts.push(`<text x="${PAD.left + 20}" y="${PAD.top + 40}">no latency samples</text>`);

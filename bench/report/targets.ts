@@ -89,7 +89,11 @@ export function evaluateTargets(rows: readonly Row[], records: readonly RunRecor
   out.push({
     target: 'Nothing lost, duplicated or reordered in any run',
     case: `${records.length} runs`,
-    figure: wrong.length ? `${wrong.length} run(s) failed the check: ${wrong.map(name).join(', ')}` : broken.length ? 'every run that measured was clean' : 'every run clean',
+    figure: wrong.length
+      ? `${wrong.length} run(s) failed the check: ${wrong.map(name).join(', ')}`
+      : broken.length
+        ? 'every run that measured was clean'
+        : 'every run clean',
     pass: wrong.length === 0,
   });
   if (broken.length) {

@@ -58,8 +58,7 @@ export async function createTokenVerifier(config: AuthConfig, { cacheSize = 10_0
       if (!/^[\w-]+\.[\w-]+\.[\w-]*$/.test(token)) return { ok: false, reason: 'malformed' };
       try {
         // jose's overloads differ for keys and key getters; both are valid at runtime.
-        const { payload } =
-          typeof key === 'function' ? await jwtVerify(token, key, options) : await jwtVerify(token, key, options);
+        const { payload } = typeof key === 'function' ? await jwtVerify(token, key, options) : await jwtVerify(token, key, options);
         const viewer = toViewer(payload);
         if (!viewer) return { ok: false, reason: 'invalid' };
         remember(token, viewer);

@@ -27,9 +27,21 @@ export interface ChatOptions {
 export function createChat({ adapters, logger, typingTtlMs, maxReplaysPerUser, activity, userEventQueue }: ChatOptions) {
   const counters = createChatCounters();
   const userHubs = createUserHubs({ bus: adapters.userBus, logger });
-  const userEvents = createUserEventService({ bus: adapters.userBus, hubs: userHubs, rooms: adapters.rooms, logger, ...(userEventQueue ? { queueSize: userEventQueue } : {}) });
+  const userEvents = createUserEventService({
+    bus: adapters.userBus,
+    hubs: userHubs,
+    rooms: adapters.rooms,
+    logger,
+    ...(userEventQueue ? { queueSize: userEventQueue } : {}),
+  });
   const rooms = createRoomService({ store: adapters.rooms, limiter: adapters.roomRate, onCreated: (room) => userEvents.roomCreated(room) });
-  const typing = createTypingService({ bus: adapters.bus, rooms, limiter: adapters.typingRate, logger, ...(typingTtlMs ? { ttlMs: typingTtlMs } : {}) });
+  const typing = createTypingService({
+    bus: adapters.bus,
+    rooms,
+    limiter: adapters.typingRate,
+    logger,
+    ...(typingTtlMs ? { ttlMs: typingTtlMs } : {}),
+  });
   const messages = createMessageService({
     store: adapters.messages,
     typing,
@@ -39,7 +51,14 @@ export function createChat({ adapters, logger, typingTtlMs, maxReplaysPerUser, a
   });
   const presence = createPresenceService({ store: adapters.presence, logger, ...(activity ? { activity } : {}) });
   const hubs = createRoomHubs({ bus: adapters.bus, store: adapters.messages, logger, counters });
-  const roomEvents = createRoomEventService({ rooms, store: adapters.messages, hubs, presence, logger, ...(maxReplaysPerUser ? { maxReplaysPerUser } : {}) });
+  const roomEvents = createRoomEventService({
+    rooms,
+    store: adapters.messages,
+    hubs,
+    presence,
+    logger,
+    ...(maxReplaysPerUser ? { maxReplaysPerUser } : {}),
+  });
 
   return {
     rooms,

@@ -146,7 +146,13 @@ export function createRoomEventService({
     async open(viewer: Viewer, { roomId, after }: OpenRoomEventsInput): Promise<AsyncIterableIterator<RoomEvent>> {
       await rooms.require(viewer, roomId);
       const afterSeq = after ? parseMessageSeq(roomId, after) : null;
-      const stream = new RoomEventStream(roomId, { id: viewer.id, name: viewer.name }, idPrefix + (++sequence).toString(36), shared, queueOptions);
+      const stream = new RoomEventStream(
+        roomId,
+        { id: viewer.id, name: viewer.name },
+        idPrefix + (++sequence).toString(36),
+        shared,
+        queueOptions,
+      );
       open += 1;
       if (afterSeq !== null) stream.held = [];
 

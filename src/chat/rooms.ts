@@ -34,8 +34,7 @@ export interface RoomServiceOptions {
   onCreated?: (room: Room) => void;
 }
 
-export const canRead = (room: Room, userId: string): boolean =>
-  !room.private || room.createdBy === userId || room.members.includes(userId);
+export const canRead = (room: Room, userId: string): boolean => !room.private || room.createdBy === userId || room.members.includes(userId);
 
 /** Code points, counted without building an array for the common short id. */
 const characters = (text: string): number => (text.length <= 1 ? text.length : [...text].length);

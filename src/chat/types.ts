@@ -57,6 +57,4 @@ export type RoomEvent =
  * happened (the room's creation, the message's send time). A private room's `members` in a RoomAvailable holds its
  * creator and the recipient only (see `UserEventService.roomCreated`).
  */
-export type UserEvent =
-  | { kind: 'roomAvailable'; room: Room; at: string }
-  | { kind: 'mentioned'; message: Message; at: string };
+export type UserEvent = { kind: 'roomAvailable'; room: Room; at: string } | { kind: 'mentioned'; message: Message; at: string };

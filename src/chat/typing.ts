@@ -68,9 +68,7 @@ export function createTypingService({ bus, rooms, limiter, logger, ttlMs = 5_000
 
     /** A sent message ends the author's typing indicator at once. */
     stopAfterMessage(roomId: string, viewer: Viewer): void {
-      stop(roomId, viewer)?.catch((error: unknown) =>
-        logger.warn({ roomId, userId: viewer.id, err: error }, 'typing stop not published'),
-      );
+      stop(roomId, viewer)?.catch((error: unknown) => logger.warn({ roomId, userId: viewer.id, err: error }, 'typing stop not published'));
     },
 
     close(): void {

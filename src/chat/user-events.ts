@@ -52,7 +52,11 @@ export function createUserEventService({ bus, hubs, rooms, logger, queueSize = 1
         'roomCreated',
         Promise.allSettled(publishing).then((results) => {
           const failed = results.filter((result) => result.status === 'rejected');
-          if (failed.length > 0) throw new AggregateError(failed.map((result) => result.reason), `${failed.length} of ${recipients.length} members not told`);
+          if (failed.length > 0)
+            throw new AggregateError(
+              failed.map((result) => result.reason),
+              `${failed.length} of ${recipients.length} members not told`,
+            );
         }),
       );
     },

@@ -121,7 +121,9 @@ function refreshInBand(client: Client, getToken: () => string | Promise<string>,
   const timer = createRefreshTimer(clock, () => void refresh(socket));
 
   async function refresh(generation: number) {
-    const token = await Promise.resolve().then(getToken).catch(() => undefined);
+    const token = await Promise.resolve()
+      .then(getToken)
+      .catch(() => undefined);
     const expiresAt = token === undefined ? undefined : tokenExpiry(token);
     if (generation !== socket || token === undefined || expiresAt === undefined) return;
     if (deadline !== undefined && expiresAt <= deadline) {
@@ -145,7 +147,9 @@ function refreshInBand(client: Client, getToken: () => string | Promise<string>,
   }
 
   async function arm(generation: number) {
-    const token = await Promise.resolve().then(getToken).catch(() => undefined);
+    const token = await Promise.resolve()
+      .then(getToken)
+      .catch(() => undefined);
     const expiresAt = token === undefined ? undefined : tokenExpiry(token);
     if (generation !== socket || expiresAt === undefined) return;
     deadline = expiresAt;

@@ -108,7 +108,11 @@ function freshKey(base: string, fields: readonly Found[]): string {
  * event of `eventType` (no directive on the way), whose key no other union member uses for anything else (a
  * `CursorMoved { version }` must not be read as an edit's version).
  */
-function existingPath(rootSet: SelectionSetNode | undefined, fragments: ReadonlyMap<string, FragmentDefinitionNode>, spec: ResumableField): string[] | null {
+function existingPath(
+  rootSet: SelectionSetNode | undefined,
+  fragments: ReadonlyMap<string, FragmentDefinitionNode>,
+  spec: ResumableField,
+): string[] | null {
   const keys: string[] = [];
   let fields = fieldsOf(rootSet, fragments, undefined);
   for (const [depth, name] of spec.path.entries()) {
@@ -144,7 +148,11 @@ export function planResume(query: string, operationName?: string | null): Resume
     return null;
   }
   const operations = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
-  const operation = operationName ? operations.find((o) => o.name?.value === operationName) : operations.length === 1 ? operations[0] : undefined;
+  const operation = operationName
+    ? operations.find((o) => o.name?.value === operationName)
+    : operations.length === 1
+      ? operations[0]
+      : undefined;
   if (!operation || operation.operation !== 'subscription') return null;
   const fragments = new Map(
     document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((f) => [f.name.value, f]),

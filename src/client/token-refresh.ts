@@ -22,7 +22,10 @@ export function tokenExpiry(token: string): number | undefined {
   const part = token.split('.')[1];
   if (!part) return undefined;
   try {
-    const base64 = part.replace(/-/g, '+').replace(/_/g, '/').padEnd(Math.ceil(part.length / 4) * 4, '=');
+    const base64 = part
+      .replace(/-/g, '+')
+      .replace(/_/g, '/')
+      .padEnd(Math.ceil(part.length / 4) * 4, '=');
     const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
     const { exp } = JSON.parse(new TextDecoder().decode(bytes)) as { exp?: unknown };
     return typeof exp === 'number' && Number.isFinite(exp) ? exp * 1_000 : undefined;
@@ -64,10 +67,13 @@ export function createRefreshTimer(clock: RefreshClock, refresh: () => void) {
           handle = clock.setTimeout(arm, MAX_TIMER_MS);
           return;
         }
-        handle = clock.setTimeout(() => {
-          handle = undefined;
-          refresh();
-        }, Math.max(0, delay));
+        handle = clock.setTimeout(
+          () => {
+            handle = undefined;
+            refresh();
+          },
+          Math.max(0, delay),
+        );
       };
       arm();
     },

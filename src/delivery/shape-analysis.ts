@@ -61,7 +61,10 @@ function usesVariables(walk: Walk, nodes: readonly ASTNode[] | undefined): void 
 function printArguments(walk: Walk, args: readonly ArgumentNode[] | undefined): string {
   if (!args?.length) return '';
   usesVariables(walk, args);
-  return `(${[...args].sort(byName).map((arg) => `${arg.name.value}:${print(arg.value)}`).join(',')})`;
+  return `(${[...args]
+    .sort(byName)
+    .map((arg) => `${arg.name.value}:${print(arg.value)}`)
+    .join(',')})`;
 }
 
 function printDirectives(walk: Walk, directives: readonly DirectiveNode[] | undefined): string {
@@ -93,7 +96,12 @@ function fieldOf(walk: Walk, parent: GraphQLCompositeType, name: string): GraphQ
  * applies (graphql-js collects its fields as if written in place), so its fields are spliced in: the Apollo shape
  * `{ __typename ...RoomEventFields }` (pitfalls §27) and the same selection written inline are one shape.
  */
-function normalize(walk: Walk, selectionSet: SelectionSetNode | undefined, parent: GraphQLNamedType, rootNodes: FieldNode[] | null = null): string {
+function normalize(
+  walk: Walk,
+  selectionSet: SelectionSetNode | undefined,
+  parent: GraphQLNamedType,
+  rootNodes: FieldNode[] | null = null,
+): string {
   return selectionSet ? `{${selectionParts(walk, selectionSet, parent, rootNodes).join(' ')}}` : '';
 }
 
@@ -193,7 +201,11 @@ export function analyzeOperation(
  * error at `@include(if: $full)` for the other), while `5` and `"5"` for an ID are the same one. An absent value (no
  * default, not sent) is kept apart from `null` too: graphql-js reports the two differently.
  */
-export function shapeKey(schema: GraphQLSchema, shape: OperationShape, variableValues: Readonly<Record<string, unknown>> | null | undefined): string | null {
+export function shapeKey(
+  schema: GraphQLSchema,
+  shape: OperationShape,
+  variableValues: Readonly<Record<string, unknown>> | null | undefined,
+): string | null {
   const coercion = getVariableValues(schema, shape.operation.variableDefinitions ?? [], variableValues ?? {}, { maxErrors: 1 });
   if (coercion.errors) return null;
   const { coerced } = coercion;

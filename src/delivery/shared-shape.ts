@@ -53,7 +53,12 @@ export class SharedShape {
     if (args.document === mine.document && args.operationName === mine.operationName) return null;
     const sameText = args.document.loc?.source.body !== undefined && args.document.loc.source.body === mine.document.loc?.source.body;
     if (sameText && (args.operationName ?? null) === (mine.operationName ?? null)) return null;
-    return { schema: args.schema, document: args.document, operationName: args.operationName ?? null, variableValues: args.variableValues ?? null };
+    return {
+      schema: args.schema,
+      document: args.document,
+      operationName: args.operationName ?? null,
+      variableValues: args.variableValues ?? null,
+    };
   }
 
   acquire(): this {
@@ -94,7 +99,12 @@ export class ShapeRegistry {
     let shape = this.#shapes.get(key);
     if (!shape) {
       // Only what execution reads: not the transport's context of the subscriber who happened to come first.
-      const own: OwnArgs = { schema: args.schema, document: args.document, operationName: args.operationName ?? null, variableValues: args.variableValues ?? null };
+      const own: OwnArgs = {
+        schema: args.schema,
+        document: args.document,
+        operationName: args.operationName ?? null,
+        variableValues: args.variableValues ?? null,
+      };
       this.#shapes.set(key, (shape = new SharedShape(key, own, this)));
     }
     return shape.acquire();

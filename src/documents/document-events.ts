@@ -120,7 +120,12 @@ function documentTopic(store: DocumentStore, bus: DocumentEventBus, roomBus: Roo
         const offEditors = await roomBus.subscribe(editorsTopic(documentId), {
           onEvent(event) {
             if (event.kind === 'joined' || event.kind === 'left') {
-              listener.onEvent({ kind: event.kind === 'joined' ? 'editorJoined' : 'editorLeft', documentId, user: event.user, at: event.at });
+              listener.onEvent({
+                kind: event.kind === 'joined' ? 'editorJoined' : 'editorLeft',
+                documentId,
+                user: event.user,
+                at: event.at,
+              });
             }
           },
           // Editor events lost meanwhile are not recoverable (as for members); edits are, from the bus's own gap.
@@ -135,7 +140,8 @@ function documentTopic(store: DocumentStore, bus: DocumentEventBus, roomBus: Roo
       }
     },
     head: async (documentId) => (await store.head(documentId))?.version ?? 0,
-    after: async (documentId, seq, limit) => (await store.editsAfter(documentId, seq, limit))?.map((edit): DocumentEvent => ({ kind: 'edited', edit })) ?? null,
+    after: async (documentId, seq, limit) =>
+      (await store.editsAfter(documentId, seq, limit))?.map((edit): DocumentEvent => ({ kind: 'edited', edit })) ?? null,
     seqOf: (event) => (event.kind === 'edited' ? event.edit.version : null),
   };
 }
@@ -187,7 +193,8 @@ export function createDocumentEventService(options: DocumentEventServiceOptions)
       if (after !== null) {
         if (!Number.isSafeInteger(after) || after < 0) throw new ChatError('BAD_USER_INPUT', 'afterVersion must be >= 0');
         // The head only moves forward: a cursor within it now stays within it.
-        if (after > head.version) throw new ChatError('BAD_USER_INPUT', `afterVersion ${after} is above the current version ${head.version}`);
+        if (after > head.version)
+          throw new ChatError('BAD_USER_INPUT', `afterVersion ${after} is above the current version ${head.version}`);
         if ((await store.editsAfter(documentId, after, 1)) === null) throw tooOld(after);
       }
       const user = { id: viewer.id, name: viewer.name };

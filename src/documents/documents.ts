@@ -97,7 +97,13 @@ export function createDocumentService({
    * Transforms `op` (against the text at `baseVersion`) over every edit committed since, then commits it at the
    * head with a compare-and-set; a lost race re-reads from the head it lost to and goes on transforming.
    */
-  async function commit(viewer: Viewer, documentId: string, baseVersion: number, submitted: ParsedOperation, clientEditId: string | null): Promise<DocumentEdit> {
+  async function commit(
+    viewer: Viewer,
+    documentId: string,
+    baseVersion: number,
+    submitted: ParsedOperation,
+    clientEditId: string | null,
+  ): Promise<DocumentEdit> {
     let op = submitted.op;
     let version = baseVersion;
     let checkedInput = false;
@@ -106,12 +112,15 @@ export function createDocumentService({
       const since = await store.readSince(documentId, version);
       if (!since) throw new ChatError('NOT_FOUND', `document ${documentId} does not exist`);
       const { document, edits } = since;
-      if (version > document.version) throw new ChatError('BAD_USER_INPUT', `baseVersion ${version} is above the current version ${document.version}`);
-      if (edits === null) throw new ChatError('VERSION_TOO_OLD', `baseVersion ${version} is older than the kept history; reload the document`);
+      if (version > document.version)
+        throw new ChatError('BAD_USER_INPUT', `baseVersion ${version} is above the current version ${document.version}`);
+      if (edits === null)
+        throw new ChatError('VERSION_TOO_OLD', `baseVersion ${version} is older than the kept history; reload the document`);
       if (!checkedInput) {
         // The op reads the text at baseVersion: its length is the head's minus what the edits since changed.
         const baseLength = codePoints(document.text) - edits.reduce((sum, edit) => sum + lengthChange(edit.operation), 0);
-        if (submitted.reads > baseLength) throw new ChatError('BAD_USER_INPUT', `operation: retains or deletes past the end of the text (${baseLength} characters)`);
+        if (submitted.reads > baseLength)
+          throw new ChatError('BAD_USER_INPUT', `operation: retains or deletes past the end of the text (${baseLength} characters)`);
         checkedInput = true;
       }
       // 'right': an edit committed earlier stays left of a concurrent insert at the same place (contract).
@@ -148,7 +157,8 @@ export function createDocumentService({
 
     async create(viewer: Viewer, input: CreateDocumentInput): Promise<DocumentState> {
       const title = input.title.trim();
-      if (!title || codePoints(title) > maxTitleLength) throw new ChatError('BAD_USER_INPUT', `title must be 1..${maxTitleLength} characters`);
+      if (!title || codePoints(title) > maxTitleLength)
+        throw new ChatError('BAD_USER_INPUT', `title must be 1..${maxTitleLength} characters`);
       const text = input.text ?? '';
       if (tooLong(text)) throw new ChatError('BAD_USER_INPUT', `text must be at most ${maxChars} characters`);
       const room = await rooms.require(viewer, input.roomId);
@@ -172,7 +182,8 @@ export function createDocumentService({
         throw new ChatError('BAD_USER_INPUT', 'clientEditId must be 1..128 characters');
       }
       const op = parseOperation(input.operation);
-      if (!Number.isSafeInteger(input.baseVersion) || input.baseVersion < 0) throw new ChatError('BAD_USER_INPUT', 'baseVersion must be >= 0');
+      if (!Number.isSafeInteger(input.baseVersion) || input.baseVersion < 0)
+        throw new ChatError('BAD_USER_INPUT', 'baseVersion must be >= 0');
       await require(viewer, input.documentId);
       // A retry is answered before rate limiting and before any check against the (moved) head.
       if (clientEditId !== null) {
@@ -192,10 +203,19 @@ export function createDocumentService({
       for (const value of [input.version, input.anchor, input.head]) {
         if (!Number.isSafeInteger(value) || value < 0) throw new ChatError('BAD_USER_INPUT', 'version, anchor and head must be >= 0');
       }
-      if (input.version > document.version) throw new ChatError('BAD_USER_INPUT', `version ${input.version} is above the current version ${document.version}`);
+      if (input.version > document.version)
+        throw new ChatError('BAD_USER_INPUT', `version ${input.version} is above the current version ${document.version}`);
       if (!(await cursorLimiter.take(viewer.id))) throw new ChatError('RATE_LIMITED', 'too many cursor moves; slow down');
       const { documentId, version, anchor, head } = input;
-      await bus.publish(documentId, { kind: 'cursor', documentId, user: { id: viewer.id, name: viewer.name }, version, anchor, head, at: new Date().toISOString() });
+      await bus.publish(documentId, {
+        kind: 'cursor',
+        documentId,
+        user: { id: viewer.id, name: viewer.name },
+        version,
+        anchor,
+        head,
+        at: new Date().toISOString(),
+      });
       return true;
     },
   };

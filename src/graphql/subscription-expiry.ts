@@ -26,9 +26,7 @@ export function useSubscriptionTokenExpiry(): Plugin<GraphQLContext> {
 }
 
 const expiredResult = (): ExecutionResult => ({
-  errors: [
-    new GraphQLError('token expired: subscribe again with a fresh token', { extensions: { code: 'UNAUTHENTICATED' } }),
-  ],
+  errors: [new GraphQLError('token expired: subscribe again with a fresh token', { extensions: { code: 'UNAUTHENTICATED' } })],
 });
 
 const DONE: IteratorResult<ExecutionResult> = { value: undefined, done: true };

@@ -40,7 +40,16 @@ const yogaLog = (args: unknown[]) => {
   return err ? { err, ...(rest.length ? { args: rest } : {}) } : { args };
 };
 
-export function createYogaServer({ schema, context, verifier, logger, production, plugins = [], limits, maxRequestBodyBytes }: YogaOptions) {
+export function createYogaServer({
+  schema,
+  context,
+  verifier,
+  logger,
+  production,
+  plugins = [],
+  limits,
+  maxRequestBodyBytes,
+}: YogaOptions) {
   if (!production) void loadGraphiQL();
   return createYoga<ServerContext & { viewer?: Viewer | null; session?: SocketSessionControl }, GraphQLContext>({
     schema,
@@ -73,7 +82,13 @@ export function createYogaServer({ schema, context, verifier, logger, production
     batching: false,
     // No Upload scalar in the schema: multipart parsing would only be one more way to send a big body.
     multipart: false,
-    plugins: [...createGraphQLLimitPlugins(limits), useSubscriptionRootDirectivesRule, operationLog(logger), ...plugins, useRequestBodyLimit(maxRequestBodyBytes)],
+    plugins: [
+      ...createGraphQLLimitPlugins(limits),
+      useSubscriptionRootDirectivesRule,
+      operationLog(logger),
+      ...plugins,
+      useRequestBodyLimit(maxRequestBodyBytes),
+    ],
     async context(initial): Promise<GraphQLContext> {
       // WebSocket operations arrive with the viewer of their connection_init (and their socket's `session`, which
       // Yoga keeps from the initial context); HTTP and SSE carry a header.

@@ -102,7 +102,9 @@ export function createEventStreamAccounting({ gate, onRefused }: EventStreamAcco
         }
         const { status, reason, retryAfterSeconds = 5 } = admission.refusal;
         onRefused?.(status);
-        response.writeHead(status, { 'content-type': 'text/plain', 'retry-after': String(retryAfterSeconds), connection: 'close' }).end(`${reason}\n`);
+        response
+          .writeHead(status, { 'content-type': 'text/plain', 'retry-after': String(retryAfterSeconds), connection: 'close' })
+          .end(`${reason}\n`);
         // Never sent (the response has ended): it only stops the subscribe resolver from running.
         setResultAndStopExecution({ errors: [new GraphQLError(reason)] });
       },
@@ -127,7 +129,9 @@ function onHeaders(response: ServerResponse, listener: (contentType: string | un
 function contentTypeIn(headers: OutgoingHttpHeaders | unknown[]): string | undefined {
   if (Array.isArray(headers)) {
     // Either [[name, value], ...] or a flat [name, value, name, value].
-    const pairs = Array.isArray(headers[0]) ? (headers as unknown[][]) : headers.flatMap((_, i) => (i % 2 === 0 ? [[headers[i], headers[i + 1]]] : []));
+    const pairs = Array.isArray(headers[0])
+      ? (headers as unknown[][])
+      : headers.flatMap((_, i) => (i % 2 === 0 ? [[headers[i], headers[i + 1]]] : []));
     const pair = pairs.find(([name]) => String(name).toLowerCase() === 'content-type');
     return pair ? String(pair[1]) : undefined;
   }

@@ -1,5 +1,11 @@
 import type { Logger } from '../chat/logger.ts';
-import { dashboardDelta, type DashboardEventModel, type DashboardView, type InstanceStatsEntry, type RoomStatsEntry } from './dashboard-delta.ts';
+import {
+  dashboardDelta,
+  type DashboardEventModel,
+  type DashboardView,
+  type InstanceStatsEntry,
+  type RoomStatsEntry,
+} from './dashboard-delta.ts';
 import type { InstanceReport } from './instance-directory.ts';
 import { sumFigures } from './server-stats.ts';
 
@@ -76,7 +82,12 @@ export function createDashboard({ stats, roomName, logger, maxRooms = 50, rateWi
       }
     }
     const ranked = [...merged]
-      .map(([roomId, sum]) => ({ roomId, name: '', online: sum.users ? sum.users.size : sum.online, messagesPerSecond: round2(sum.recentMessages / rateWindowSeconds) }))
+      .map(([roomId, sum]) => ({
+        roomId,
+        name: '',
+        online: sum.users ? sum.users.size : sum.online,
+        messagesPerSecond: round2(sum.recentMessages / rateWindowSeconds),
+      }))
       .sort(byActivity)
       .slice(0, maxRooms);
     const shownNames = new Map<string, string>();

@@ -49,7 +49,12 @@ export function createRoomActivity({ idleMs = 60_000, rateWindowMs = 10_000, max
   const counter = (roomId: string): RoomCounter => {
     let room = rooms.get(roomId);
     if (!room) {
-      room = { users: new Map(), buckets: new Array<number>(windowSeconds).fill(0), bucketSeconds: new Array<number>(windowSeconds).fill(-1), lastMessageAt: -Infinity };
+      room = {
+        users: new Map(),
+        buckets: new Array<number>(windowSeconds).fill(0),
+        bucketSeconds: new Array<number>(windowSeconds).fill(-1),
+        lastMessageAt: -Infinity,
+      };
       rooms.set(roomId, room);
     }
     return room;

@@ -46,7 +46,14 @@ export function sumFigures(at: string, all: readonly InstanceFigures[]): ServerS
  * dashboard keeps going with this instance alone rather than failing. The same sampler feeds `dashboard`
  * (`onSample`), which also shows each instance's record (event-loop lag, RSS, active rooms).
  */
-export function createServerStats({ sources, directory, logger, rooms, instanceId = randomUUID(), sampleIntervalMs = 1_000 }: ServerStatsOptions) {
+export function createServerStats({
+  sources,
+  directory,
+  logger,
+  rooms,
+  instanceId = randomUUID(),
+  sampleIntervalMs = 1_000,
+}: ServerStatsOptions) {
   let last = { at: Date.now(), messages: sources.messagesIn(), deliveries: sources.deliveries() };
   let rates = { messagesPerSecond: 0, deliveriesPerSecond: 0 };
   // The delay histogram covers one interval at a time: reset at each sample, so a past stall does not linger.
@@ -56,7 +63,9 @@ export function createServerStats({ sources, directory, logger, rooms, instanceI
   const local = (): InstanceFigures => ({ connections: sources.connections(), subscriptions: sources.subscriptions(), ...rates });
   const localRecord = (): InstanceReport => ({ instanceId, ...local(), ...sampled });
   const report = () =>
-    directory.report(instanceId, localRecord() satisfies InstanceRecord).catch((error: unknown) => logger.debug({ err: error }, 'serverStats report failed'));
+    directory
+      .report(instanceId, localRecord() satisfies InstanceRecord)
+      .catch((error: unknown) => logger.debug({ err: error }, 'serverStats report failed'));
 
   // The others report once per interval, so one read of the directory per interval serves every dashboard subscriber.
   let others: { readAt: number; reports: Promise<InstanceReport[]> } | null = null;

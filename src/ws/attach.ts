@@ -165,12 +165,18 @@ export function attachWebSocket({
     deadlines.closed(connection);
     hooks.onClose?.(connection, code);
     logger.info(
-      { connectionId: connection.id, userId: connection.viewer?.id, code, reason: reason.toString(), seconds: (Date.now() - connection.connectedAt) / 1000 },
+      {
+        connectionId: connection.id,
+        userId: connection.viewer?.id,
+        code,
+        reason: reason.toString(),
+        seconds: (Date.now() - connection.connectedAt) / 1000,
+      },
       'socket closed',
     );
-    session.ended(code, reason.toString()).catch((error: unknown) =>
-      logger.error({ connectionId: connection.id, err: error }, 'graphql-ws close handling failed'),
-    );
+    session
+      .ended(code, reason.toString())
+      .catch((error: unknown) => logger.error({ connectionId: connection.id, err: error }, 'graphql-ws close handling failed'));
   }
 
   function onConnection(socket: WebSocket, address: string) {

@@ -213,7 +213,12 @@ export class DirectSubscriptions implements FrameInterceptor {
 
   log(subscription: DirectSubscription, what: string, codes?: unknown[], operationName?: string | null): void {
     this.#logger.debug(
-      { ...subscription.session.ids(), operationId: subscription.id, ...(operationName ? { operationName } : {}), ...(codes ? { codes } : {}) },
+      {
+        ...subscription.session.ids(),
+        operationId: subscription.id,
+        ...(operationName ? { operationName } : {}),
+        ...(codes ? { codes } : {}),
+      },
       what,
     );
   }

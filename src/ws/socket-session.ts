@@ -47,8 +47,7 @@ export interface SessionEnvironment {
 /** A Buffer is sent as a binary frame unless told otherwise; graphql-transport-ws frames are text. */
 const TEXT_FRAME = { binary: false } as const;
 
-const isUnexpectedMessageType = (error: unknown) =>
-  error instanceof Error && error.message.startsWith('Unexpected message of type');
+const isUnexpectedMessageType = (error: unknown) => error instanceof Error && error.message.startsWith('Unexpected message of type');
 
 /**
  * One socket as graphql-ws sees it (`protocol`, `send`, `close`, `onMessage`) plus the edge's cut-offs (frame
@@ -105,7 +104,11 @@ export class SocketSession implements GraphQLWsSocket, SocketSessionControl {
     const held = this.#intercepted;
     if (held === null) this.#intercepted = operation;
     else if (held instanceof Map) held.set(operation.id, operation);
-    else this.#intercepted = new Map([[held.id, held], [operation.id, operation]]);
+    else
+      this.#intercepted = new Map([
+        [held.id, held],
+        [operation.id, operation],
+      ]);
   }
 
   /** Forgets `operation` (completed or failed); false when it was not held. */

@@ -10,7 +10,11 @@ import { launchChromium, offline, screenshotPath } from './chromium.ts';
 const STEP_MS = 15_000;
 
 async function devToken(url: string, name: string): Promise<string> {
-  const response = await fetch(`${url}/dev/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name }) });
+  const response = await fetch(`${url}/dev/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ name }),
+  });
   expect(response.status).toBe(200);
   return ((await response.json()) as { token: string }).token;
 }
@@ -42,7 +46,10 @@ describe('operations dashboard page at /dashboard', () => {
     const token = await devToken(app.url, 'Loader');
     const roomId = await createRoom(app.graphqlUrl, token, { name: 'load-room' });
     const quieter = await createRoom(other.graphqlUrl, token, { name: 'quieter-room' });
-    for (const [node, room] of [[app, roomId], [other, quieter]] as const) {
+    for (const [node, room] of [
+      [app, roomId],
+      [other, quieter],
+    ] as const) {
       const member = await connectAuthed(node.wsUrl, token);
       member.subscribe('s', ROOM_EVENTS, { roomId: room });
       await member.waitForNexts('s', 1);
@@ -66,12 +73,16 @@ describe('operations dashboard page at /dashboard', () => {
       // The room shows up as the busiest, with its name, one user online and a positive rate.
       const row = page.locator(`#rooms tr[data-room-id="${roomId}"]`);
       await row.waitFor({ timeout: STEP_MS });
-      await waitFor(async () => Number(await row.locator('td').nth(2).innerText()) > 0, STEP_MS, 'a positive messages/s in the rooms table');
+      await waitFor(
+        async () => Number(await row.locator('td').nth(2).innerText()) > 0,
+        STEP_MS,
+        'a positive messages/s in the rooms table',
+      );
       expect(await row.locator('td').nth(0).innerText()).toBe('load-room');
       expect(await row.locator('td').nth(1).innerText()).toBe('1');
       await waitFor(async () => Number(await page.locator('#total-instances').innerText()) === 2, STEP_MS, 'both instances on the page');
       await page.locator(`#rooms tr[data-room-id="${quieter}"]`).waitFor({ timeout: STEP_MS });
-      await waitFor(async () => (await points()) >= before + 8, STEP_MS, "eight more points on the charts");
+      await waitFor(async () => (await points()) >= before + 8, STEP_MS, 'eight more points on the charts');
       await waitFor(async () => Number(await page.locator('#total-messages').innerText()) > 0, STEP_MS, 'a positive total messages/s');
       // Each chart is a canvas with the instance's line on it.
       for (const metric of ['connections', 'subscriptions', 'messagesPerSecond', 'deliveriesPerSecond', 'eventLoopLagMs']) {

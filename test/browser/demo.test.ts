@@ -86,11 +86,13 @@ describe('demo chat page at /', () => {
     await alice.locator('#body').press('Enter');
     await alice.locator('#messages li', { hasText: 'before the restart' }).waitFor({ timeout: STEP_MS });
 
-    const bob = (await (await fetch(`${other.url}/dev/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ name: 'Bob' }),
-    })).json()) as { token: string };
+    const bob = (await (
+      await fetch(`${other.url}/dev/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'Bob' }),
+      })
+    ).json()) as { token: string };
     const roomId = await alice.locator('#rooms button', { hasText: '# restart' }).getAttribute('data-room-id');
     expect(roomId).toEqual(expect.any(String));
     // Subscribed (present) before the restart: its stream is live, so what follows is a resumption, not a first load.
@@ -121,4 +123,3 @@ describe('demo chat page at /', () => {
     expect(leaked).toEqual([]);
   });
 });
-

@@ -61,13 +61,25 @@ describe('collaborative editor page at /editor', () => {
     await Promise.all([alice.keyboard.type(aliceText, { delay: 25 }), bob.keyboard.type(bobText, { delay: 25 })]);
 
     const expected = bobText + first + aliceText;
-    await waitFor(async () => (await shown(alice)) === expected && (await shown(bob)) === expected, STEP_MS, 'both pages show the same text').catch(async (error: Error) => {
+    await waitFor(
+      async () => (await shown(alice)) === expected && (await shown(bob)) === expected,
+      STEP_MS,
+      'both pages show the same text',
+    ).catch(async (error: Error) => {
       throw new Error(`${error.message}: alice ${JSON.stringify(await shown(alice))}, bob ${JSON.stringify(await shown(bob))}`);
     });
     const text = expected;
     // The server signs with its built-in dev secret here: a reader's token comes from its dev-token route.
-    const reader = ((await (await fetch(`${app.url}/dev/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":"Reader"}' })).json()) as { token: string }).token;
-    await waitFor(async () => (await readDocument(app.graphqlUrl, reader, documentId)).text === text, STEP_MS, 'the server has the same text');
+    const reader = (
+      (await (
+        await fetch(`${app.url}/dev/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":"Reader"}' })
+      ).json()) as { token: string }
+    ).token;
+    await waitFor(
+      async () => (await readDocument(app.graphqlUrl, reader, documentId)).text === text,
+      STEP_MS,
+      'the server has the same text',
+    );
     await alice.locator('#meta', { hasText: 'saved' }).waitFor({ timeout: STEP_MS });
 
     // Cursors: Bob selects a word; Alice sees his caret and selection in her preview, and Bob sees Alice's.

@@ -9,7 +9,12 @@ describe('GraphiQL at /graphql', () => {
   it('authenticates from the headers editor and shows roomEvents arriving, with no internet', async () => {
     const app = await startTestApp();
     const grace = await signTestToken({ sub: 'grace', name: 'Grace' });
-    const created = await gql<{ createRoom: { id: string } }>(app.graphqlUrl, 'mutation { createRoom(name: "graphiql") { id } }', {}, grace);
+    const created = await gql<{ createRoom: { id: string } }>(
+      app.graphqlUrl,
+      'mutation { createRoom(name: "graphiql") { id } }',
+      {},
+      grace,
+    );
     const roomId = created.data?.createRoom.id;
     expect(roomId).toEqual(expect.any(String));
 
@@ -17,7 +22,8 @@ describe('GraphiQL at /graphql', () => {
     const page = await browser.newPage({ viewport: { width: 1400, height: 800 } });
     const leaked = await offline(page);
     onTestFinished(async (context) => {
-      if (context.task.result?.state === 'fail') await page.screenshot({ path: screenshotPath('graphiql-failure.png') }).catch(() => undefined);
+      if (context.task.result?.state === 'fail')
+        await page.screenshot({ path: screenshotPath('graphiql-failure.png') }).catch(() => undefined);
     });
     const response = await page.goto(app.graphqlUrl, { waitUntil: 'load', timeout: 20_000 });
     expect(response?.headers()['content-type']).toContain('text/html');
@@ -25,7 +31,11 @@ describe('GraphiQL at /graphql', () => {
 
     // As a user would: the Headers tab, then the operation editor, then the run button.
     await page.getByRole('button', { name: 'Headers', exact: true }).click();
-    await replaceEditorText(page, '.graphiql-editor-tool .graphiql-editor:not(.hidden) .monaco-editor', JSON.stringify({ Authorization: `Bearer ${grace}` }));
+    await replaceEditorText(
+      page,
+      '.graphiql-editor-tool .graphiql-editor:not(.hidden) .monaco-editor',
+      JSON.stringify({ Authorization: `Bearer ${grace}` }),
+    );
     await replaceEditorText(
       page,
       '.graphiql-query-editor .monaco-editor',
@@ -58,7 +68,12 @@ describe('GraphiQL at /graphql', () => {
       'the GraphiQL subscription to open',
     );
 
-    const sent = await gql(app.graphqlUrl, 'mutation($roomId: ID!) { sendMessage(roomId: $roomId, body: "hello-from-http") { id } }', { roomId }, await signTestToken({ sub: 'henry', name: 'Henry' }));
+    const sent = await gql(
+      app.graphqlUrl,
+      'mutation($roomId: ID!) { sendMessage(roomId: $roomId, body: "hello-from-http") { id } }',
+      { roomId },
+      await signTestToken({ sub: 'henry', name: 'Henry' }),
+    );
     expect(sent.errors).toBeUndefined();
 
     const result = page.locator('.graphiql-response');

@@ -39,7 +39,13 @@ describe('demo chat page: userEvents', () => {
       if (attempt > 10) throw new Error('no room appeared in the other window');
       await createRoom(alice, `live-${attempt}`);
       const button = bob.locator('#rooms button', { hasText: `# live-${attempt}` });
-      if (await button.waitFor({ timeout: 2_000 }).then(() => true, () => false)) shown = `live-${attempt}`;
+      if (
+        await button.waitFor({ timeout: 2_000 }).then(
+          () => true,
+          () => false,
+        )
+      )
+        shown = `live-${attempt}`;
     }
     await bob.screenshot({ path: screenshotPath('demo-user-events-room-appeared.png') });
 

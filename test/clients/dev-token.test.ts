@@ -33,7 +33,8 @@ describe('POST /dev/token (the demo page login)', () => {
     expect((await postToken(app.url, body, type)).status).toBe(status);
   });
 
-  const publicKeyPem = () => generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'pem' }).toString();
+  const publicKeyPem = () =>
+    generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'pem' }).toString();
   // Minting tokens over HTTP with a real key would let anyone be anyone: only the dev secret allows it (contract, Auth).
   it.each([
     ['in production', () => ({ NODE_ENV: 'production' })],

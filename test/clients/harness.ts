@@ -83,7 +83,9 @@ export function watchRoom(client: LibraryClient, roomId: string, { retryDelayMs 
     attempts: 0,
     /** Apollo adds `__typename` to every selection, urql does not: compare projections. */
     messages: () =>
-      events.flatMap((e) => (e.__typename === 'MessageSent' ? [{ id: e.message.id, body: e.message.body, author: { id: e.message.author.id } }] : [])),
+      events.flatMap((e) =>
+        e.__typename === 'MessageSent' ? [{ id: e.message.id, body: e.message.body, author: { id: e.message.author.id } }] : [],
+      ),
     stop() {
       stopped = true;
       clearTimeout(retry);
@@ -93,17 +95,20 @@ export function watchRoom(client: LibraryClient, roomId: string, { retryDelayMs 
   const open = () => {
     let ended = false;
     watcher.attempts += 1;
-    unsubscribe = client.subscribe({ roomId, ...(lastMessageId ? { after: lastMessageId } : {}) }, {
-      next(event) {
-        if (event.__typename === 'MessageSent') lastMessageId = event.message.id;
-        events.push(event);
+    unsubscribe = client.subscribe(
+      { roomId, ...(lastMessageId ? { after: lastMessageId } : {}) },
+      {
+        next(event) {
+          if (event.__typename === 'MessageSent') lastMessageId = event.message.id;
+          events.push(event);
+        },
+        end() {
+          if (ended || stopped) return;
+          ended = true;
+          retry = setTimeout(open, retryDelayMs);
+        },
       },
-      end() {
-        if (ended || stopped) return;
-        ended = true;
-        retry = setTimeout(open, retryDelayMs);
-      },
-    });
+    );
   };
   open();
   onTestFinished(() => watcher.stop());
@@ -131,11 +136,7 @@ export async function chatsThroughTheLibrary(connect: (options: ClientOptions) =
   // Another user (a raw graphql-ws socket) joins: the library sees MemberJoined and both in Room.online.
   const bob = await connectAuthed(app.wsUrl, await signTestToken({ sub: 'bob', name: 'Bob' }));
   bob.subscribe('bob-events', 'subscription($roomId: ID!) { roomEvents(roomId: $roomId) { __typename } }', { roomId: room.id });
-  await waitFor(
-    () => watcher.events.some((e) => e.__typename === 'MemberJoined' && e.user.id === 'bob'),
-    5_000,
-    'MemberJoined of bob',
-  );
+  await waitFor(() => watcher.events.some((e) => e.__typename === 'MemberJoined' && e.user.id === 'bob'), 5_000, 'MemberJoined of bob');
   expect(watcher.events).toContainEqual({ __typename: 'MemberJoined', user: expect.objectContaining({ id: 'bob', name: 'Bob' }) });
   expect((await client.online(room.id)).sort()).toEqual(['alice', 'bob']);
   const [listed] = await client.rooms();

@@ -64,7 +64,12 @@ describe('structured logs', () => {
     });
     await waitFor(() => server.raw().includes('"operationName":"RoomEvents"'), 5_000, 'the subscribe log line');
     // One message over HTTP, one over the socket: both paths must keep the body out of the logs.
-    const sent = await gql(server.graphqlUrl, 'mutation Send($roomId: ID!, $body: String!) { sendMessage(roomId: $roomId, body: $body) { id } }', { roomId, body }, token);
+    const sent = await gql(
+      server.graphqlUrl,
+      'mutation Send($roomId: ID!, $body: String!) { sendMessage(roomId: $roomId, body: $body) { id } }',
+      { roomId, body },
+      token,
+    );
     expect(sent.errors).toBeUndefined();
     client.send({
       id: 'send',

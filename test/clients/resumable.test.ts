@@ -56,11 +56,18 @@ function eventOf(app: App, event: unknown, ended?: unknown) {
 
 /** Plain graphql-ws; the document declares no `after` and selects no id: the helper adds both, then strips the id. */
 const plainGraphqlWs: Connect = (wsUrl, roomId, user) => {
-  const inner = createClient({ url: wsUrl, webSocketImpl: WebSocket, connectionParams: async () => ({ authorization: await tokenFor(user)() }) });
+  const inner = createClient({
+    url: wsUrl,
+    webSocketImpl: WebSocket,
+    connectionParams: async () => ({ authorization: await tokenFor(user)() }),
+  });
   const app = newApp('graphql-ws', inner);
   const client = resumable(inner);
   const stop = client.subscribe<{ roomEvents: unknown }>(
-    { query: 'subscription($roomId: ID!) { roomEvents(roomId: $roomId) { __typename ... on MessageSent { message { body } } } }', variables: { roomId } },
+    {
+      query: 'subscription($roomId: ID!) { roomEvents(roomId: $roomId) { __typename ... on MessageSent { message { body } } } }',
+      variables: { roomId },
+    },
     {
       next: ({ data }) => eventOf(app, data?.roomEvents),
       error: (error) => eventOf(app, undefined, error),
@@ -76,7 +83,11 @@ const plainGraphqlWs: Connect = (wsUrl, roomId, user) => {
 
 /** Apollo Client 4 as the README sets it up: the README's fragment document, GraphQLWsLink over the wrapped client. */
 const apollo: Connect = (wsUrl, roomId, user) => {
-  const inner = createClient({ url: wsUrl, webSocketImpl: WebSocket, connectionParams: async () => ({ authorization: await tokenFor(user)() }) });
+  const inner = createClient({
+    url: wsUrl,
+    webSocketImpl: WebSocket,
+    connectionParams: async () => ({ authorization: await tokenFor(user)() }),
+  });
   const app = newApp('Apollo', inner);
   const wsClient = resumable(inner);
   const client = new ApolloClient({
@@ -106,7 +117,11 @@ const apollo: Connect = (wsUrl, roomId, user) => {
 
 /** urql 6 with subscriptionExchange; an aliased root field, the id selected, no `after` declared. */
 const urql: Connect = (wsUrl, roomId, user) => {
-  const inner = createClient({ url: wsUrl, webSocketImpl: WebSocket, connectionParams: async () => ({ authorization: await tokenFor(user)() }) });
+  const inner = createClient({
+    url: wsUrl,
+    webSocketImpl: WebSocket,
+    connectionParams: async () => ({ authorization: await tokenFor(user)() }),
+  });
   const app = newApp('urql', inner);
   const wsClient = resumable(inner);
   const client = new UrqlClient({
@@ -119,8 +134,11 @@ const urql: Connect = (wsUrl, roomId, user) => {
       }),
     ],
   });
-  const query = 'subscription Watch($roomId: ID!) { events: roomEvents(roomId: $roomId) { __typename ... on MessageSent { message { id body } } } }';
-  const subscription = client.subscription<{ events: unknown }>(query, { roomId }).subscribe(({ data, error }) => eventOf(app, data?.events, error));
+  const query =
+    'subscription Watch($roomId: ID!) { events: roomEvents(roomId: $roomId) { __typename ... on MessageSent { message { id body } } } }';
+  const subscription = client
+    .subscription<{ events: unknown }>(query, { roomId })
+    .subscribe(({ data, error }) => eventOf(app, data?.events, error));
   onTestFinished(async () => {
     subscription.unsubscribe();
     await disposed(wsClient);
@@ -153,7 +171,9 @@ function startSender(graphqlUrl: string, roomId: string, token: string) {
     for (let n = 1; !stopped; n += 1) {
       const body = `m-${n}`;
       while (!stopped) {
-        const response = await gql<{ sendMessage: { id: string } }>(graphqlUrl, SEND, { roomId, body, id: `c-${n}` }, token).catch(() => null);
+        const response = await gql<{ sendMessage: { id: string } }>(graphqlUrl, SEND, { roomId, body, id: `c-${n}` }, token).catch(
+          () => null,
+        );
         if (response?.data?.sendMessage) {
           acked.push(body);
           break;
@@ -190,7 +210,9 @@ async function history(graphqlUrl: string, roomId: string, token: string): Promi
 }
 
 describe('resumable() with graphql-ws default retries', () => {
-  it('plain graphql-ws, Apollo and urql see every message once, in order, across dropped connections, a restart and an instance switch', async ({ expect }) => {
+  it('plain graphql-ws, Apollo and urql see every message once, in order, across dropped connections, a restart and an instance switch', async ({
+    expect,
+  }) => {
     const redis = await startRedisServer();
     const prefix = redis.newPrefix();
     onTestFinished(async () => {
@@ -202,7 +224,12 @@ describe('resumable() with graphql-ws default retries', () => {
     const nginx = await startNginx([a.port, b.port]);
     const proxy = await startTcpProxy(nginx.port);
     const senderToken = await signTestToken({ sub: 'sender', name: 'Sender' });
-    const created = await gql<{ createRoom: { id: string } }>(nginx.graphqlUrl, 'mutation { createRoom(name: "resume") { id } }', {}, senderToken);
+    const created = await gql<{ createRoom: { id: string } }>(
+      nginx.graphqlUrl,
+      'mutation { createRoom(name: "resume") { id } }',
+      {},
+      senderToken,
+    );
     const roomId = created.data?.createRoom.id as string;
     expect(roomId).toEqual(expect.any(String));
 
@@ -305,7 +332,12 @@ describe('resumable() with graphql-ws default retries', () => {
   it('with getToken, a token that expires every 3 s is refreshed in band: no 4403, one connection, no message lost', async ({ expect }) => {
     const server = await startTestApp();
     const senderToken = await signTestToken({ sub: 'sender', name: 'Sender' });
-    const created = await gql<{ createRoom: { id: string } }>(server.graphqlUrl, 'mutation { createRoom(name: "tokens") { id } }', {}, senderToken);
+    const created = await gql<{ createRoom: { id: string } }>(
+      server.graphqlUrl,
+      'mutation { createRoom(name: "tokens") { id } }',
+      {},
+      senderToken,
+    );
     const roomId = created.data?.createRoom.id as string;
 
     const getToken = async () => {
@@ -321,7 +353,10 @@ describe('resumable() with graphql-ws default retries', () => {
     inner.on('closed', (event) => closes.push((event as { code: number }).code));
     const client = resumable(inner, { getToken });
     const stop = client.subscribe<{ roomEvents: unknown }>(
-      { query: 'subscription($roomId: ID!) { roomEvents(roomId: $roomId) { __typename ... on MessageSent { message { body } } } }', variables: { roomId } },
+      {
+        query: 'subscription($roomId: ID!) { roomEvents(roomId: $roomId) { __typename ... on MessageSent { message { body } } } }',
+        variables: { roomId },
+      },
       {
         next: ({ data }) => eventOf(app, data?.roomEvents),
         error: (error) => eventOf(app, undefined, error),
@@ -332,10 +367,19 @@ describe('resumable() with graphql-ws default retries', () => {
       stop();
       await disposed(client);
     });
-    await waitFor(async () => {
-      const { room } = await read<{ room: { online: unknown[] } }>(server.graphqlUrl, 'query($id: ID!) { room(id: $id) { online { connections } } }', { id: roomId }, senderToken);
-      return room.online.length === 1;
-    }, 10_000, 'the reader subscribed');
+    await waitFor(
+      async () => {
+        const { room } = await read<{ room: { online: unknown[] } }>(
+          server.graphqlUrl,
+          'query($id: ID!) { room(id: $id) { online { connections } } }',
+          { id: roomId },
+          senderToken,
+        );
+        return room.online.length === 1;
+      },
+      10_000,
+      'the reader subscribed',
+    );
 
     const sender = startSender(server.graphqlUrl, roomId, senderToken);
     onTestFinished(() => sender.stop());
@@ -346,7 +390,9 @@ describe('resumable() with graphql-ws default retries', () => {
     const stored = await history(server.graphqlUrl, roomId, senderToken);
     await waitFor(() => stored.every((body) => app.bodies.includes(body)), 30_000, 'every message delivered');
 
-    console.log(`token every 3 s: sent ${stored.length}, received ${app.bodies.length}, connections ${app.connections}, closes ${closes.join(',') || 'none'}`);
+    console.log(
+      `token every 3 s: sent ${stored.length}, received ${app.bodies.length}, connections ${app.connections}, closes ${closes.join(',') || 'none'}`,
+    );
     expect(app.ended).toBeUndefined();
     expect(closes).toEqual([]);
     expect(app.connections).toBe(1);
@@ -354,23 +400,42 @@ describe('resumable() with graphql-ws default retries', () => {
     expect(stored.length).toBeGreaterThan(0);
   }, 120_000);
 
-  it('iterate() goes through the helper too: the added variable and selection are sent, the event comes back as asked', async ({ expect }) => {
+  it('iterate() goes through the helper too: the added variable and selection are sent, the event comes back as asked', async ({
+    expect,
+  }) => {
     const server = await startTestApp();
     const token = await signTestToken({ sub: 'sender', name: 'Sender' });
-    const created = await gql<{ createRoom: { id: string } }>(server.graphqlUrl, 'mutation { createRoom(name: "iterate") { id } }', {}, token);
+    const created = await gql<{ createRoom: { id: string } }>(
+      server.graphqlUrl,
+      'mutation { createRoom(name: "iterate") { id } }',
+      {},
+      token,
+    );
     const roomId = created.data?.createRoom.id as string;
-    const client = resumable(createClient({ url: server.wsUrl, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${token}` } }));
+    const client = resumable(
+      createClient({ url: server.wsUrl, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${token}` } }),
+    );
     onTestFinished(() => disposed(client));
     const first = await gql<{ sendMessage: { id: string } }>(server.graphqlUrl, SEND, { roomId, body: 'before', id: 'i-1' }, token);
     // A cursor the app already has: the helper continues from it, so only what follows arrives.
     const events = client.iterate<{ roomEvents: unknown }>({
-      query: 'subscription($roomId: ID!, $after: ID) { roomEvents(roomId: $roomId, after: $after) { ... on MessageSent { message { body } } } }',
+      query:
+        'subscription($roomId: ID!, $after: ID) { roomEvents(roomId: $roomId, after: $after) { ... on MessageSent { message { body } } } }',
       variables: { roomId, after: first.data?.sendMessage.id },
     });
-    await waitFor(async () => {
-      const { room } = await read<{ room: { online: unknown[] } }>(server.graphqlUrl, 'query($id: ID!) { room(id: $id) { online { connections } } }', { id: roomId }, token);
-      return room.online.length === 1;
-    }, 10_000, 'subscribed');
+    await waitFor(
+      async () => {
+        const { room } = await read<{ room: { online: unknown[] } }>(
+          server.graphqlUrl,
+          'query($id: ID!) { room(id: $id) { online { connections } } }',
+          { id: roomId },
+          token,
+        );
+        return room.online.length === 1;
+      },
+      10_000,
+      'subscribed',
+    );
     await gql(server.graphqlUrl, SEND, { roomId, body: 'after', id: 'i-2' }, token);
     let next = await events.next();
     // Presence of the subscriber itself comes first (an empty selection on MemberJoined), then the message.

@@ -28,7 +28,12 @@ describe.each(useBackends())('edits of one document on one instance ($name)', (b
 
     const edits = await Promise.allSettled(
       Array.from({ length: 40 }, async (_, i) =>
-        documents.edit(viewer(`u${i}`), { documentId: document.id, baseVersion: 0, operation: [{ insert: String.fromCharCode(97 + (i % 26)) }], clientEditId: `e${i}` }),
+        documents.edit(viewer(`u${i}`), {
+          documentId: document.id,
+          baseVersion: 0,
+          operation: [{ insert: String.fromCharCode(97 + (i % 26)) }],
+          clientEditId: `e${i}`,
+        }),
       ),
     );
     expect(edits.filter((edit) => edit.status === 'rejected')).toEqual([]);

@@ -47,7 +47,13 @@ async function newDocument(node: DocumentAdapters, text = '', roomId = 'r_docs')
   return id;
 }
 
-const edit = (documentId: string, expectedVersion: number, text: string, operation: TextOp, extra: Partial<CommitEditInput> = {}): CommitEditInput => ({
+const edit = (
+  documentId: string,
+  expectedVersion: number,
+  text: string,
+  operation: TextOp,
+  extra: Partial<CommitEditInput> = {},
+): CommitEditInput => ({
   documentId,
   expectedVersion,
   operation,
@@ -90,11 +96,25 @@ describe.each(backends)('DocumentStore contract: $name', (backend) => {
     const first = await newDocument(a!, 'héllo 🙂', room);
     const second = await newDocument(a!, '', room);
     expect(await b!.documents.get(first)).toEqual({
-      id: first, roomId: room, title: `title ${first}`, createdAt: '2026-01-01T00:00:00.000Z', createdBy: alice.id, text: 'héllo 🙂', version: 0,
+      id: first,
+      roomId: room,
+      title: `title ${first}`,
+      createdAt: '2026-01-01T00:00:00.000Z',
+      createdBy: alice.id,
+      text: 'héllo 🙂',
+      version: 0,
     });
-    expect((await b!.documents.listByRoom(room)).map((d) => [d.id, d.version])).toEqual([[first, 0], [second, 0]]);
+    expect((await b!.documents.listByRoom(room)).map((d) => [d.id, d.version])).toEqual([
+      [first, 0],
+      [second, 0],
+    ]);
     expect(await b!.documents.head(first)).toEqual({
-      id: first, roomId: room, title: `title ${first}`, createdAt: '2026-01-01T00:00:00.000Z', createdBy: alice.id, version: 0,
+      id: first,
+      roomId: room,
+      title: `title ${first}`,
+      createdAt: '2026-01-01T00:00:00.000Z',
+      createdBy: alice.id,
+      version: 0,
     });
     expect(await b!.documents.get('d_nope')).toBeNull();
     expect(await b!.documents.head('d_nope')).toBeNull();
@@ -118,7 +138,9 @@ describe.each(backends)('DocumentStore contract: $name', (backend) => {
       results.push(await a!.documents.commit(edit(id, n, text, op, { clientEditId: n === 1 ? 'c1' : null })));
     }
     expect(results.map((r) => [r.status, r.status !== 'conflict' && r.edit.version])).toEqual([
-      ['committed', 1], ['committed', 2], ['committed', 3],
+      ['committed', 1],
+      ['committed', 2],
+      ['committed', 3],
     ]);
     expect(results[1]).toEqual({
       status: 'committed',
@@ -185,8 +207,14 @@ describe.each(backends)('DocumentStore contract: $name', (backend) => {
     expect(first.status).toBe('committed');
     const committed = first.status === 'committed' ? first.edit : null;
     // The retry comes from another node, and would apply at the new head: it is answered from the log instead.
-    expect(await b!.documents.commit(edit(id, 1, 'abXX', [3, 'X'], { clientEditId: 'c1' }))).toEqual({ status: 'duplicate', edit: committed });
-    expect(await b!.documents.commit(edit(id, 0, 'abX', [2, 'X'], { clientEditId: 'c1' }))).toEqual({ status: 'duplicate', edit: committed });
+    expect(await b!.documents.commit(edit(id, 1, 'abXX', [3, 'X'], { clientEditId: 'c1' }))).toEqual({
+      status: 'duplicate',
+      edit: committed,
+    });
+    expect(await b!.documents.commit(edit(id, 0, 'abX', [2, 'X'], { clientEditId: 'c1' }))).toEqual({
+      status: 'duplicate',
+      edit: committed,
+    });
     expect(await b!.documents.findByClientEditId(id, alice.id, 'c1')).toEqual(committed);
     expect(await b!.documents.findByClientEditId(id, bob.id, 'c1')).toBeNull();
     expect(await b!.documents.findByClientEditId(other, alice.id, 'c1')).toBeNull();

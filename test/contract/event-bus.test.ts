@@ -99,8 +99,15 @@ describe('RoomEventBus over Redis: failures the stock event target does not surv
     const recorder = createRecorder();
     await node!.bus.subscribe(roomId, recorder);
     const channel = `p1:room-events:${roomId}`;
-    for (const garbage of ['x', '', '{"kind":"message"}', '[]', 'null', JSON.stringify(typingEvent('other-room', 1)),
-      JSON.stringify({ ...typingEvent(roomId, 1), typing: 'yes' })]) {
+    for (const garbage of [
+      'x',
+      '',
+      '{"kind":"message"}',
+      '[]',
+      'null',
+      JSON.stringify(typingEvent('other-room', 1)),
+      JSON.stringify({ ...typingEvent(roomId, 1), typing: 'yes' }),
+    ]) {
       await server.command('PUBLISH', channel, garbage);
     }
     await node!.bus.publish(typingEvent(roomId, 2));
@@ -146,10 +153,14 @@ describe('RoomEventBus over Redis: failures the stock event target does not surv
     await expect(within(a!.bus.publish(typingEvent(roomId, 1)), 3_000)).rejects.toMatchObject({ code: 'UNAVAILABLE' });
     await server.restart();
     await waitFor(() => recorder.gaps >= 1, 10_000, 'onPossibleGap after restart');
-    await waitFor(async () => {
-      await a!.bus.publish(typingEvent(roomId, 2)).catch(() => undefined);
-      return recorder.events.length > 0;
-    }, 10_000, 'delivery after restart');
+    await waitFor(
+      async () => {
+        await a!.bus.publish(typingEvent(roomId, 2)).catch(() => undefined);
+        return recorder.events.length > 0;
+      },
+      10_000,
+      'delivery after restart',
+    );
     expect(recorder.events[0]).toEqual(typingEvent(roomId, 2));
   });
 
@@ -163,11 +174,23 @@ describe('RoomEventBus over Redis: failures the stock event target does not surv
     expect((error as ChatError).code).toBe('UNAVAILABLE');
     await server.restart();
     const recorder = createRecorder();
-    await waitFor(() => b!.bus.subscribe(roomId, recorder).then(() => true, () => false), 10_000, 'confirmed subscribe');
-    await waitFor(async () => {
-      await a!.bus.publish(typingEvent(roomId, 1)).catch(() => undefined);
-      return recorder.events.length > 0;
-    }, 10_000, 'delivery');
+    await waitFor(
+      () =>
+        b!.bus.subscribe(roomId, recorder).then(
+          () => true,
+          () => false,
+        ),
+      10_000,
+      'confirmed subscribe',
+    );
+    await waitFor(
+      async () => {
+        await a!.bus.publish(typingEvent(roomId, 1)).catch(() => undefined);
+        return recorder.events.length > 0;
+      },
+      10_000,
+      'delivery',
+    );
   });
 
   it('retries a SUBSCRIBE that timed out on a frozen Redis instead of leaving the room deaf (pitfalls §3, 4)', async () => {
@@ -186,17 +209,25 @@ describe('RoomEventBus over Redis: failures the stock event target does not surv
     expect(confirmed).toBe(false);
     server.resume();
     await within(subscribing, 10_000, 'confirmed subscribe');
-    await waitFor(async () => {
-      await a!.bus.publish(typingEvent(roomId, 1)).catch(() => undefined);
-      return recorder.events.length > 0;
-    }, 10_000, 'delivery');
+    await waitFor(
+      async () => {
+        await a!.bus.publish(typingEvent(roomId, 1)).catch(() => undefined);
+        return recorder.events.length > 0;
+      },
+      10_000,
+      'delivery',
+    );
   });
 
   it('does not SUBSCRIBE during connect (ioredis #2037): listen before ready resolves after ready', async () => {
     const server = await privateRedisServer();
     const publisher = createRedisConnection('command', { url: server.url, logger: silentLogger });
     const subscriber = createRedisConnection('subscriber', { url: server.url, logger: silentLogger });
-    const target = createHardenedRedisEventTarget<CustomEvent>({ publishClient: publisher, subscribeClient: subscriber, logger: silentLogger });
+    const target = createHardenedRedisEventTarget<CustomEvent>({
+      publishClient: publisher,
+      subscribeClient: subscriber,
+      logger: silentLogger,
+    });
     onTestFinished(async () => {
       target.close();
       await Promise.all([closeConnection(publisher), closeConnection(subscriber)]);
@@ -212,11 +243,15 @@ describe('RoomEventBus over Redis: failures the stock event target does not surv
     const events: unknown[] = [];
     const callback = (event: CustomEvent) => events.push(event.detail);
     target.addEventListener('raw-topic', callback);
-    await waitFor(async () => {
-      target.dispatchEvent(new CustomEvent('raw-topic', { detail: 'x' }));
-      await new Promise((resolve) => setTimeout(resolve, 20));
-      return events.length > 0;
-    }, 5_000, 'dispatchEvent delivery');
+    await waitFor(
+      async () => {
+        target.dispatchEvent(new CustomEvent('raw-topic', { detail: 'x' }));
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        return events.length > 0;
+      },
+      5_000,
+      'dispatchEvent delivery',
+    );
     target.removeEventListener('raw-topic', callback);
   });
 });

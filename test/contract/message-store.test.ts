@@ -55,7 +55,13 @@ describe.each(backends)('MessageStore contract: $name', (backend) => {
       ['created', 3, formatMessageId(room, 3)],
     ]);
     expect(stored(results[2]!)).toEqual({
-      id: formatMessageId(room, 3), roomId: room, seq: 3, author: alice, body, sentAt: '2026-01-01T00:00:00.000Z', clientMessageId: null,
+      id: formatMessageId(room, 3),
+      roomId: room,
+      seq: 3,
+      author: alice,
+      body,
+      sentAt: '2026-01-01T00:00:00.000Z',
+      clientMessageId: null,
     });
     expect(await node!.messages.latest(room, 10)).toEqual(results.map(stored));
     expect(await node!.messages.lastSeq(room)).toBe(3);
@@ -137,11 +143,17 @@ describe.each(backends)('MessageStore contract: $name', (backend) => {
     const room = await openRoom(node!);
     const first = await node!.messages.append(input(room, 'hello', { clientMessageId: 'c1' }));
     for (let n = 0; n < 3; n++) {
-      expect(await node!.messages.append(input(room, 'hello', { clientMessageId: 'c1' }))).toEqual({ status: 'duplicate', message: stored(first) });
+      expect(await node!.messages.append(input(room, 'hello', { clientMessageId: 'c1' }))).toEqual({
+        status: 'duplicate',
+        message: stored(first),
+      });
     }
     expect((await node!.messages.append(input(room, 'second', { clientMessageId: 'c2' }))).status).toBe('created');
     // Bucket empty: a retry still gets its message, a new message does not get stored.
-    expect(await node!.messages.append(input(room, 'hello', { clientMessageId: 'c1' }))).toEqual({ status: 'duplicate', message: stored(first) });
+    expect(await node!.messages.append(input(room, 'hello', { clientMessageId: 'c1' }))).toEqual({
+      status: 'duplicate',
+      message: stored(first),
+    });
     expect(await node!.messages.append(input(room, 'third', { clientMessageId: 'c3' }))).toEqual({ status: 'rate-limited' });
     expect((await node!.messages.latest(room, 10)).map((m) => m.clientMessageId)).toEqual(['c1', 'c2']);
   });
@@ -167,8 +179,14 @@ describe.each(backends)('MessageStore contract: $name', (backend) => {
     expect(seqs(await node!.messages.latest(room, 2, 198))).toEqual([196, 197]);
     expect(seqs(await node!.messages.after(room, 0, 10))).toEqual([196, 197, 198, 199, 200]);
     expect(seqs(await node!.messages.after(room, 198, 10))).toEqual([199, 200]);
-    expect(await node!.messages.append(input(room, 'again', { clientMessageId: 'c196' }))).toMatchObject({ status: 'duplicate', message: { seq: 196 } });
-    expect(await node!.messages.append(input(room, 'again', { clientMessageId: 'c195' }))).toMatchObject({ status: 'created', message: { seq: 201 } });
+    expect(await node!.messages.append(input(room, 'again', { clientMessageId: 'c196' }))).toMatchObject({
+      status: 'duplicate',
+      message: { seq: 196 },
+    });
+    expect(await node!.messages.append(input(room, 'again', { clientMessageId: 'c195' }))).toMatchObject({
+      status: 'created',
+      message: { seq: 201 },
+    });
   });
 
   it('delivers concurrent appends from several nodes to subscribers in seq order (pitfalls §6)', async () => {
@@ -176,9 +194,7 @@ describe.each(backends)('MessageStore contract: $name', (backend) => {
     const room = await openRoom(nodes[0]!);
     const recorders = nodes.map(() => createRecorder());
     await Promise.all(nodes.map((node, n) => node.bus.subscribe(room, recorders[n]!)));
-    await Promise.all(
-      Array.from({ length: 60 }, (_, n) => nodes[n % nodes.length]!.messages.append(input(room, `m${n}`))),
-    );
+    await Promise.all(Array.from({ length: 60 }, (_, n) => nodes[n % nodes.length]!.messages.append(input(room, `m${n}`))));
     const all = Array.from({ length: 60 }, (_, n) => n + 1);
     await waitFor(() => recorders.every((r) => r.events.length === 60), 5_000, 'every message everywhere');
     for (const recorder of recorders) expect(recorder.seqs()).toEqual(all);
@@ -221,11 +237,14 @@ describe('MessageStore over Redis: UNAVAILABLE means nothing stored', () => {
     const [node] = await redisCluster(server, 1, { commandTimeoutMs: 300 });
     const room = await openRoom(node!);
     await node!.messages.append(input(room, 'before'));
-    const appendsRun = async () => Number(/cmdstat_evalsha:calls=(\d+)/.exec(String(await server.command('INFO', 'commandstats')))?.[1] ?? 0);
+    const appendsRun = async () =>
+      Number(/cmdstat_evalsha:calls=(\d+)/.exec(String(await server.command('INFO', 'commandstats')))?.[1] ?? 0);
     const runsBefore = await appendsRun();
     server.pause();
     try {
-      await expect(within(node!.messages.append(input(room, 'sent, never answered')), 5_000)).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+      await expect(within(node!.messages.append(input(room, 'sent, never answered')), 5_000)).rejects.toMatchObject({
+        code: 'UNAVAILABLE',
+      });
       await expect(within(node!.messages.append(input(room, 'not sent')), 5_000)).rejects.toMatchObject({ code: 'UNAVAILABLE' });
     } finally {
       server.resume();

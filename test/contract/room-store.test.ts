@@ -60,7 +60,10 @@ describe.each(backends)('RoomStore contract: $name', (backend) => {
       made.push(r);
       await (n % 2 ? a : b)!.rooms.create(r);
     }
-    const visible = made.filter((r) => !r.name.startsWith('x')).reverse().map((r) => r.name);
+    const visible = made
+      .filter((r) => !r.name.startsWith('x'))
+      .reverse()
+      .map((r) => r.name);
     const pages: string[][] = [];
     let after: string | null = null;
     for (;;) {

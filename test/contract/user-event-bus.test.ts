@@ -19,7 +19,15 @@ const room = (overrides: Partial<Room> = {}): Room => ({
 });
 const mention = (body: string, roomId = 'r_m'): UserEvent => ({
   kind: 'mentioned',
-  message: { id: `${roomId}:000000000007`, roomId, seq: 7, author: { id: 'alice', name: 'Alice' }, body, sentAt: at, clientMessageId: 'c"1' },
+  message: {
+    id: `${roomId}:000000000007`,
+    roomId,
+    seq: 7,
+    author: { id: 'alice', name: 'Alice' },
+    body,
+    sentAt: at,
+    clientMessageId: 'c"1',
+  },
   at,
 });
 
@@ -75,7 +83,12 @@ describe('UserEventBus on Redis: hostile payloads', () => {
     await node!.userBus.subscribeToUser('bob', bob);
     const raw = new Redis(server.url);
     onTestFinished(() => void raw.quit());
-    for (const payload of ['x', '{"kind":"mentioned","at":"t","message":{"kind":"message"}}', '{"kind":"roomAvailable","at":"t","room":{"id":1}}', 'null']) {
+    for (const payload of [
+      'x',
+      '{"kind":"mentioned","at":"t","message":{"kind":"message"}}',
+      '{"kind":"roomAvailable","at":"t","room":{"id":1}}',
+      'null',
+    ]) {
       await raw.publish(createKeys('hostile:').userChannel('bob'), payload);
     }
     await node!.userBus.publishToUser('bob', mention('@bob still here'));

@@ -25,7 +25,15 @@ const attemptArb: fc.Arbitrary<Attempt> = fc.oneof(
   fc.record({
     via: fc.constant('sse' as const),
     method: fc.constantFrom('GET', 'POST') as fc.Arbitrary<'GET' | 'POST'>,
-    accept: fc.constantFrom('text/event-stream', 'TEXT/EVENT-STREAM', 'Text/Event-Stream', 'text/*', '*/*', 'application/json, */*;q=0.1', null),
+    accept: fc.constantFrom(
+      'text/event-stream',
+      'TEXT/EVENT-STREAM',
+      'Text/Event-Stream',
+      'text/*',
+      '*/*',
+      'application/json, */*;q=0.1',
+      null,
+    ),
   }),
 );
 
@@ -53,7 +61,9 @@ function openSse(target: FuzzTarget, method: 'GET' | 'POST', accept: string | nu
   const variables = JSON.stringify({ roomId: target.lobby });
   const body = method === 'POST' ? JSON.stringify({ query: ROOM_EVENTS, variables: { roomId: target.lobby } }) : undefined;
   const url =
-    method === 'GET' ? `${target.instance.graphqlUrl}?${new URLSearchParams({ query: ROOM_EVENTS, variables })}` : target.instance.graphqlUrl;
+    method === 'GET'
+      ? `${target.instance.graphqlUrl}?${new URLSearchParams({ query: ROOM_EVENTS, variables })}`
+      : target.instance.graphqlUrl;
   const headers: Record<string, string> = { authorization: `Bearer ${token}` };
   if (accept !== null) headers.accept = accept;
   if (body !== undefined) Object.assign(headers, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) });
@@ -104,7 +114,12 @@ function fuzzCap(mode: Mode, redis?: () => RedisServer) {
             if (accepted + 1 > MAX_CONNECTIONS) {
               throw new Error(
                 `[${mode}] case ${cases}: ${accepted} streams accepted beside the honest socket with MAX_CONNECTIONS=${MAX_CONNECTIONS}: ` +
-                  attempts.map((a, i) => `${a.via === 'ws' ? 'ws' : `sse ${a.method} accept=${a.accept}`}:${held[i]!.accepted ? 'accepted' : 'refused'}`).join(', '),
+                  attempts
+                    .map(
+                      (a, i) =>
+                        `${a.via === 'ws' ? 'ws' : `sse ${a.method} accept=${a.accept}`}:${held[i]!.accepted ? 'accepted' : 'refused'}`,
+                    )
+                    .join(', '),
               );
             }
           } finally {
@@ -112,7 +127,9 @@ function fuzzCap(mode: Mode, redis?: () => RedisServer) {
           }
           // Released streams leave the counts (the honest socket and its subscription stay), bounded.
           await waitFor(
-            async () => (await metric(target.instance.url, 'chat_ws_connections')) === 1 && (await metric(target.instance.url, 'chat_subscriptions')) === 1,
+            async () =>
+              (await metric(target.instance.url, 'chat_ws_connections')) === 1 &&
+              (await metric(target.instance.url, 'chat_subscriptions')) === 1,
             10_000,
             'released streams to leave the connection and subscription counts',
           );

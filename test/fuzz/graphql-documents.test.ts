@@ -33,7 +33,10 @@ async function play(target: FuzzTarget, operation: GeneratedOperation, transport
   const script = {
     greet: true,
     answerClose: transport.answerClose,
-    actions: [{ do: 'subscribe' as const, id: '1', operation }, { do: 'wait' as const, ms: transport.waitMs }],
+    actions: [
+      { do: 'subscribe' as const, id: '1', operation },
+      { do: 'wait' as const, ms: transport.waitMs },
+    ],
     ending: transport.ending,
   };
   return (await playConnection(target, { open: 'upgrade', protocol: 'graphql-transport-ws' }, script)).problems;

@@ -19,7 +19,8 @@ describe('dashboard page and its dev admin token', () => {
       expect(response.headers.get('content-type'), path).toContain(type);
       expect(response.headers.get('content-security-policy'), path).toContain("script-src 'self'");
       // Our own files name no other origin (the browser test also fails any request that leaves the machine).
-      if (!path.includes('uplot')) expect(await response.text(), path).not.toMatch(/(src|href)="https?:|from ['"]https?:|fetch\(['"]https?:/);
+      if (!path.includes('uplot'))
+        expect(await response.text(), path).not.toMatch(/(src|href)="https?:|from ['"]https?:|fetch\(['"]https?:/);
     }
     expect((await postJson(`${app.url}/dev/admin-token`)).status).toBe(404);
   });
@@ -34,7 +35,11 @@ describe('dashboard page and its dev admin token', () => {
     const [first] = await client.waitForNexts('d', 1, 10_000);
     expect(first).toEqual({ data: { dashboard: { __typename: 'DashboardSnapshot', totals: { instances: 1 } } } });
     // Only JSON bodies, as /dev/token: a cross-site form cannot post one without a preflight.
-    const form = await fetch(`${app.url}/dev/admin-token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'a=1' });
+    const form = await fetch(`${app.url}/dev/admin-token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'a=1',
+    });
     expect(form.status).toBe(415);
   });
 });

@@ -10,17 +10,74 @@ const DASHBOARD = /* GraphQL */ `
   subscription Dashboard {
     dashboard {
       __typename
-      ... on DashboardSnapshot { at totals { ...Totals } instances { ...Instance } rooms { ...Room } }
-      ... on DashboardDelta { at totals { ...Totals } instances { ...Instance } rooms { ...Room } removedInstances removedRooms }
+      ... on DashboardSnapshot {
+        at
+        totals {
+          ...Totals
+        }
+        instances {
+          ...Instance
+        }
+        rooms {
+          ...Room
+        }
+      }
+      ... on DashboardDelta {
+        at
+        totals {
+          ...Totals
+        }
+        instances {
+          ...Instance
+        }
+        rooms {
+          ...Room
+        }
+        removedInstances
+        removedRooms
+      }
     }
   }
-  fragment Totals on ServerStats { at instances connections subscriptions messagesPerSecond deliveriesPerSecond }
-  fragment Instance on InstanceStats { id connections subscriptions messagesPerSecond deliveriesPerSecond eventLoopLagMs rssBytes }
-  fragment Room on RoomStats { roomId name online messagesPerSecond }
+  fragment Totals on ServerStats {
+    at
+    instances
+    connections
+    subscriptions
+    messagesPerSecond
+    deliveriesPerSecond
+  }
+  fragment Instance on InstanceStats {
+    id
+    connections
+    subscriptions
+    messagesPerSecond
+    deliveriesPerSecond
+    eventLoopLagMs
+    rssBytes
+  }
+  fragment Room on RoomStats {
+    roomId
+    name
+    online
+    messagesPerSecond
+  }
 `;
 
-interface InstanceStats { id: string; connections: number; subscriptions: number; messagesPerSecond: number; deliveriesPerSecond: number; eventLoopLagMs: number; rssBytes: number }
-interface RoomStats { roomId: string; name: string; online: number; messagesPerSecond: number }
+interface InstanceStats {
+  id: string;
+  connections: number;
+  subscriptions: number;
+  messagesPerSecond: number;
+  deliveriesPerSecond: number;
+  eventLoopLagMs: number;
+  rssBytes: number;
+}
+interface RoomStats {
+  roomId: string;
+  name: string;
+  online: number;
+  messagesPerSecond: number;
+}
 interface DashboardEvent {
   __typename: 'DashboardSnapshot' | 'DashboardDelta';
   at: string;
@@ -30,7 +87,12 @@ interface DashboardEvent {
   removedInstances?: string[];
   removedRooms?: string[];
 }
-interface DashboardState { at: string; totals: Record<string, unknown>; instances: Map<string, InstanceStats>; rooms: Map<string, RoomStats> }
+interface DashboardState {
+  at: string;
+  totals: Record<string, unknown>;
+  instances: Map<string, InstanceStats>;
+  rooms: Map<string, RoomStats>;
+}
 
 const eventsOf = (client: RawClient, id = 'd'): DashboardEvent[] =>
   client.nexts(id).map((payload: { data: { dashboard: DashboardEvent }; errors?: unknown }) => {
@@ -96,13 +158,17 @@ describe('dashboard subscription (two instances on one Redis)', () => {
     return { a, b, admin: await signTestToken({ sub: 'ops', name: 'Ops', roles: ['admin'] }) };
   }
 
-  it('sends a snapshot, then deltas that, applied to it, give exactly what a new subscriber\'s snapshot shows', async () => {
+  it("sends a snapshot, then deltas that, applied to it, give exactly what a new subscriber's snapshot shows", async () => {
     const { a, b, admin } = await cluster();
     const [alice, bob] = await Promise.all([user('alice'), user('bob')]);
     const busy = await createRoom(a.graphqlUrl, alice.token, { name: 'busy' });
     const calm = await createRoom(b.graphqlUrl, bob.token, { name: 'calm' });
     // Presence: alice on A and bob on both instances in `busy` (he counts once), bob alone in `calm` (no messages).
-    for (const [app, who, roomId] of [[a, alice, busy], [b, bob, busy], [b, bob, calm]] as const) {
+    for (const [app, who, roomId] of [
+      [a, alice, busy],
+      [b, bob, busy],
+      [b, bob, calm],
+    ] as const) {
       const member = await connectAuthed(app.wsUrl, who.token);
       member.subscribe('s', ROOM_EVENTS, { roomId });
       await member.waitForNexts('s', 1);
@@ -129,7 +195,12 @@ describe('dashboard subscription (two instances on one Redis)', () => {
       await waitFor(
         () => {
           const state = latest(first);
-          return state.instances.size === 2 && (state.rooms.get(busy)?.messagesPerSecond ?? 0) > 0 && state.rooms.get(busy)?.online === 2 && state.rooms.has(calm);
+          return (
+            state.instances.size === 2 &&
+            (state.rooms.get(busy)?.messagesPerSecond ?? 0) > 0 &&
+            state.rooms.get(busy)?.online === 2 &&
+            state.rooms.has(calm)
+          );
         },
         15_000,
         'both instances and both rooms on the dashboard',
@@ -141,7 +212,11 @@ describe('dashboard subscription (two instances on one Redis)', () => {
       // A second subscriber on the same instance: its snapshot is a view the first one also reached by deltas.
       const second = await watch(a, admin);
       const snapshot = eventsOf(second)[0]!;
-      await waitFor(() => eventsOf(first).some((event) => event.at === snapshot.at), 10_000, `the first subscriber to reach ${snapshot.at}`);
+      await waitFor(
+        () => eventsOf(first).some((event) => event.at === snapshot.at),
+        10_000,
+        `the first subscriber to reach ${snapshot.at}`,
+      );
       const reached = apply(eventsOf(first)).find((state) => state.at === snapshot.at)!;
       expect(plain(reached)).toEqual(plain(apply([snapshot])[0]!));
 
@@ -160,7 +235,14 @@ describe('dashboard subscription (two instances on one Redis)', () => {
     // Instance B stops: it is removed, and the totals follow.
     const countBefore = eventsOf(first).length;
     await b.stop();
-    await waitFor(() => eventsOf(first).slice(countBefore).some((event) => event.removedInstances?.length === 1), 10_000, 'B removed');
+    await waitFor(
+      () =>
+        eventsOf(first)
+          .slice(countBefore)
+          .some((event) => event.removedInstances?.length === 1),
+      10_000,
+      'B removed',
+    );
     expect(latest(first).instances.size).toBe(1);
     expect(latest(first).totals.instances).toBe(1);
   });
@@ -178,7 +260,14 @@ describe('dashboard subscription (two instances on one Redis)', () => {
     for (let n = 0; n < 3; n++) await send(b.graphqlUrl, alice.token, quiet, `burst ${n}`);
     await waitFor(() => latest(client).rooms.has(quiet), 10_000, 'the quiet room listed while busy');
     const shown = eventsOf(client).length;
-    await waitFor(() => eventsOf(client).slice(shown).some((event) => event.removedRooms?.includes(quiet)), 10_000, 'the quiet room removed');
+    await waitFor(
+      () =>
+        eventsOf(client)
+          .slice(shown)
+          .some((event) => event.removedRooms?.includes(quiet)),
+      10_000,
+      'the quiet room removed',
+    );
     const removedAt = eventsOf(client).length;
     // Five more seconds of deltas: the room never comes back; the room with someone present stays.
     await client.waitForNexts('d', removedAt + 5, 15_000);
@@ -192,13 +281,25 @@ describe('dashboard subscription (two instances on one Redis)', () => {
     const a = await startTestApp({ REDIS_URL: redis().url, REDIS_PREFIX: prefix });
     const admin = await signTestToken({ sub: 'ops', roles: ['admin'] });
     // What an instance from before the dashboard writes, plus room entries nobody should trust (anyone with Redis access can write).
-    const record = { connections: 3, subscriptions: 2, messagesPerSecond: 1, deliveriesPerSecond: 2, rooms: [{ roomId: 7 }, 'x', { roomId: 'r-ok', online: 1, recentMessages: 20 }] };
+    const record = {
+      connections: 3,
+      subscriptions: 2,
+      messagesPerSecond: 1,
+      deliveriesPerSecond: 2,
+      rooms: [{ roomId: 7 }, 'x', { roomId: 'r-ok', online: 1, recentMessages: 20 }],
+    };
     await redis().command('SET', `${prefix}instance:older`, JSON.stringify(record), 'PX', 60_000);
     await redis().command('SADD', `${prefix}instances`, 'older');
     const client = await watch(a, admin);
     await waitFor(() => latest(client).instances.has('older'), 10_000, 'the older instance listed');
     expect(latest(client).instances.get('older')).toEqual({
-      id: 'older', connections: 3, subscriptions: 2, messagesPerSecond: 1, deliveriesPerSecond: 2, eventLoopLagMs: 0, rssBytes: 0,
+      id: 'older',
+      connections: 3,
+      subscriptions: 2,
+      messagesPerSecond: 1,
+      deliveriesPerSecond: 2,
+      eventLoopLagMs: 0,
+      rssBytes: 0,
     });
     // The well-formed entry counts (a room id with no stored room shows its id as its name); the others are dropped.
     expect([...latest(client).rooms.values()]).toEqual([{ roomId: 'r-ok', name: 'r-ok', online: 1, messagesPerSecond: 2 }]);

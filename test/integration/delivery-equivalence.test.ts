@@ -71,7 +71,13 @@ interface Reader {
 describe('the direct path and graphql-ws own loop write the same bytes', () => {
   it('for every document shape, every frame of every event kind', async () => {
     // graphql-armor counts each fragment level towards the depth limit: codegen-style nesting needs more than 10.
-    const env = { REDIS_URL: redis().url, REDIS_PREFIX: redis().newPrefix(), MESSAGE_RATE: '1000', MESSAGE_BURST: '1000', GRAPHQL_MAX_DEPTH: '20' };
+    const env = {
+      REDIS_URL: redis().url,
+      REDIS_PREFIX: redis().newPrefix(),
+      MESSAGE_RATE: '1000',
+      MESSAGE_BURST: '1000',
+      GRAPHQL_MAX_DEPTH: '20',
+    };
     const direct = await startApp(env, { directSubscriptions: true, deliveryPolicy: POLICY });
     const loop = await startApp(env, { directSubscriptions: false, deliveryPolicy: POLICY });
     const [writer, reader, late] = await Promise.all([user('writer'), user('reader'), user('late')]);

@@ -19,7 +19,11 @@ describe('WebSocket subscriptions on the direct path', () => {
 
     const sent = await send(app.graphqlUrl, alice.token, roomId, 'after the complete');
     await waitFor(() => messageIds(eventsOf(observer, 's')).includes(sent.id), 5_000, 'the observer to get the message');
-    await waitFor(async () => !(await online(app.graphqlUrl, alice.token, roomId)).some((m) => m.user.id === bob.id), 5_000, 'bob to be gone');
+    await waitFor(
+      async () => !(await online(app.graphqlUrl, alice.token, roomId)).some((m) => m.user.id === bob.id),
+      5_000,
+      'bob to be gone',
+    );
     expect(messageIds(eventsOf(client, 'x'))).toEqual([]);
     expect(client.received.filter((m) => m.id === 'x' && m.type !== 'next')).toEqual([]);
     expect(client.socket.readyState).toBe(WebSocket.OPEN);
@@ -50,7 +54,11 @@ describe('WebSocket subscriptions on the direct path', () => {
     expect((await online(app.graphqlUrl, alice.token, roomId)).find((m) => m.user.id === bob.id)?.connections).toBe(3);
     expect(await metric(app.url, 'chat_subscriptions')).toBe(4);
     await client.close();
-    await waitFor(async () => !(await online(app.graphqlUrl, alice.token, roomId)).some((m) => m.user.id === bob.id), 5_000, 'bob to be gone');
+    await waitFor(
+      async () => !(await online(app.graphqlUrl, alice.token, roomId)).some((m) => m.user.id === bob.id),
+      5_000,
+      'bob to be gone',
+    );
     await waitFor(async () => (await metric(app.url, 'chat_subscriptions')) === 1, 5_000, 'chat_subscriptions back to 1');
   });
 
@@ -65,7 +73,9 @@ describe('WebSocket subscriptions on the direct path', () => {
     for (const { id, client } of readers) {
       await waitFor(() => messageIds(eventsOf(client, id)).includes(sent.id), 5_000, `reader ${id}`);
       expect(client.received.filter((m) => m.type === 'binary frame')).toEqual([]);
-      expect(eventsOf(client, id).find((e) => e.message?.id === sent.id)).toEqual(eventsOf(readers[0]!.client, 'a').find((e) => e.message?.id === sent.id));
+      expect(eventsOf(client, id).find((e) => e.message?.id === sent.id)).toEqual(
+        eventsOf(readers[0]!.client, 'a').find((e) => e.message?.id === sent.id),
+      );
     }
   });
 

@@ -16,7 +16,8 @@ async function setup(env: Record<string, string> = {}, text = 'héllo 🙂') {
   return { app, alice, bob, roomId, documentId };
 }
 
-const edits = (client: RawClient, id: string) => documentEventsOf(client.nexts(id)).filter((event) => event.__typename === 'DocumentEdited');
+const edits = (client: RawClient, id: string) =>
+  documentEventsOf(client.nexts(id)).filter((event) => event.__typename === 'DocumentEdited');
 /** The codes a refused subscription ends with: an `error` message, or a `next` with errors then `complete`. */
 async function errorOf(client: RawClient, id: string): Promise<string[]> {
   const end = await client.waitFor((m) => m.id === id && (m.type === 'error' || m.type === 'complete'));
@@ -32,12 +33,23 @@ describe('documentEvents', () => {
     a.subscribe('live', DOCUMENT_EVENTS, { documentId });
     await a.waitForNexts('live', 1); // its own EditorJoined: live from here
     for (let n = 0; n < 5; n++) {
-      const response = await editDocumentHttp(app.graphqlUrl, n % 2 ? bob.token : alice.token, documentId, n, [{ insert: String(n) }], `e${n}`);
+      const response = await editDocumentHttp(
+        app.graphqlUrl,
+        n % 2 ? bob.token : alice.token,
+        documentId,
+        n,
+        [{ insert: String(n) }],
+        `e${n}`,
+      );
       expect(response.errors).toBeUndefined();
     }
     await waitFor(() => edits(a, 'live').length === 5, 5_000);
     expect(edits(a, 'live').map((e) => [e.version, e.clientEditId, e.author.id])).toEqual([
-      [1, 'e0', 'alice'], [2, 'e1', 'bob'], [3, 'e2', 'alice'], [4, 'e3', 'bob'], [5, 'e4', 'alice'],
+      [1, 'e0', 'alice'],
+      [2, 'e1', 'bob'],
+      [3, 'e2', 'alice'],
+      [4, 'e3', 'bob'],
+      [5, 'e4', 'alice'],
     ]);
     expect(edits(a, 'live')[0]).toMatchObject({ documentId, operation: [{ retain: null, insert: '0', delete: null }] });
 
@@ -84,26 +96,50 @@ describe('documentEvents', () => {
     b.subscribe('b2', DOCUMENT_EVENTS, { documentId });
     await waitFor(() => documentEventsOf(a.nexts('a')).length >= 2, 5_000);
     expect((await gql(app.graphqlUrl, EDITORS, { id: documentId }, alice.token)).data).toEqual({
-      document: { editors: expect.arrayContaining([{ user: { id: 'alice' }, connections: 1 }, { user: { id: 'bob' }, connections: 2 }]) },
+      document: {
+        editors: expect.arrayContaining([
+          { user: { id: 'alice' }, connections: 1 },
+          { user: { id: 'bob' }, connections: 2 },
+        ]),
+      },
     });
-    expect((await gql(app.graphqlUrl, MOVE_CURSOR, { documentId, version: 0, anchor: 1, head: 3 }, bob.token)).data).toEqual({ moveCursor: true });
-    expect(errorCodes(await gql(app.graphqlUrl, MOVE_CURSOR, { documentId, version: 1, anchor: 0, head: 0 }, bob.token))).toEqual(['BAD_USER_INPUT']);
-    expect(errorCodes(await gql(app.graphqlUrl, MOVE_CURSOR, { documentId, version: 0, anchor: -1, head: 0 }, bob.token))).toEqual(['BAD_USER_INPUT']);
+    expect((await gql(app.graphqlUrl, MOVE_CURSOR, { documentId, version: 0, anchor: 1, head: 3 }, bob.token)).data).toEqual({
+      moveCursor: true,
+    });
+    expect(errorCodes(await gql(app.graphqlUrl, MOVE_CURSOR, { documentId, version: 1, anchor: 0, head: 0 }, bob.token))).toEqual([
+      'BAD_USER_INPUT',
+    ]);
+    expect(errorCodes(await gql(app.graphqlUrl, MOVE_CURSOR, { documentId, version: 0, anchor: -1, head: 0 }, bob.token))).toEqual([
+      'BAD_USER_INPUT',
+    ]);
     await waitFor(() => documentEventsOf(a.nexts('a')).some((e) => e.__typename === 'CursorMoved'), 5_000);
     // An edit after the cursor: once it arrives everywhere, the cursor would have arrived before it (one channel).
     await editDocumentHttp(app.graphqlUrl, alice.token, documentId, 0, [{ insert: '!' }]);
     await waitFor(() => edits(b, 'b1').length === 1 && edits(b, 'b2').length === 1, 5_000);
-    expect(documentEventsOf(a.nexts('a')).map((e) => e.__typename)).toEqual(['EditorJoined', 'EditorJoined', 'CursorMoved', 'DocumentEdited']);
+    expect(documentEventsOf(a.nexts('a')).map((e) => e.__typename)).toEqual([
+      'EditorJoined',
+      'EditorJoined',
+      'CursorMoved',
+      'DocumentEdited',
+    ]);
     expect(documentEventsOf(a.nexts('a'))[2]).toMatchObject({ documentId, user: { id: 'bob' }, version: 0, anchor: 1, head: 3 });
     expect(documentEventsOf(b.nexts('b1')).map((e) => e.__typename)).not.toContain('CursorMoved');
     expect(documentEventsOf(b.nexts('b2')).map((e) => e.__typename)).not.toContain('CursorMoved');
     b.complete('b1');
     b.complete('b2');
     await waitFor(() => documentEventsOf(a.nexts('a')).some((e) => e.__typename === 'EditorLeft'), 5_000);
-    expect(documentEventsOf(a.nexts('a')).filter((e) => e.__typename !== 'DocumentEdited' && e.__typename !== 'CursorMoved').map((e) => [e.__typename, e.user.id])).toEqual([
-      ['EditorJoined', 'alice'], ['EditorJoined', 'bob'], ['EditorLeft', 'bob'],
+    expect(
+      documentEventsOf(a.nexts('a'))
+        .filter((e) => e.__typename !== 'DocumentEdited' && e.__typename !== 'CursorMoved')
+        .map((e) => [e.__typename, e.user.id]),
+    ).toEqual([
+      ['EditorJoined', 'alice'],
+      ['EditorJoined', 'bob'],
+      ['EditorLeft', 'bob'],
     ]);
-    expect((await gql(app.graphqlUrl, EDITORS, { id: documentId }, alice.token)).data).toEqual({ document: { editors: [{ user: { id: 'alice' }, connections: 1 }] } });
+    expect((await gql(app.graphqlUrl, EDITORS, { id: documentId }, alice.token)).data).toEqual({
+      document: { editors: [{ user: { id: 'alice' }, connections: 1 }] },
+    });
   });
 
   it('bounds moveCursor per user with CURSOR_RATE: past the bucket RATE_LIMITED, nothing broadcast', async () => {
@@ -117,7 +153,11 @@ describe('documentEvents', () => {
     // An edit published after the refused move: when it has arrived, the refused cursor would have too.
     await editDocumentHttp(app.graphqlUrl, alice.token, documentId, 0, [{ insert: '!' }]);
     await waitFor(() => edits(a, 'a').length === 1, 5_000);
-    expect(documentEventsOf(a.nexts('a')).filter((e) => e.__typename === 'CursorMoved').map((e) => e.anchor)).toEqual([1, 2]);
+    expect(
+      documentEventsOf(a.nexts('a'))
+        .filter((e) => e.__typename === 'CursorMoved')
+        .map((e) => e.anchor),
+    ).toEqual([1, 2]);
   });
 
   it('works the same over SSE: an editor there is present, gets the replay and live edits, and leaves when the request ends', async () => {

@@ -30,7 +30,10 @@ const step = (clients: number): fc.Arbitrary<Step> => {
   const client = fc.nat({ max: clients - 1 });
   return fc.oneof(
     { weight: 4, arbitrary: fc.record({ kind: fc.constant('insert' as const), client, at: fc.nat(), text: fc.constantFrom(...INSERTS) }) },
-    { weight: 2, arbitrary: fc.record({ kind: fc.constant('delete' as const), client, at: fc.nat(), length: fc.integer({ min: 1, max: 4 }) }) },
+    {
+      weight: 2,
+      arbitrary: fc.record({ kind: fc.constant('delete' as const), client, at: fc.nat(), length: fc.integer({ min: 1, max: 4 }) }),
+    },
     { weight: 4, arbitrary: fc.record({ kind: fc.constant('send' as const), client }) },
     { weight: 4, arbitrary: fc.record({ kind: fc.constant('deliver' as const), client, count: fc.integer({ min: 1, max: 6 }) }) },
     { weight: 2, arbitrary: fc.constant({ kind: 'settle' as const }) },
@@ -42,7 +45,9 @@ interface Scenario {
 }
 const scenario: fc.Arbitrary<Scenario> = fc
   .integer({ min: 2, max: 5 })
-  .chain((clients) => fc.record({ clients: fc.constant(clients), steps: fc.array(step(clients), { minLength: 100, maxLength: 300, size: 'max' }) }));
+  .chain((clients) =>
+    fc.record({ clients: fc.constant(clients), steps: fc.array(step(clients), { minLength: 100, maxLength: 300, size: 'max' }) }),
+  );
 
 const codePoints = (text: string) => [...text].length;
 
@@ -59,14 +64,28 @@ interface Figures {
  * One scenario: client n subscribes to documentEvents (graphql-ws) on instance n % length and sends through the
  * same instance; throws on divergence.
  */
-async function run(apps: Array<{ graphqlUrl: string; wsUrl: string }>, roomId: string, { clients: count, steps }: Scenario, figures: Figures) {
+async function run(
+  apps: Array<{ graphqlUrl: string; wsUrl: string }>,
+  roomId: string,
+  { clients: count, steps }: Scenario,
+  figures: Figures,
+) {
   const alice = await user('alice');
   const initial = 'start 🙂 text';
   const documentId = await createDocument(apps[0]!.graphqlUrl, alice.token, roomId, initial);
   const people = await Promise.all(Array.from({ length: count }, (_, n) => user(`editor${n}`)));
   const editors = people.map((person, n) => {
     const app = apps[n % apps.length]!;
-    return new Editor({ name: `c${n}`, token: person.token, userId: person.id, documentId, text: initial, version: 0, wsUrl: () => app.wsUrl, graphqlUrl: () => app.graphqlUrl });
+    return new Editor({
+      name: `c${n}`,
+      token: person.token,
+      userId: person.id,
+      documentId,
+      text: initial,
+      version: 0,
+      wsUrl: () => app.wsUrl,
+      graphqlUrl: () => app.graphqlUrl,
+    });
   });
   try {
     await Promise.all(editors.map(async (editor) => live(editor)));
@@ -123,7 +142,8 @@ async function run(apps: Array<{ graphqlUrl: string; wsUrl: string }>, roomId: s
     figures.clients += count;
     figures.acknowledged += acknowledged.length;
     // Every acknowledged version is one of the log's, none twice; every committed version was acknowledged.
-    figures.lost += acknowledged.length - new Set(acknowledged.filter((v) => v >= 1 && v <= head.version)).size + (head.version - acknowledged.length);
+    figures.lost +=
+      acknowledged.length - new Set(acknowledged.filter((v) => v >= 1 && v <= head.version)).size + (head.version - acknowledged.length);
   } finally {
     for (const editor of editors) editor.dispose();
   }
@@ -137,7 +157,9 @@ async function check(apps: Array<{ graphqlUrl: string; wsUrl: string }>, leg: st
     fc.asyncProperty(scenario, async (scenario) => run(apps, roomId, scenario, figures)),
     { seed, numRuns, endOnFailure: true },
   );
-  console.info(`documents convergence (${leg}, seed ${seed}): ${figures.runs} runs, ${figures.edits} edits by ${figures.clients} clients, ${figures.acknowledged} acknowledged, received through documentEvents by every editor, lost ${figures.lost}`);
+  console.info(
+    `documents convergence (${leg}, seed ${seed}): ${figures.runs} runs, ${figures.edits} edits by ${figures.clients} clients, ${figures.acknowledged} acknowledged, received through documentEvents by every editor, lost ${figures.lost}`,
+  );
   expect(figures.lost).toBe(0);
 }
 

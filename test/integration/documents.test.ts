@@ -37,12 +37,25 @@ describe('documents over GraphQL', () => {
   it('commits an edit as the next version in its normalised form, positions in code points', async () => {
     const { app, alice, documentId } = await setup();
     // 'héllo 🙂' is 7 code points, the emoji one of them; the trailing retain is dropped, retains and inserts merged.
-    const response = await editDocumentHttp(app.graphqlUrl, alice.token, documentId, 0, [{ retain: 1 }, { delete: 1 }, { insert: 'e' }, { retain: 2 }, { retain: 2 }, { insert: '!' }, { insert: '🎉' }, { retain: 1 }], 'c1');
+    const response = await editDocumentHttp(
+      app.graphqlUrl,
+      alice.token,
+      documentId,
+      0,
+      [{ retain: 1 }, { delete: 1 }, { insert: 'e' }, { retain: 2 }, { retain: 2 }, { insert: '!' }, { insert: '🎉' }, { retain: 1 }],
+      'c1',
+    );
     expect(response.errors).toBeUndefined();
     expect(response.data!.editDocument).toMatchObject({
       documentId,
       version: 1,
-      operation: [{ retain: 1, insert: null, delete: null }, { retain: null, insert: null, delete: 1 }, { retain: null, insert: 'e', delete: null }, { retain: 4, insert: null, delete: null }, { retain: null, insert: '!🎉', delete: null }],
+      operation: [
+        { retain: 1, insert: null, delete: null },
+        { retain: null, insert: null, delete: 1 },
+        { retain: null, insert: 'e', delete: null },
+        { retain: 4, insert: null, delete: null },
+        { retain: null, insert: '!🎉', delete: null },
+      ],
       author: { id: 'alice', name: 'Alice' },
       clientEditId: 'c1',
     });
@@ -53,8 +66,16 @@ describe('documents over GraphQL', () => {
     const { app, alice, documentId } = await setup({}, 'ab');
     const bob = await user('bob');
     await editDocumentHttp(app.graphqlUrl, alice.token, documentId, 0, [{ retain: 1 }, { insert: 'A' }]);
-    const late = await editDocumentHttp(app.graphqlUrl, bob.token, documentId, 0, [{ retain: 1 }, { insert: 'B' }, { retain: 1 }, { insert: 'C' }]);
-    expect(late.data!.editDocument).toMatchObject({ version: 2, operation: [{ retain: 2 }, { insert: 'B' }, { retain: 1 }, { insert: 'C' }] });
+    const late = await editDocumentHttp(app.graphqlUrl, bob.token, documentId, 0, [
+      { retain: 1 },
+      { insert: 'B' },
+      { retain: 1 },
+      { insert: 'C' },
+    ]);
+    expect(late.data!.editDocument).toMatchObject({
+      version: 2,
+      operation: [{ retain: 2 }, { insert: 'B' }, { retain: 1 }, { insert: 'C' }],
+    });
     expect(await readDocument(app.graphqlUrl, alice.token, documentId)).toEqual({ text: 'aABbC', version: 2 });
   });
 
@@ -103,7 +124,17 @@ describe('documents over GraphQL', () => {
   it('answers VERSION_TOO_OLD for a baseVersion older than DOC_HISTORY_LIMIT edits back', async () => {
     const { app, alice, documentId } = await setup({ DOC_HISTORY_LIMIT: '2' }, '');
     for (let version = 0; version < 4; version++) {
-      expect((await editDocumentHttp(app.graphqlUrl, alice.token, documentId, version, [{ retain: version }, { insert: 'x' }].slice(version ? 0 : 1))).errors).toBeUndefined();
+      expect(
+        (
+          await editDocumentHttp(
+            app.graphqlUrl,
+            alice.token,
+            documentId,
+            version,
+            [{ retain: version }, { insert: 'x' }].slice(version ? 0 : 1),
+          )
+        ).errors,
+      ).toBeUndefined();
     }
     expect(errorCodes(await editDocumentHttp(app.graphqlUrl, alice.token, documentId, 1, [{ insert: 'y' }]))).toEqual(['VERSION_TOO_OLD']);
     const kept = await editDocumentHttp(app.graphqlUrl, alice.token, documentId, 2, [{ insert: 'y' }]);
@@ -123,7 +154,8 @@ describe('documents over GraphQL', () => {
     const { app, alice, documentId } = await setup({ EDIT_RATE: '1', EDIT_BURST: '3' }, '');
     // createDocument took one token of the burst.
     const results = [];
-    for (let n = 0; n < 3; n++) results.push(errorCodes(await editDocumentHttp(app.graphqlUrl, alice.token, documentId, 0, [{ insert: 'x' }])));
+    for (let n = 0; n < 3; n++)
+      results.push(errorCodes(await editDocumentHttp(app.graphqlUrl, alice.token, documentId, 0, [{ insert: 'x' }])));
     expect(results).toEqual([[], [], ['RATE_LIMITED']]);
     expect((await readDocument(app.graphqlUrl, alice.token, documentId)).version).toBe(2);
   });
@@ -147,7 +179,7 @@ describe('documents over GraphQL', () => {
     expect(errorCodes(await move(1, 0, 0))).toEqual(['BAD_USER_INPUT']);
   });
 
-  it('follows the room: a private room\'s documents are FORBIDDEN to non-members, open to members', async () => {
+  it("follows the room: a private room's documents are FORBIDDEN to non-members, open to members", async () => {
     const app = await startTestApp();
     const [alice, bob, mallory] = await Promise.all([user('alice'), user('bob'), user('mallory')]);
     const roomId = await createRoom(app.graphqlUrl, alice.token, { name: 'secret', private: true, members: ['bob'] });
@@ -172,7 +204,14 @@ describe('documents over GraphQL', () => {
     // Every edit is written against version 0: all but one lose the compare-and-set at least once.
     const responses = await Promise.all(
       Array.from({ length: 30 }, (_, n) =>
-        editDocumentHttp((n % 2 ? other : app).graphqlUrl, editors[n % 6]!.token, documentId, 0, [{ insert: String.fromCodePoint(0x1f600 + n) }], `e${n}`),
+        editDocumentHttp(
+          (n % 2 ? other : app).graphqlUrl,
+          editors[n % 6]!.token,
+          documentId,
+          0,
+          [{ insert: String.fromCodePoint(0x1f600 + n) }],
+          `e${n}`,
+        ),
       ),
     );
     expect(responses.flatMap((r) => r.errors ?? [])).toEqual([]);
@@ -195,7 +234,12 @@ describe('documents over GraphQL', () => {
     const deadline = Date.now() + 10_000;
     let document: { text: string; version: number } | null = null;
     while (!document && Date.now() < deadline) {
-      const response = await gql<{ document: { text: string; version: number } }>(app.graphqlUrl, DOCUMENT, { id: documentId }, alice.token);
+      const response = await gql<{ document: { text: string; version: number } }>(
+        app.graphqlUrl,
+        DOCUMENT,
+        { id: documentId },
+        alice.token,
+      );
       if (!response.errors) document = response.data!.document;
       else await new Promise((resolve) => setTimeout(resolve, 100));
     }

@@ -82,7 +82,10 @@ describe('the graphql-ws client (as used by Apollo and urql)', () => {
     await waitFor(() => bobSub.events.length >= 1, 5_000, 'MemberJoined');
     expect(bobSub.events[0]).toEqual({ __typename: 'MemberJoined', roomId, user: { id: 'bob', name: 'bob' } });
 
-    const aliceWatch = subscribeRoom(libraryClient(app.wsUrl, 'alice', () => {}), roomId);
+    const aliceWatch = subscribeRoom(
+      libraryClient(app.wsUrl, 'alice', () => {}),
+      roomId,
+    );
     await waitFor(() => aliceWatch.events.length >= 1, 5_000, 'alice live');
 
     for (const body of ['one', 'two', 'three']) await send(app.graphqlUrl, alice.token, roomId, body);

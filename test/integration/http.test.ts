@@ -60,7 +60,12 @@ describe('GraphQL over HTTP', () => {
     );
     expect(secret.data!.createRoom.private).toBe(true);
 
-    const fetched = await gql(app.graphqlUrl, 'query($id: ID!) { room(id: $id) { id name private createdAt } }', { id: room.id }, alice.token);
+    const fetched = await gql(
+      app.graphqlUrl,
+      'query($id: ID!) { room(id: $id) { id name private createdAt } }',
+      { id: room.id },
+      alice.token,
+    );
     expect(fetched).toEqual({ data: { room } });
   });
 
@@ -100,7 +105,9 @@ describe('GraphQL over HTTP', () => {
     expect(query.status).toBe(200);
     expect(await query.json()).toEqual({ data: { me: { id: 'alice' } } });
 
-    const mutation = await fetch(`${app.graphqlUrl}?${new URLSearchParams({ query: 'mutation { createRoom(name: "via GET") { id } }' })}`, { headers });
+    const mutation = await fetch(`${app.graphqlUrl}?${new URLSearchParams({ query: 'mutation { createRoom(name: "via GET") { id } }' })}`, {
+      headers,
+    });
     expect(mutation.status).toBe(405);
     expect(await gql(app.graphqlUrl, '{ rooms { id } }', {}, alice.token)).toEqual({ data: { rooms: [] } });
   });

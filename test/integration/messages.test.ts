@@ -109,7 +109,12 @@ describe('sendMessage over HTTP', () => {
     }
     expect(walked).toEqual(sent);
 
-    const defaultPage = await gql<{ room: { messages: unknown[] } }>(app.graphqlUrl, 'query($id: ID!) { room(id: $id) { messages { id } } }', { id: roomId }, alice.token);
+    const defaultPage = await gql<{ room: { messages: unknown[] } }>(
+      app.graphqlUrl,
+      'query($id: ID!) { room(id: $id) { messages { id } } }',
+      { id: roomId },
+      alice.token,
+    );
     expect(defaultPage.data!.room.messages).toHaveLength(12);
   });
 
@@ -120,7 +125,12 @@ describe('sendMessage over HTTP', () => {
     expect(errorCodes(await sendHttp(app.graphqlUrl, alice.token, roomId, 'hi', ''))).toEqual(['BAD_USER_INPUT']);
     expect(errorCodes(await sendHttp(app.graphqlUrl, alice.token, roomId, 'hi', 'k'.repeat(129)))).toEqual(['BAD_USER_INPUT']);
     expect((await send(app.graphqlUrl, alice.token, roomId, 'hi', 'k'.repeat(128))).clientMessageId).toBe('k'.repeat(128));
-    const negative = await gql(app.graphqlUrl, 'query($id: ID!) { room(id: $id) { messages(last: -1) { id } } }', { id: roomId }, alice.token);
+    const negative = await gql(
+      app.graphqlUrl,
+      'query($id: ID!) { room(id: $id) { messages(last: -1) { id } } }',
+      { id: roomId },
+      alice.token,
+    );
     expect(errorCodes(negative)).toEqual(['BAD_USER_INPUT']);
     expect((await history(app.graphqlUrl, alice.token, roomId)).map((m) => m.body)).toEqual(['hi']);
   });
@@ -129,7 +139,12 @@ describe('sendMessage over HTTP', () => {
     const app = await startTestApp();
     const alice = await user('alice');
     const roomId = await createRoom(app.graphqlUrl, alice.token);
-    const response = await gql(app.graphqlUrl, 'query($id: ID!) { room(id: $id) { messages(before: "garbage") { id } } }', { id: roomId }, alice.token);
+    const response = await gql(
+      app.graphqlUrl,
+      'query($id: ID!) { room(id: $id) { messages(before: "garbage") { id } } }',
+      { id: roomId },
+      alice.token,
+    );
     expect(errorCodes(response)).toEqual(['BAD_USER_INPUT']);
   });
 });
@@ -145,7 +160,11 @@ describe('sendMessage over WebSocket', () => {
     expect(ok.errors).toBeUndefined();
     expect(ok.data!.sendMessage).toMatchObject({ body: 'over the socket', author: { id: 'alice', name: 'Alice' } });
 
-    for (const [id, body] of [['m2', ''], ['m3', '  '], ['m4', 'x'.repeat(4001)]] as const) {
+    for (const [id, body] of [
+      ['m2', ''],
+      ['m3', '  '],
+      ['m4', 'x'.repeat(4001)],
+    ] as const) {
       const refused = await sendOverSocket(client, id, { roomId, body });
       expect(errorCodes(refused)).toEqual(['BAD_USER_INPUT']);
     }
@@ -166,7 +185,11 @@ describe('idempotent sendMessage (clientMessageId)', () => {
     const first = await send(app.graphqlUrl, alice.token, roomId, 'once', 'c-1');
     const retry = await send(app.graphqlUrl, alice.token, roomId, 'once', 'c-1');
     // A retry with another body (the client's second attempt after editing) still returns the stored message.
-    const retryOverSocket = await sendOverSocket(await connectAuthed(app.wsUrl, alice.token), 'r', { roomId, body: 'changed', clientMessageId: 'c-1' });
+    const retryOverSocket = await sendOverSocket(await connectAuthed(app.wsUrl, alice.token), 'r', {
+      roomId,
+      body: 'changed',
+      clientMessageId: 'c-1',
+    });
     expect(retry).toEqual(first);
     expect(retryOverSocket.data!.sendMessage).toMatchObject({ id: first.id, body: 'once' });
     expect(first.clientMessageId).toBe('c-1');
@@ -184,7 +207,9 @@ describe('idempotent sendMessage (clientMessageId)', () => {
     const socket = await connectAuthed(app.wsUrl, alice.token);
     const results = await Promise.all([
       ...Array.from({ length: 5 }, () => send(app.graphqlUrl, alice.token, roomId, 'racing', 'race-1')),
-      ...Array.from({ length: 3 }, (_, i) => sendOverSocket(socket, `r${i}`, { roomId, body: 'racing', clientMessageId: 'race-1' }).then((r) => r.data!.sendMessage)),
+      ...Array.from({ length: 3 }, (_, i) =>
+        sendOverSocket(socket, `r${i}`, { roomId, body: 'racing', clientMessageId: 'race-1' }).then((r) => r.data!.sendMessage),
+      ),
     ]);
     expect(new Set(results.map((m) => m.id)).size).toBe(1);
     expect((await history(app.graphqlUrl, alice.token, roomId)).map((m) => m.id)).toEqual([results[0]!.id]);
@@ -258,7 +283,8 @@ describe.each([
     const secret = await createRoom(app.graphqlUrl, alice.token, { private: true, members: ['bob'] });
     const open = await createRoom(app.graphqlUrl, alice.token);
     expect(errorCodes(await sendHttp(app.graphqlUrl, carol.token, 'r_nope', 'hi', 'c1'))).toEqual(['NOT_FOUND']);
-    for (let n = 0; n < 3; n++) expect(errorCodes(await sendHttp(app.graphqlUrl, carol.token, secret, 'let me in', 'c1'))).toEqual(['FORBIDDEN']);
+    for (let n = 0; n < 3; n++)
+      expect(errorCodes(await sendHttp(app.graphqlUrl, carol.token, secret, 'let me in', 'c1'))).toEqual(['FORBIDDEN']);
 
     // Carol's two tokens are both still there; the third message finds the bucket empty (1 refill a second).
     const first = await send(app.graphqlUrl, carol.token, open, 'one', 'c1');

@@ -1,5 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { ROOM_EVENTS, SET_TYPING, createRoom, eventsOf, metric, online, send, user, watchedRoom, type RoomEventPayload } from '../utils/chat.ts';
+import {
+  ROOM_EVENTS,
+  SET_TYPING,
+  createRoom,
+  eventsOf,
+  metric,
+  online,
+  send,
+  user,
+  watchedRoom,
+  type RoomEventPayload,
+} from '../utils/chat.ts';
 import { errorCodes, gql } from '../utils/http-client.ts';
 import { subscribeSse } from '../utils/sse-client.ts';
 import { privateRedisServer } from '../contract/backends.ts';
@@ -9,7 +20,6 @@ import { connectAuthed, type RawClient } from '../utils/ws-client.ts';
 
 const presenceOf = (events: RoomEventPayload[]) =>
   events.filter((e) => e.__typename === 'MemberJoined' || e.__typename === 'MemberLeft').map((e) => `${e.__typename}:${e.user!.id}`);
-
 
 async function openTab(app: TestApp, token: string, roomId: string): Promise<RawClient> {
   const tab = await connectAuthed(app.wsUrl, token);
@@ -54,7 +64,11 @@ describe('presence', () => {
     await observer.waitFor((m) => m.id === 's' && m.payload?.data.roomEvents.__typename === 'MemberLeft');
     await flush(app, alice.token, roomId, observer);
     expect(presenceOf(eventsOf(observer, 's'))).toEqual(['MemberJoined:alice', 'MemberJoined:bob', 'MemberLeft:bob']);
-    expect(eventsOf(observer, 's').find((e) => e.__typename === 'MemberLeft')).toEqual({ __typename: 'MemberLeft', roomId, user: { id: 'bob', name: 'Bob' } });
+    expect(eventsOf(observer, 's').find((e) => e.__typename === 'MemberLeft')).toEqual({
+      __typename: 'MemberLeft',
+      roomId,
+      user: { id: 'bob', name: 'Bob' },
+    });
     expect(await bobConnections(app, alice.token, roomId)).toBe(0);
   });
 
@@ -101,7 +115,9 @@ describe('presence', () => {
   it('treats `complete` of the subscription as leaving while the socket stays open', async () => {
     const { app, alice, bob, roomId, observer } = await watchedRoom();
     const tab = await openTab(app, bob.token, roomId);
-    await observer.waitFor((m) => m.id === 's' && m.payload?.data.roomEvents.__typename === 'MemberJoined' && m.payload.data.roomEvents.user.id === 'bob');
+    await observer.waitFor(
+      (m) => m.id === 's' && m.payload?.data.roomEvents.__typename === 'MemberJoined' && m.payload.data.roomEvents.user.id === 'bob',
+    );
     tab.complete('s');
     await observer.waitFor((m) => m.id === 's' && m.payload?.data.roomEvents.__typename === 'MemberLeft');
     expect(tab.socket.readyState).toBe(tab.socket.OPEN);
@@ -137,7 +153,9 @@ describe('presence', () => {
   it('reports MemberLeft when a socket is terminated without a close frame', async () => {
     const { app, alice, bob, roomId, observer } = await watchedRoom();
     const tab = await openTab(app, bob.token, roomId);
-    await observer.waitFor((m) => m.id === 's' && m.payload?.data.roomEvents.__typename === 'MemberJoined' && m.payload.data.roomEvents.user.id === 'bob');
+    await observer.waitFor(
+      (m) => m.id === 's' && m.payload?.data.roomEvents.__typename === 'MemberJoined' && m.payload.data.roomEvents.user.id === 'bob',
+    );
     tab.socket.terminate();
     await observer.waitFor((m) => m.id === 's' && m.payload?.data.roomEvents.__typename === 'MemberLeft');
     await flush(app, alice.token, roomId, observer);

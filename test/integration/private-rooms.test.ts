@@ -24,7 +24,12 @@ describe('private rooms', () => {
     expect(errorCodes(refused)).toEqual(['FORBIDDEN']);
     expect(JSON.stringify(refused)).not.toContain('for members only');
     for (const member of [alice, bob]) {
-      const response = await gql<{ room: { name: string; messages: Array<{ body: string }> } }>(app.graphqlUrl, ROOM, { id: roomId }, member.token);
+      const response = await gql<{ room: { name: string; messages: Array<{ body: string }> } }>(
+        app.graphqlUrl,
+        ROOM,
+        { id: roomId },
+        member.token,
+      );
       expect(response.errors).toBeUndefined();
       expect(response.data!.room).toMatchObject({ name: 'secret', private: true, messages: [{ body: 'for members only' }] });
     }
@@ -85,12 +90,14 @@ describe('private rooms', () => {
     expect((await history(app.graphqlUrl, alice.token, roomId)).map((m) => m.body)).toEqual(['for members only', 'member here']);
   });
 
-  it('bounds a private room\'s member list: 1000 ids (creator included), each 1..128 characters, else BAD_USER_INPUT and nothing stored', async () => {
+  it("bounds a private room's member list: 1000 ids (creator included), each 1..128 characters, else BAD_USER_INPUT and nothing stored", async () => {
     const app = await startTestApp({ ROOM_RATE: '1000' });
     const alice = await user('alice');
     const ids = (count: number, tag: string) => Array.from({ length: count }, (_, n) => `${tag}${n}`);
-    const create = (members: string[]) => gql<{ createRoom: { id: string } }>(app.graphqlUrl, CREATE_ROOM, { name: 'big', private: true, members }, alice.token);
-    const rooms = async () => (await gql<{ rooms: Array<{ id: string }> }>(app.graphqlUrl, '{ rooms(first: 500) { id } }', {}, alice.token)).data!.rooms.length;
+    const create = (members: string[]) =>
+      gql<{ createRoom: { id: string } }>(app.graphqlUrl, CREATE_ROOM, { name: 'big', private: true, members }, alice.token);
+    const rooms = async () =>
+      (await gql<{ rooms: Array<{ id: string }> }>(app.graphqlUrl, '{ rooms(first: 500) { id } }', {}, alice.token)).data!.rooms.length;
 
     const refused = [
       ids(1_001, 'u'), // too many ids
@@ -112,7 +119,7 @@ describe('private rooms', () => {
     expect(seen.errors).toBeUndefined();
   });
 
-  it('pages rooms newest first (first 0..500, after = an id of the previous page), never showing or accepting others\' private rooms', async () => {
+  it("pages rooms newest first (first 0..500, after = an id of the previous page), never showing or accepting others' private rooms", async () => {
     const app = await startTestApp({ ROOM_RATE: '1000' });
     const [alice, bob, mallory] = await Promise.all([user('alice'), user('bob'), user('mallory')]);
     const visibleToBob: string[] = [];
@@ -126,7 +133,12 @@ describe('private rooms', () => {
       }
     }
     const page = (variables: Record<string, unknown>, token = bob.token) =>
-      gql<{ rooms: Array<{ id: string }> }>(app.graphqlUrl, 'query($first: Int, $after: ID) { rooms(first: $first, after: $after) { id } }', variables, token);
+      gql<{ rooms: Array<{ id: string }> }>(
+        app.graphqlUrl,
+        'query($first: Int, $after: ID) { rooms(first: $first, after: $after) { id } }',
+        variables,
+        token,
+      );
 
     const seen: string[] = [];
     let after: string | null = null;

@@ -60,7 +60,8 @@ function typeScriptLoaderEvidence(pid: number): string[] {
   for (const line of readFileSync(`/proc/${pid}/maps`, 'utf8').split('\n')) {
     if (/\/(tsx|esbuild|@esbuild)\//.test(line)) evidence.push(`mapped: ${line.slice(line.indexOf('/'))}`);
   }
-  for (const child of descendants(pid)) if (argvOf(child).some((arg) => /esbuild/.test(arg))) evidence.push(`child: ${argvOf(child).join(' ')}`);
+  for (const child of descendants(pid))
+    if (argvOf(child).some((arg) => /esbuild/.test(arg))) evidence.push(`child: ${argvOf(child).join(' ')}`);
   return evidence;
 }
 
@@ -114,32 +115,36 @@ async function npmStart(env: Record<string, string>) {
 const get = (url: string, accept = '*/*') => fetch(url, { headers: { accept }, signal: AbortSignal.timeout(5_000) });
 
 describe('npm start (production): compiled JavaScript from dist/, no TypeScript loader', () => {
-  it('serves /health, GraphiQL, the demo page and a query with a dev token, with no tsx or esbuild in the process', { timeout: 120_000 }, async () => {
-    // No JWT_SECRET and no NODE_ENV: the README's embedded default, with the dev secret and the demo login.
-    const app = await npmStart({});
-    expect(argvOf(app.server).slice(1)).toEqual(['--max-semi-space-size=32', 'dist/main.js']);
-    expect(typeScriptLoaderEvidence(app.server)).toEqual([]);
+  it(
+    'serves /health, GraphiQL, the demo page and a query with a dev token, with no tsx or esbuild in the process',
+    { timeout: 120_000 },
+    async () => {
+      // No JWT_SECRET and no NODE_ENV: the README's embedded default, with the dev secret and the demo login.
+      const app = await npmStart({});
+      expect(argvOf(app.server).slice(1)).toEqual(['--max-semi-space-size=32', 'dist/main.js']);
+      expect(typeScriptLoaderEvidence(app.server)).toEqual([]);
 
-    expect((await get(`${app.url}/health`)).status).toBe(200);
-    const graphiql = await get(app.graphqlUrl, 'text/html');
-    expect(graphiql.status).toBe(200);
-    expect(await graphiql.text()).toMatch(/graphiql/i);
-    // Assets read beside their module: copied into dist/ by the build.
-    const page = await get(`${app.url}/`);
-    expect(page.status).toBe(200);
-    expect(await page.text()).toContain('/demo/chat.js');
-    expect((await get(`${app.url}/demo/chat.js`)).status).toBe(200);
+      expect((await get(`${app.url}/health`)).status).toBe(200);
+      const graphiql = await get(app.graphqlUrl, 'text/html');
+      expect(graphiql.status).toBe(200);
+      expect(await graphiql.text()).toMatch(/graphiql/i);
+      // Assets read beside their module: copied into dist/ by the build.
+      const page = await get(`${app.url}/`);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain('/demo/chat.js');
+      expect((await get(`${app.url}/demo/chat.js`)).status).toBe(200);
 
-    const login = await fetch(`${app.url}/dev/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ name: 'Ada' }),
-      signal: AbortSignal.timeout(5_000),
-    });
-    expect(login.status).toBe(200);
-    const { token } = (await login.json()) as { token: string };
-    expect(await gql(app.graphqlUrl, '{ me { id name } }', {}, token)).toEqual({ data: { me: { id: 'ada', name: 'Ada' } } });
-  });
+      const login = await fetch(`${app.url}/dev/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'Ada' }),
+        signal: AbortSignal.timeout(5_000),
+      });
+      expect(login.status).toBe(200);
+      const { token } = (await login.json()) as { token: string };
+      expect(await gql(app.graphqlUrl, '{ me { id name } }', {}, token)).toEqual({ data: { me: { id: 'ada', name: 'Ada' } } });
+    },
+  );
 
   it('runs the Redis adapters from dist/ (their Lua scripts are copied beside them)', { timeout: 120_000 }, async () => {
     const redis = redisServer();

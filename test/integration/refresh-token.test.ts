@@ -23,7 +23,10 @@ async function tokenExpiringIn(sub: string, seconds: number): Promise<{ token: s
 async function refreshOver(client: RawClient, id: string, token: string) {
   client.subscribe(id, REFRESH, { token });
   const [result] = await client.waitForNexts(id, 1);
-  return result as { data?: { refreshToken: { userId: string; expiresAt: string } } | null; errors?: Array<{ extensions?: { code?: string } }> };
+  return result as {
+    data?: { refreshToken: { userId: string; expiresAt: string } } | null;
+    errors?: Array<{ extensions?: { code?: string } }>;
+  };
 }
 
 /** `{ me { id } }` over the socket: who the socket's new operations run as. */
@@ -59,9 +62,11 @@ describe('refreshToken over WebSocket', () => {
     expect(Date.now()).toBeGreaterThanOrEqual(first.expiresAt);
     const late = await send(app.graphqlUrl, sender.token, roomId, 'sent after the first token expired');
     await reader.waitFor((m) => m.id === 's' && m.payload?.data?.roomEvents?.message?.id === late.id);
-    expect(eventsOf(reader, 's').filter((e) => e.__typename === 'MessageSent').map((e) => e.message?.body)).toEqual([
-      'sent after the first token expired',
-    ]);
+    expect(
+      eventsOf(reader, 's')
+        .filter((e) => e.__typename === 'MessageSent')
+        .map((e) => e.message?.body),
+    ).toEqual(['sent after the first token expired']);
     expect(await meOver(reader, 'q1')).toEqual({ data: { me: { id: 'reader' } } });
     expect(reader.socket.readyState).toBe(reader.socket.OPEN);
 
@@ -100,7 +105,10 @@ describe('refreshToken over WebSocket', () => {
     for (const [index, token] of refused.entries()) {
       const result = await refreshOver(client, `r${index}`, token);
       expect(result.data, `refused token ${index}`).toBeNull();
-      expect(result.errors?.map((e) => e.extensions?.code), `refused token ${index}`).toEqual(['UNAUTHENTICATED']);
+      expect(
+        result.errors?.map((e) => e.extensions?.code),
+        `refused token ${index}`,
+      ).toEqual(['UNAUTHENTICATED']);
     }
     expect(client.socket.readyState).toBe(client.socket.OPEN);
     expect(await within(client.closed, 10_000, 'the close at the old exp')).toEqual({ code: FORBIDDEN_CLOSE, reason: 'Token expired' });

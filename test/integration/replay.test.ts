@@ -48,7 +48,9 @@ describe('roomEvents: live delivery', () => {
     for (const [index, u] of users.entries()) {
       const client = await connectAuthed(app.wsUrl, u.token);
       client.subscribe('s', ROOM_EVENTS, { roomId });
-      await client.waitFor((m) => m.type === 'next' && m.payload.data.roomEvents.__typename === 'MemberJoined' && m.payload.data.roomEvents.user.id === u.id);
+      await client.waitFor(
+        (m) => m.type === 'next' && m.payload.data.roomEvents.__typename === 'MemberJoined' && m.payload.data.roomEvents.user.id === u.id,
+      );
       subscribers.push(client);
       // A second subscription on the same socket is a subscriber of its own.
       if (index === 0) {
@@ -57,9 +59,11 @@ describe('roomEvents: live delivery', () => {
         await waitFor(async () => (await online(app.graphqlUrl, u.token, roomId))[0]?.connections === 2, 5_000, 'second subscription');
       }
     }
-    await Promise.all(users.map(async (u) => {
-      for (let i = 0; i < 15; i++) await send(app.graphqlUrl, u.token, roomId, `${u.id} ${i}`);
-    }));
+    await Promise.all(
+      users.map(async (u) => {
+        for (let i = 0; i < 15; i++) await send(app.graphqlUrl, u.token, roomId, `${u.id} ${i}`);
+      }),
+    );
     // Sent after all the others: once it is received, no late duplicate can still be on its way.
     const last = await send(app.graphqlUrl, users[0]!.token, roomId, 'last');
     const stored = (await history(app.graphqlUrl, users[0]!.token, roomId)).map((m) => m.id);
@@ -71,7 +75,7 @@ describe('roomEvents: live delivery', () => {
     }
   });
 
-  it('keeps rooms apart: a subscriber sees only its own room\'s events', async () => {
+  it("keeps rooms apart: a subscriber sees only its own room's events", async () => {
     const app = await startTestApp(HIGH_RATE);
     const [alice, bob] = await Promise.all([user('alice'), user('bob')]);
     const roomA = await createRoom(app.graphqlUrl, alice.token);
@@ -194,7 +198,11 @@ describe('roomEvents(after): replay then live', () => {
     const other = await createRoom(app.graphqlUrl, alice.token);
     const otherMessage = await send(app.graphqlUrl, alice.token, other, 'elsewhere');
     const client = await connectAuthed(app.wsUrl, alice.token);
-    for (const [id, after] of [['a', 'garbage'], ['b', otherMessage.id], ['c', `${roomId}:-1`]] as const) {
+    for (const [id, after] of [
+      ['a', 'garbage'],
+      ['b', otherMessage.id],
+      ['c', `${roomId}:-1`],
+    ] as const) {
       client.subscribe(id, ROOM_EVENTS, { roomId, after });
       expect(errorCodes(await operationErrors(client, id))).toEqual(['BAD_USER_INPUT']);
     }
@@ -206,14 +214,25 @@ describe('roomEvents(after): replay then live', () => {
 
 const REPLAYED = 2_500;
 const MESSAGE_ID = /* GraphQL */ `
-  subscription Ids($roomId: ID!, $after: ID) { roomEvents(roomId: $roomId, after: $after) { ...Ids } }
-  fragment Ids on RoomEvent { __typename ... on MessageSent { message { id } } }
+  subscription Ids($roomId: ID!, $after: ID) {
+    roomEvents(roomId: $roomId, after: $after) {
+      ...Ids
+    }
+  }
+  fragment Ids on RoomEvent {
+    __typename
+    ... on MessageSent {
+      message {
+        id
+      }
+    }
+  }
 `;
 
 /** Every stored message id of the room, oldest first, read back a page at a time (`messages` gives 500 at most). */
 async function allIds(graphqlUrl: string, token: string, roomId: string): Promise<string[]> {
   const ids: string[] = [];
-  for (let before: string | null = null; ; ) {
+  for (let before: string | null = null; ;) {
     const response: GraphQLResponse<{ room: { messages: Array<{ id: string }> } }> = await gql(
       graphqlUrl,
       'query($id: ID!, $before: ID) { room(id: $id) { messages(last: 500, before: $before) { id } } }',
@@ -256,7 +275,11 @@ async function sendMany(client: RawClient, roomId: string, count: number, tag: s
 function collectIds(client: RawClient, id: string): string[] {
   const ids: string[] = [];
   client.socket.on('message', (data) => {
-    const message = JSON.parse(String(data)) as { id?: string; type: string; payload?: { data?: { roomEvents?: { message?: { id: string } } } } };
+    const message = JSON.parse(String(data)) as {
+      id?: string;
+      type: string;
+      payload?: { data?: { roomEvents?: { message?: { id: string } } } };
+    };
     const messageId = message.id === id && message.type === 'next' ? message.payload?.data?.roomEvents?.message?.id : undefined;
     if (messageId) ids.push(messageId);
   });
@@ -266,57 +289,70 @@ function collectIds(client: RawClient, id: string): string[] {
 describe('roomEvents(after): a long replay, page after page, while the room stays busy', () => {
   const redis = useRedis();
   for (const backend of ['memory', 'redis'] as const) {
-    it(`${backend}: every message after the cursor once, in order, across pages and the seam, on every transport`, { timeout: 90_000 }, async () => {
-      const prefix = backend === 'redis' ? redis().newPrefix() : '';
-      if (backend === 'redis') onTestFinished(() => redis().deleteKeys(prefix));
-      const app = await startTestApp({
-        ...HIGH_RATE,
-        FRAME_RATE: '1000000',
-        // Little headroom: nothing the replay needs is trimmed, and pages run up to the limit.
-        HISTORY_LIMIT: String(REPLAYED + 600),
-        ...(backend === 'redis' ? { REDIS_URL: redis().url, REDIS_PREFIX: prefix } : {}),
-      });
-      const [alice, bob, carol] = await Promise.all([user('alice'), user('bob'), user('carol')]);
-      const roomId = await createRoom(app.graphqlUrl, alice.token);
-      const cursor = (await send(app.graphqlUrl, alice.token, roomId, 'cursor')).id;
-      await sendMany(await connectAuthed(app.wsUrl, alice.token), roomId, REPLAYED, 'h');
-
-      // A second sender keeps the room busy from before the replays start until after they have caught up: the
-      // seam falls wherever it falls (`test/unit/room-event-replay.test.ts` puts live messages mid-replay on purpose).
-      const live = await connectAuthed(app.wsUrl, bob.token);
-      let sending = true;
-      let liveSent = 0;
-      const liveSender = sendMany(live, roomId, 100_000, 'l', 1, () => {
-        liveSent += 1;
-        return sending;
-      });
-      // Each transport reads differently: the direct WebSocket path (piped), graphql-ws's own loop (a named
-      // fragment keeps it off the direct path), and SSE (Yoga pulls as the response is read).
-      const direct = await connectAuthed(app.wsUrl, carol.token);
-      const directIds = collectIds(direct, 's');
-      direct.subscribe('s', ROOM_EVENTS, { roomId, after: cursor });
-      const looped = await connectAuthed(app.wsUrl, carol.token);
-      const loopedIds = collectIds(looped, 's');
-      looped.subscribe('s', MESSAGE_ID, { roomId, after: cursor });
-      const sse = await subscribeSse(app.graphqlUrl, MESSAGE_ID, { roomId, after: cursor }, { token: carol.token });
-      const sseIds = () => sse.nexts().flatMap((p: { data?: { roomEvents?: { message?: { id: string } } } }) => p.data?.roomEvents?.message?.id ?? []);
-      const readers = { direct: () => directIds, looped: () => loopedIds, sse: sseIds };
-      try {
-        await waitFor(() => Object.values(readers).every((ids) => ids().length >= REPLAYED + 20), 60_000, 'every replay to catch up').catch((error: Error) => {
-          throw new Error(`${error.message}: ${Object.entries(readers).map(([name, ids]) => `${name} ${ids().length}`).join(', ')}`);
+    it(
+      `${backend}: every message after the cursor once, in order, across pages and the seam, on every transport`,
+      { timeout: 90_000 },
+      async () => {
+        const prefix = backend === 'redis' ? redis().newPrefix() : '';
+        if (backend === 'redis') onTestFinished(() => redis().deleteKeys(prefix));
+        const app = await startTestApp({
+          ...HIGH_RATE,
+          FRAME_RATE: '1000000',
+          // Little headroom: nothing the replay needs is trimmed, and pages run up to the limit.
+          HISTORY_LIMIT: String(REPLAYED + 600),
+          ...(backend === 'redis' ? { REDIS_URL: redis().url, REDIS_PREFIX: prefix } : {}),
         });
-      } finally {
-        sending = false;
-        await liveSender;
-      }
-      const last = await send(app.graphqlUrl, alice.token, roomId, 'last');
-      const stored = await allIds(app.graphqlUrl, alice.token, roomId);
-      expect(stored.length).toBeGreaterThan(REPLAYED + 5 + 1);
-      const expected = stored.slice(stored.indexOf(cursor) + 1);
-      for (const [name, ids] of Object.entries(readers)) {
-        await waitFor(() => ids().includes(last.id), 10_000, `the last message at ${name}`);
-        expect(ids(), name).toEqual(expected);
-      }
-    });
+        const [alice, bob, carol] = await Promise.all([user('alice'), user('bob'), user('carol')]);
+        const roomId = await createRoom(app.graphqlUrl, alice.token);
+        const cursor = (await send(app.graphqlUrl, alice.token, roomId, 'cursor')).id;
+        await sendMany(await connectAuthed(app.wsUrl, alice.token), roomId, REPLAYED, 'h');
+
+        // A second sender keeps the room busy from before the replays start until after they have caught up: the
+        // seam falls wherever it falls (`test/unit/room-event-replay.test.ts` puts live messages mid-replay on purpose).
+        const live = await connectAuthed(app.wsUrl, bob.token);
+        let sending = true;
+        let liveSent = 0;
+        const liveSender = sendMany(live, roomId, 100_000, 'l', 1, () => {
+          liveSent += 1;
+          return sending;
+        });
+        // Each transport reads differently: the direct WebSocket path (piped), graphql-ws's own loop (a named
+        // fragment keeps it off the direct path), and SSE (Yoga pulls as the response is read).
+        const direct = await connectAuthed(app.wsUrl, carol.token);
+        const directIds = collectIds(direct, 's');
+        direct.subscribe('s', ROOM_EVENTS, { roomId, after: cursor });
+        const looped = await connectAuthed(app.wsUrl, carol.token);
+        const loopedIds = collectIds(looped, 's');
+        looped.subscribe('s', MESSAGE_ID, { roomId, after: cursor });
+        const sse = await subscribeSse(app.graphqlUrl, MESSAGE_ID, { roomId, after: cursor }, { token: carol.token });
+        const sseIds = () =>
+          sse.nexts().flatMap((p: { data?: { roomEvents?: { message?: { id: string } } } }) => p.data?.roomEvents?.message?.id ?? []);
+        const readers = { direct: () => directIds, looped: () => loopedIds, sse: sseIds };
+        try {
+          await waitFor(
+            () => Object.values(readers).every((ids) => ids().length >= REPLAYED + 20),
+            60_000,
+            'every replay to catch up',
+          ).catch((error: Error) => {
+            throw new Error(
+              `${error.message}: ${Object.entries(readers)
+                .map(([name, ids]) => `${name} ${ids().length}`)
+                .join(', ')}`,
+            );
+          });
+        } finally {
+          sending = false;
+          await liveSender;
+        }
+        const last = await send(app.graphqlUrl, alice.token, roomId, 'last');
+        const stored = await allIds(app.graphqlUrl, alice.token, roomId);
+        expect(stored.length).toBeGreaterThan(REPLAYED + 5 + 1);
+        const expected = stored.slice(stored.indexOf(cursor) + 1);
+        for (const [name, ids] of Object.entries(readers)) {
+          await waitFor(() => ids().includes(last.id), 10_000, `the last message at ${name}`);
+          expect(ids(), name).toEqual(expected);
+        }
+      },
+    );
   }
 });

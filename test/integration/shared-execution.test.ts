@@ -37,9 +37,7 @@ describe('execute-once delivery', () => {
     const created = await gql(app.graphqlUrl, 'mutation { createRoom(name: "shared") { id } }', {}, token);
     const roomId = created.data?.createRoom.id as string;
 
-    const clients = await Promise.all(
-      SELECTIONS.map(async (_, i) => connectAuthed(app.wsUrl, await signTestToken({ sub: `reader${i}` }))),
-    );
+    const clients = await Promise.all(SELECTIONS.map(async (_, i) => connectAuthed(app.wsUrl, await signTestToken({ sub: `reader${i}` }))));
     SELECTIONS.forEach(({ query, variables }, i) => clients[i]!.subscribe('s', query, { r: roomId, ...variables }));
     // Each reader is a different user, so each sees its own MemberJoined first: its subscription is live.
     await Promise.all(clients.map((client) => client.waitForNexts('s', 1)));
@@ -98,12 +96,21 @@ const VARIABLES = { explicitNull: { full: null }, omitted: {} } as const;
 
 describe('execute-once delivery keys on coerced variables', () => {
   for (const transport of ['ws', 'sse'] as const) {
-    for (const order of [['explicitNull', 'omitted'], ['omitted', 'explicitNull']] as const) {
+    for (const order of [
+      ['explicitNull', 'omitted'],
+      ['omitted', 'explicitNull'],
+    ] as const) {
       it(`over ${transport}, ${order[0]} then ${order[1]}: each gets what graphql-js gives it alone`, async () => {
         const app = await startTestApp();
         const owner = await signTestToken({ sub: 'owner' });
-        const roomId = (await gql(app.graphqlUrl, 'mutation { createRoom(name: "poison") { id } }', {}, owner)).data?.createRoom.id as string;
-        const readers: Array<{ name: string; variables: Record<string, unknown>; results: () => any[]; waitFor: (n: number) => Promise<unknown> }> = [];
+        const roomId = (await gql(app.graphqlUrl, 'mutation { createRoom(name: "poison") { id } }', {}, owner)).data?.createRoom
+          .id as string;
+        const readers: Array<{
+          name: string;
+          variables: Record<string, unknown>;
+          results: () => any[];
+          waitFor: (n: number) => Promise<unknown>;
+        }> = [];
         for (const name of order) {
           const variables = { r: roomId, ...VARIABLES[name] };
           const token = await signTestToken({ sub: name });
@@ -118,7 +125,12 @@ describe('execute-once delivery keys on coerced variables', () => {
             readers.push({ name, variables, results: () => sse.nexts(), waitFor: (n) => sse.waitForNexts(n) });
           }
         }
-        const sent = await gql(app.graphqlUrl, 'mutation($r: ID!) { sendMessage(roomId: $r, body: "hi") { id roomId body sentAt clientMessageId author { id name } } }', { r: roomId }, owner);
+        const sent = await gql(
+          app.graphqlUrl,
+          'mutation($r: ID!) { sendMessage(roomId: $r, body: "hi") { id roomId body sentAt clientMessageId author { id name } } }',
+          { r: roomId },
+          owner,
+        );
         const message = sent.data?.sendMessage as Record<string, unknown>;
         const schema = createChatSchema();
         for (const reader of readers) {

@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { ROOM_EVENTS, createRoom, eventsOf, online, send, user, watchedRoom, type RoomEventPayload, type SentMessage } from '../utils/chat.ts';
+import {
+  ROOM_EVENTS,
+  createRoom,
+  eventsOf,
+  online,
+  send,
+  user,
+  watchedRoom,
+  type RoomEventPayload,
+  type SentMessage,
+} from '../utils/chat.ts';
 import { mayAnswerWithEventStream } from '../../src/http/event-streams.ts';
 import { startTestApp } from '../utils/test-app.ts';
 import { subscribeSse, type SseSubscription } from '../utils/sse-client.ts';
@@ -61,7 +71,10 @@ describe('roomEvents over SSE (Yoga, same /graphql path)', () => {
     const sse = await subscribeSse(app.graphqlUrl, ROOM_EVENTS, { roomId }, { token: bob.token });
     await observer.waitForNexts('s', 2);
     expect(eventsOf(observer, 's')[1]).toEqual({ __typename: 'MemberJoined', roomId, user: { id: 'bob', name: 'Bob' } });
-    expect((await online(app.graphqlUrl, alice.token, roomId)).find((p) => p.user.id === 'bob')).toEqual({ user: { id: 'bob' }, connections: 1 });
+    expect((await online(app.graphqlUrl, alice.token, roomId)).find((p) => p.user.id === 'bob')).toEqual({
+      user: { id: 'bob' },
+      connections: 1,
+    });
 
     await sse.close();
     await observer.waitForNexts('s', 3);
@@ -98,7 +111,9 @@ describe('which requests Yoga streams as SSE (pitfalls §25)', () => {
   ])('Accept %j: admitted as a stream exactly when Yoga would stream it', async (accept) => {
     const yoga = await yogaAccept;
     const request = new Request('http://localhost/graphql', accept === undefined ? {} : { headers: { accept } });
-    const yogaStreams = yoga.getMediaTypesForRequestInOrder(request).some((mediaType) => yoga.isMatchingMediaType('text/event-stream', mediaType));
+    const yogaStreams = yoga
+      .getMediaTypesForRequestInOrder(request)
+      .some((mediaType) => yoga.isMatchingMediaType('text/event-stream', mediaType));
     expect(mayAnswerWithEventStream(accept)).toBe(yogaStreams);
   });
 });

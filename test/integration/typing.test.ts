@@ -7,7 +7,9 @@ import { connectAuthed, type RawClient } from '../utils/ws-client.ts';
 async function typingRoom(env: Record<string, string> = {}) {
   const room = await watchedRoom(env);
   const setTyping = async (typing: boolean) =>
-    expect(await gql(room.app.graphqlUrl, SET_TYPING, { roomId: room.roomId, typing }, room.bob.token)).toEqual({ data: { setTyping: true } });
+    expect(await gql(room.app.graphqlUrl, SET_TYPING, { roomId: room.roomId, typing }, room.bob.token)).toEqual({
+      data: { setTyping: true },
+    });
   return { ...room, setTyping };
 }
 

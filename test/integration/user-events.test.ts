@@ -11,8 +11,29 @@ const USER_EVENTS = /* GraphQL */ `
   subscription UserEvents {
     userEvents {
       __typename
-      ... on RoomAvailable { at room { id name private messages(last: 5) { body } } }
-      ... on Mentioned { at message { id roomId author { id } body clientMessageId } }
+      ... on RoomAvailable {
+        at
+        room {
+          id
+          name
+          private
+          messages(last: 5) {
+            body
+          }
+        }
+      }
+      ... on Mentioned {
+        at
+        message {
+          id
+          roomId
+          author {
+            id
+          }
+          body
+          clientMessageId
+        }
+      }
     }
   }
 `;
@@ -34,13 +55,21 @@ interface Sub {
 async function overWs(app: TestApp, userId: string): Promise<Sub> {
   const client = await connectAuthed(app.wsUrl, (await user(userId)).token);
   client.subscribe('u', USER_EVENTS);
-  return { label: `${userId} ws :${app.port}`, userId, events: () => client.nexts('u').map((payload: { data: { userEvents: UserEventPayload } }) => payload.data.userEvents) };
+  return {
+    label: `${userId} ws :${app.port}`,
+    userId,
+    events: () => client.nexts('u').map((payload: { data: { userEvents: UserEventPayload } }) => payload.data.userEvents),
+  };
 }
 
 async function overSse(app: TestApp, userId: string): Promise<Sub> {
   const stream = await subscribeSse(app.graphqlUrl, USER_EVENTS, {}, { token: (await user(userId)).token });
   expect(stream.status).toBe(200);
-  return { label: `${userId} sse :${app.port}`, userId, events: () => stream.nexts().map((payload: { data: { userEvents: UserEventPayload } }) => payload.data.userEvents) };
+  return {
+    label: `${userId} sse :${app.port}`,
+    userId,
+    events: () => stream.nexts().map((payload: { data: { userEvents: UserEventPayload } }) => payload.data.userEvents),
+  };
 }
 
 const roomOf = (event: UserEventPayload) => event.room?.id ?? event.message?.roomId;
@@ -67,7 +96,13 @@ async function probes(app: TestApp, subs: Sub[]) {
     async live() {
       const probed = new Set<string>();
       for (let attempt = 1; !subs.every((sub) => sub.events().some((event) => event.message?.roomId === roomId)); attempt++) {
-        if (attempt > 40) throw new Error(`never live: ${subs.filter((sub) => !sub.events().length).map((sub) => sub.label).join(', ')}`);
+        if (attempt > 40)
+          throw new Error(
+            `never live: ${subs
+              .filter((sub) => !sub.events().length)
+              .map((sub) => sub.label)
+              .join(', ')}`,
+          );
         probed.add(await probe(250));
       }
     },
@@ -79,7 +114,8 @@ async function probes(app: TestApp, subs: Sub[]) {
   };
 }
 
-const bodies = (events: UserEventPayload[]) => events.map((event) => (event.__typename === 'Mentioned' ? event.message!.body : `room ${event.room!.name}`));
+const bodies = (events: UserEventPayload[]) =>
+  events.map((event) => (event.__typename === 'Mentioned' ? event.message!.body : `room ${event.room!.name}`));
 
 describe('userEvents: targeted delivery across two instances sharing Redis, over WebSocket and SSE', () => {
   const redis = useRedis();

@@ -12,7 +12,12 @@ describe('connection_init authentication', () => {
     ['no authorization', async () => ({})],
     ['garbage', async () => ({ authorization: 'Bearer not-a-jwt' })],
     ['a number', async () => ({ authorization: 42 })],
-    ['the wrong secret', async () => ({ authorization: `Bearer ${await signTestToken({ sub: 'u1' }, { secret: 'another-secret-0123456789abcdef0123456789' })}` })],
+    [
+      'the wrong secret',
+      async () => ({
+        authorization: `Bearer ${await signTestToken({ sub: 'u1' }, { secret: 'another-secret-0123456789abcdef0123456789' })}`,
+      }),
+    ],
     ['alg none', async () => ({ authorization: `Bearer ${unsignedToken({ sub: 'u1', exp: Math.floor(Date.now() / 1000) + 3600 })}` })],
     ['HS512 with the right secret', async () => ({ authorization: `Bearer ${await signTestToken({ sub: 'u1' }, { alg: 'HS512' })}` })],
     ['HS384 with the right secret', async () => ({ authorization: `Bearer ${await signTestToken({ sub: 'u1' }, { alg: 'HS384' })}` })],

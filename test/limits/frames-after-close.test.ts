@@ -26,7 +26,11 @@ async function peerInRoom(app: TestApp, roomId: string, jwt: string): Promise<Ra
 async function keepSendingAfterClose(peer: RawWebSocket, roomId: string): Promise<boolean> {
   const deadline = Date.now() + 6_000;
   for (let i = 0; !peer.isEnded() && Date.now() < deadline; i += 1) {
-    peer.sendJson({ id: `after-${i}`, type: 'subscribe', payload: { query: SEND_MESSAGE, variables: { roomId, body: `after the close ${i}` } } });
+    peer.sendJson({
+      id: `after-${i}`,
+      type: 'subscribe',
+      payload: { query: SEND_MESSAGE, variables: { roomId, body: `after the close ${i}` } },
+    });
     await Promise.race([peer.ended, new Promise((resolve) => setTimeout(resolve, 100))]);
   }
   return peer.isEnded();

@@ -167,13 +167,22 @@ describe('GraphQL abuse: the same limits over HTTP, SSE and WebSocket; an error 
       const app = await startTestApp({ MAX_HTTP_BODY_BYTES: '4096' });
       const status = await new Promise<number>((resolve, reject) => {
         const req = request(
-          { host: '127.0.0.1', port: app.port, path: '/graphql', method: 'POST', headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' }, timeout: 10_000 },
+          {
+            host: '127.0.0.1',
+            port: app.port,
+            path: '/graphql',
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' },
+            timeout: 10_000,
+          },
           (response) => {
             response.resume();
             resolve(response.statusCode ?? 0);
           },
         );
-        req.once('error', (error: NodeJS.ErrnoException) => (error.code === 'EPIPE' || error.code === 'ECONNRESET' ? resolve(-1) : reject(error)));
+        req.once('error', (error: NodeJS.ErrnoException) =>
+          error.code === 'EPIPE' || error.code === 'ECONNRESET' ? resolve(-1) : reject(error),
+        );
         req.once('timeout', () => req.destroy(new Error('timed out')));
         req.write(`{"query": "{ __typename } # `);
         for (let i = 0; i < 64; i += 1) req.write('x'.repeat(1024));

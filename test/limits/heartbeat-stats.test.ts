@@ -15,12 +15,18 @@ describe('heartbeat', () => {
     const zombie = await connectRaw(app.wsUrl, { client: { autoPong: false } });
     await zombie.init(await token('zombie'));
     zombie.subscribe('room', ROOM_EVENTS, { roomId: bystander.roomId });
-    await bystander.client.waitFor((m) => m.id === 'bystander' && m.payload?.data?.roomEvents?.__typename === 'MemberJoined' && m.payload.data.roomEvents.user.id === 'zombie');
+    await bystander.client.waitFor(
+      (m) =>
+        m.id === 'bystander' &&
+        m.payload?.data?.roomEvents?.__typename === 'MemberJoined' &&
+        m.payload.data.roomEvents.user.id === 'zombie',
+    );
 
     // Terminated without a close frame: the client sees 1006.
     expect((await within(zombie.closed, 5_000, 'the reaping')).code).toBe(1006);
     await bystander.client.waitFor(
-      (m) => m.id === 'bystander' && m.payload?.data?.roomEvents?.__typename === 'MemberLeft' && m.payload.data.roomEvents.user.id === 'zombie',
+      (m) =>
+        m.id === 'bystander' && m.payload?.data?.roomEvents?.__typename === 'MemberLeft' && m.payload.data.roomEvents.user.id === 'zombie',
     );
     const online = await gql<{ room: { online: Array<{ user: { id: string } }> } }>(
       app.graphqlUrl,
@@ -95,10 +101,14 @@ describe('/metrics', () => {
     await gql(app.graphqlUrl, 'mutation { sendMessage(roomId: "nope", body: "x") { id } }', {}, await token('bystander'));
 
     let text = '';
-    await waitFor(async () => {
-      text = await (await fetch(`${app.url}/metrics`)).text();
-      return /^chat_ws_closes_total\{code="1000"\} 1$/m.test(text);
-    }, 5_000, 'the close to be counted');
+    await waitFor(
+      async () => {
+        text = await (await fetch(`${app.url}/metrics`)).text();
+        return /^chat_ws_closes_total\{code="1000"\} 1$/m.test(text);
+      },
+      5_000,
+      'the close to be counted',
+    );
     const samples = new Map(
       text
         .split('\n')
@@ -111,9 +121,16 @@ describe('/metrics', () => {
     expect(samples.get('chat_messages_out_total')).toBeGreaterThanOrEqual(1);
     expect(samples.get('chat_ws_deliveries_total')).toBeGreaterThanOrEqual(2);
     // The one failed operation: sendMessage to a room that does not exist.
-    expect([...samples].filter(([k]) => k.startsWith('chat_graphql_errors_total{'))).toEqual([['chat_graphql_errors_total{code="NOT_FOUND"}', 1]]);
+    expect([...samples].filter(([k]) => k.startsWith('chat_graphql_errors_total{'))).toEqual([
+      ['chat_graphql_errors_total{code="NOT_FOUND"}', 1],
+    ]);
     expect(samples.has('chat_nodejs_eventloop_lag_seconds')).toBe(true);
-    for (const name of ['chat_ws_upgrades_refused_total', 'chat_ws_init_refused_total', 'chat_ws_slow_consumer_closes_total', 'chat_ws_frame_rate_closes_total']) {
+    for (const name of [
+      'chat_ws_upgrades_refused_total',
+      'chat_ws_init_refused_total',
+      'chat_ws_slow_consumer_closes_total',
+      'chat_ws_frame_rate_closes_total',
+    ]) {
       expect(text).toContain(`# TYPE ${name} counter`);
     }
     // Prometheus naming: valid names, counters end in _total.

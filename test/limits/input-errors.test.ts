@@ -22,7 +22,7 @@ const faults = (instance: Instance): string[] =>
       }
     });
 
-describe('input errors are the client\'s, not faults of the server', () => {
+describe("input errors are the client's, not faults of the server", () => {
   it('a variable that does not coerce: BAD_USER_INPUT with its context, nothing logged as an error', async () => {
     const instance = await startInstance({ env: { LOG_LEVEL: 'warn' } });
     const alice = await user('alice');
@@ -67,7 +67,9 @@ describe('input errors are the client\'s, not faults of the server', () => {
       socket.subscribe(id, document, { on: false });
       const reply = await socket.waitFor((message) => message.id === id);
       expect(reply.type).toBe('error');
-      expect(reply.payload.map((error: { extensions?: { code?: string } }) => error.extensions?.code)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
+      expect(reply.payload.map((error: { extensions?: { code?: string } }) => error.extensions?.code)).toEqual([
+        'GRAPHQL_VALIDATION_FAILED',
+      ]);
     }
     const sse = await fetch(instance.graphqlUrl, {
       method: 'POST',
@@ -84,7 +86,10 @@ describe('input errors are the client\'s, not faults of the server', () => {
   it('fields of list items that fail at once beside others that fail later: coded errors, no unhandled rejection', async () => {
     const instance = await startInstance({ env: { LOG_LEVEL: 'warn' } });
     const alice = await user('alice');
-    const rooms = [await createRoom(instance.graphqlUrl, alice.token, { name: 'first' }), await createRoom(instance.graphqlUrl, alice.token, { name: 'second' })];
+    const rooms = [
+      await createRoom(instance.graphqlUrl, alice.token, { name: 'first' }),
+      await createRoom(instance.graphqlUrl, alice.token, { name: 'second' }),
+    ];
     const messageIds = await Promise.all(rooms.map(async (roomId) => (await send(instance.graphqlUrl, alice.token, roomId, 'hello')).id));
     // `before` is a message of one room only, so the other room's history refuses it; `last` is refused everywhere.
     // Whichever item fails first, an earlier item's promise must not be left to reject unheard.
@@ -99,7 +104,11 @@ describe('input errors are the client\'s, not faults of the server', () => {
       }
     }
     // An unhandled rejection is logged by the process's handler; a later request has seen every earlier one settle.
-    await waitFor(async () => (await gql(instance.graphqlUrl, '{ me { id } }', {}, alice.token)).data !== undefined, 5_000, 'a later query');
+    await waitFor(
+      async () => (await gql(instance.graphqlUrl, '{ me { id } }', {}, alice.token)).data !== undefined,
+      5_000,
+      'a later query',
+    );
     expect(faults(instance)).toEqual([]);
   });
 });

@@ -32,7 +32,12 @@ describe('rates', () => {
       { id: roomId },
       await token('alice'),
     );
-    expect(history.data!.room.messages.map((m) => m.body).filter((b) => b.startsWith('burst')).sort()).toEqual([...accepted].sort());
+    expect(
+      history
+        .data!.room.messages.map((m) => m.body)
+        .filter((b) => b.startsWith('burst'))
+        .sort(),
+    ).toEqual([...accepted].sort());
     expect(first.socket.readyState).toBe(first.socket.OPEN);
     expect(second.socket.readyState).toBe(second.socket.OPEN);
     // Another user's budget is untouched.

@@ -42,7 +42,12 @@ async function startServerProcess(env: Record<string, string> = {}) {
 describe('graceful shutdown (SIGTERM)', () => {
   it('closes every socket with 1001, stops accepting, and exits 0 in time', async () => {
     const server = await startServerProcess({ SHUTDOWN_TIMEOUT_MS: '5000' });
-    const created = await gql<{ createRoom: { id: string } }>(server.graphqlUrl, 'mutation { createRoom(name: "bye") { id } }', {}, await token('alice'));
+    const created = await gql<{ createRoom: { id: string } }>(
+      server.graphqlUrl,
+      'mutation { createRoom(name: "bye") { id } }',
+      {},
+      await token('alice'),
+    );
     const roomId = created.data!.createRoom.id;
 
     const watchers = [await connectAuthed(server.wsUrl, await token('alice')), await connectAuthed(server.wsUrl, await token('bob'))];

@@ -97,12 +97,20 @@ describe('upgrade checks, before the protocol switch', () => {
     const roomId = await createRoom(app, 'owner');
     const streams = [];
     for (const accept of ['*/*', 'text/*', 'TEXT/EVENT-STREAM']) {
-      const stream = await subscribeSse(app.graphqlUrl, ROOM_EVENTS, { roomId }, { token: await token(`sse-${accept}`), headers: { accept } });
+      const stream = await subscribeSse(
+        app.graphqlUrl,
+        ROOM_EVENTS,
+        { roomId },
+        { token: await token(`sse-${accept}`), headers: { accept } },
+      );
       expect([accept, stream.status, stream.contentType]).toEqual([accept, 200, expect.stringMatching(/^text\/event-stream/)]);
       await stream.waitForNexts(1);
       streams.push(stream);
     }
-    expect(await sseWithoutAccept(app, roomId, await token('no-accept'))).toEqual({ status: 200, contentType: expect.stringMatching(/^text\/event-stream/) });
+    expect(await sseWithoutAccept(app, roomId, await token('no-accept'))).toEqual({
+      status: 200,
+      contentType: expect.stringMatching(/^text\/event-stream/),
+    });
 
     // 1 socket + 4 streams: the instance is full, for streams and sockets alike.
     const refused = await subscribeSse(app.graphqlUrl, ROOM_EVENTS, { roomId }, { token: await token('late'), headers: { accept: '*/*' } });
@@ -114,7 +122,12 @@ describe('upgrade checks, before the protocol switch', () => {
 
     await streams[0]!.close();
     const next = await firstAccepted(async () => {
-      const attempt = await subscribeSse(app.graphqlUrl, ROOM_EVENTS, { roomId }, { token: await token('later'), headers: { accept: 'text/*' } });
+      const attempt = await subscribeSse(
+        app.graphqlUrl,
+        ROOM_EVENTS,
+        { roomId },
+        { token: await token('later'), headers: { accept: 'text/*' } },
+      );
       return attempt.status === 200 ? attempt : null;
     }, 'the freed slot');
     await next.waitForNexts(1);
@@ -128,23 +141,41 @@ describe('upgrade checks, before the protocol switch', () => {
       const roomId = await createRoom(app, 'owner');
       // An upgrade that never sends connection_init holds its slot too (until CONNECTION_INIT_TIMEOUT_MS).
       const idle = await connectRaw(app.wsUrl, { headers: forwardedFor('203.0.113.7') });
-      const stream = await subscribeSse(app.graphqlUrl, ROOM_EVENTS, { roomId }, { token: await token('a'), headers: forwardedFor('203.0.113.7') });
+      const stream = await subscribeSse(
+        app.graphqlUrl,
+        ROOM_EVENTS,
+        { roomId },
+        { token: await token('a'), headers: forwardedFor('203.0.113.7') },
+      );
       expect(stream.status).toBe(200);
 
       expect(await upgradeStatus(app, forwardedFor('203.0.113.7'))).toBe(429);
       // Entries left of the trusted hop are the client's own writing: ignored.
       expect(await upgradeStatus(app, forwardedFor('198.51.100.1, 203.0.113.7'))).toBe(429);
-      const refused = await subscribeSse(app.graphqlUrl, ROOM_EVENTS, { roomId }, { token: await token('a2'), headers: forwardedFor('203.0.113.7') });
+      const refused = await subscribeSse(
+        app.graphqlUrl,
+        ROOM_EVENTS,
+        { roomId },
+        { token: await token('a2'), headers: forwardedFor('203.0.113.7') },
+      );
       expect(refused.status).toBe(429);
 
       const other = await connectRaw(app.wsUrl, { headers: forwardedFor('203.0.113.8') });
       await other.init(await token('b'));
-      const otherStream = await subscribeSse(app.graphqlUrl, ROOM_EVENTS, { roomId }, { token: await token('b'), headers: forwardedFor('203.0.113.8') });
+      const otherStream = await subscribeSse(
+        app.graphqlUrl,
+        ROOM_EVENTS,
+        { roomId },
+        { token: await token('b'), headers: forwardedFor('203.0.113.8') },
+      );
       expect(otherStream.status).toBe(200);
 
       // A slot given back is a slot again.
       await idle.close();
-      const again = await firstAccepted(() => connectRaw(app.wsUrl, { headers: forwardedFor('203.0.113.7') }).catch(() => null), 'a freed slot');
+      const again = await firstAccepted(
+        () => connectRaw(app.wsUrl, { headers: forwardedFor('203.0.113.7') }).catch(() => null),
+        'a freed slot',
+      );
       await again.init(await token('a'));
 
       const metrics = await (await fetch(`${app.url}/metrics`)).text();

@@ -1,15 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  ROOM_EVENTS,
-  SET_TYPING,
-  createRoom,
-  eventsOf,
-  history,
-  messageIds,
-  online,
-  send,
-  user,
-} from '../utils/chat.ts';
+import { ROOM_EVENTS, SET_TYPING, createRoom, eventsOf, history, messageIds, online, send, user } from '../utils/chat.ts';
 import { gql } from '../utils/http-client.ts';
 import { signTestToken } from '../utils/tokens.ts';
 import { waitFor } from '../utils/wait.ts';
@@ -37,15 +27,30 @@ describe('a cluster on one Redis behaves as one server', () => {
     const users = await Promise.all(['alice', 'bob', 'carol'].map(user));
     const roomId = await createRoom(nodes[0]!.graphqlUrl, users[0]!.token);
     const subscribers = await Promise.all(
-      nodes.map(async (node, index) => ({ client: await subscriber(node.wsUrl, users[index]!.token, roomId), id: 's', name: `subscriber on instance ${index}` })),
+      nodes.map(async (node, index) => ({
+        client: await subscriber(node.wsUrl, users[index]!.token, roomId),
+        id: 's',
+        name: `subscriber on instance ${index}`,
+      })),
     );
 
-    const senders = startSenders(nodes.map((node, index) => ({ graphqlUrl: node.graphqlUrl, token: users[index]!.token })), roomId, 'concurrent');
+    const senders = startSenders(
+      nodes.map((node, index) => ({ graphqlUrl: node.graphqlUrl, token: users[index]!.token })),
+      roomId,
+      'concurrent',
+    );
     await senders.moreAcked(60);
     await senders.stop();
 
     expect(senders.ledger.unavailable).toEqual([]);
-    await checkLedger({ ...senders, subscribers, graphqlUrl: nodes[2]!.graphqlUrl, token: users[0]!.token, roomId, fault: 'no fault (3 instances)' });
+    await checkLedger({
+      ...senders,
+      subscribers,
+      graphqlUrl: nodes[2]!.graphqlUrl,
+      token: users[0]!.token,
+      roomId,
+      fault: 'no fault (3 instances)',
+    });
     // Every instance answered for its senders, so the one order above interleaves messages from all three.
     expect(new Set(senders.ledger.acked.map((m) => m.author.id))).toEqual(new Set(['alice', 'bob', 'carol']));
   });
@@ -56,7 +61,8 @@ describe('a cluster on one Redis behaves as one server', () => {
     const roomId = await createRoom(a.graphqlUrl, alice.token);
     const observerA = await subscriber(a.wsUrl, alice.token, roomId);
     const observerB = await subscriber(b.wsUrl, carol.token, roomId);
-    const bobOnline = async (graphqlUrl: string) => (await online(graphqlUrl, alice.token, roomId)).find((p) => p.user.id === 'bob')?.connections ?? 0;
+    const bobOnline = async (graphqlUrl: string) =>
+      (await online(graphqlUrl, alice.token, roomId)).find((p) => p.user.id === 'bob')?.connections ?? 0;
 
     const tabA = await subscriber(a.wsUrl, bob.token, roomId);
     // Bob's second tab, on the other instance: no MemberJoined to wait for, so wait for the count.
@@ -92,7 +98,9 @@ describe('a cluster on one Redis behaves as one server', () => {
     expect(retry).toEqual(first);
 
     await flush(b.graphqlUrl, alice.token, roomId, watcher);
-    expect((await history(b.graphqlUrl, alice.token, roomId)).filter((m) => m.clientMessageId === 'retry-1').map((m) => m.id)).toEqual([first.id]);
+    expect((await history(b.graphqlUrl, alice.token, roomId)).filter((m) => m.clientMessageId === 'retry-1').map((m) => m.id)).toEqual([
+      first.id,
+    ]);
     expect(messageIds(eventsOf(watcher, 's')).filter((id) => id === first.id)).toHaveLength(1);
   });
 
@@ -119,7 +127,10 @@ describe('a cluster on one Redis behaves as one server', () => {
 
     const response = await gql(a.graphqlUrl, SET_TYPING, { roomId, typing: true }, bob.token);
     expect(response).toEqual({ data: { setTyping: true } });
-    const typing = () => eventsOf(watcher, 's').filter((e) => e.__typename === 'TypingChanged').map((e) => `${e.user!.id}:${e.typing}`);
+    const typing = () =>
+      eventsOf(watcher, 's')
+        .filter((e) => e.__typename === 'TypingChanged')
+        .map((e) => `${e.user!.id}:${e.typing}`);
     // TYPING_TTL_MS is 500: the false comes from instance A's expiry timer, through Redis.
     await waitFor(() => typing().length >= 2, 10_000, 'typing true then its expiry');
     expect(typing()).toEqual(['bob:true', 'bob:false']);
@@ -146,10 +157,15 @@ describe('a cluster on one Redis behaves as one server', () => {
     expect(other.id).toBe(first.id); // each cluster numbers the room from 1 on its own
     await flush(x.graphqlUrl, alice.token, roomId, inOne);
     await flush(y.graphqlUrl, alice.token, roomId, inTwo);
-    const bodies = (client: RawClient) => eventsOf(client, 's').filter((e) => e.message).map((e) => e.message!.body);
+    const bodies = (client: RawClient) =>
+      eventsOf(client, 's')
+        .filter((e) => e.message)
+        .map((e) => e.message!.body);
     expect(bodies(inOne).filter((b) => !b.startsWith('marker'))).toEqual(['cluster one']);
     expect(bodies(inTwo).filter((b) => !b.startsWith('marker'))).toEqual(['cluster two']);
-    expect((await history(y.graphqlUrl, alice.token, roomId)).map((m) => m.body).filter((b) => !b.startsWith('marker'))).toEqual(['cluster two']);
+    expect((await history(y.graphqlUrl, alice.token, roomId)).map((m) => m.body).filter((b) => !b.startsWith('marker'))).toEqual([
+      'cluster two',
+    ]);
   });
 
   it('serves serverStats cluster-wide: every live instance counted, connections and subscriptions summed', async () => {
@@ -161,7 +177,10 @@ describe('a cluster on one Redis behaves as one server', () => {
     await subscriber(b.wsUrl, alice.token, roomId);
     await connectAuthed(c.wsUrl, alice.token);
     const dashboard = await connectAuthed(a.wsUrl, admin);
-    dashboard.subscribe('stats', `subscription { serverStats { instances connections subscriptions messagesPerSecond deliveriesPerSecond } }`);
+    dashboard.subscribe(
+      'stats',
+      `subscription { serverStats { instances connections subscriptions messagesPerSecond deliveriesPerSecond } }`,
+    );
 
     // Each instance's own gauges, summed, must be what one dashboard shows (reports are up to a second old,
     // and earlier tests' sockets may still be closing, so wait for the two to agree).
@@ -172,7 +191,9 @@ describe('a cluster on one Redis behaves as one server', () => {
       async () => {
         expected = { instances: 3, connections: await sumOf('chat_ws_connections'), subscriptions: await sumOf('chat_subscriptions') };
         const snapshot = latest();
-        return snapshot?.instances === 3 && snapshot.connections === expected.connections && snapshot.subscriptions === expected.subscriptions;
+        return (
+          snapshot?.instances === 3 && snapshot.connections === expected.connections && snapshot.subscriptions === expected.subscriptions
+        );
       },
       10_000,
       `a snapshot summing all three instances (last: ${JSON.stringify(latest())}, expected ${JSON.stringify(expected)})`,

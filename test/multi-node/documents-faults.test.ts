@@ -81,9 +81,11 @@ describe('documents under faults (Redis restarted, an instance killed)', () => {
 
     await moreAcked(30, 'before the faults');
     await redis.stop();
-    for (const node of [a, b, victim]) await waitFor(async () => (await readyStatus(node.url)) === 503, 10_000, '/ready 503 while Redis is down');
+    for (const node of [a, b, victim])
+      await waitFor(async () => (await readyStatus(node.url)) === 503, 10_000, '/ready 503 while Redis is down');
     await redis.restart();
-    for (const node of [a, b, victim]) await waitFor(async () => (await readyStatus(node.url)) === 200, 15_000, '/ready 200 after the restart');
+    for (const node of [a, b, victim])
+      await waitFor(async () => (await readyStatus(node.url)) === 200, 15_000, '/ready 200 after the restart');
     await moreAcked(30, 'after the Redis restart');
     victim.kill('SIGKILL');
     await victim.exited;
@@ -111,7 +113,10 @@ describe('documents under faults (Redis restarted, an instance killed)', () => {
     const everyVersion = Array.from({ length: head.version }, (_, n) => n + 1);
     let lost = 0;
     for (const editor of editors) {
-      expect({ name: editor.options.name, text: editor.client.text, version: editor.client.version }).toEqual({ name: editor.options.name, ...head });
+      expect({ name: editor.options.name, text: editor.client.text, version: editor.client.version }).toEqual({
+        name: editor.options.name,
+        ...head,
+      });
       expect(editor.seen).toEqual(everyVersion);
       // An acknowledged edit is the version its reply named, as every subscriber received it.
       for (const other of editors) for (const [version, id] of other.acknowledgedIds) if (editor.received.get(version) !== id) lost += 1;
@@ -147,9 +152,14 @@ describe('documents under faults (Redis restarted, an instance killed)', () => {
     victim.kill('SIGKILL');
     await victim.exited;
     // PRESENCE_TTL_MS is 1.5 s here: a surviving instance's reaper announces the dead instance's editors gone.
-    await waitFor(() => seen().includes('EditorLeft doomed'), 15_000, 'EditorLeft of the killed instance\'s editor');
+    await waitFor(() => seen().includes('EditorLeft doomed'), 15_000, "EditorLeft of the killed instance's editor");
     expect(seen()).toEqual(['EditorJoined owner', 'EditorJoined doomed', 'EditorLeft doomed']);
-    const editors = await gql<{ document: { editors: Array<{ user: { id: string } }> } }>(a.graphqlUrl, 'query ($id: ID!) { document(id: $id) { editors { user { id } } } }', { id: documentId }, owner.token);
+    const editors = await gql<{ document: { editors: Array<{ user: { id: string } }> } }>(
+      a.graphqlUrl,
+      'query ($id: ID!) { document(id: $id) { editors { user { id } } } }',
+      { id: documentId },
+      owner.token,
+    );
     expect(editors.data!.document.editors.map((presence) => presence.user.id)).toEqual(['owner']);
     expectNoUnhandled([a]);
   }, 60_000);

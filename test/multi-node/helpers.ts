@@ -74,7 +74,12 @@ export function printOutputOnFailure(nodes: Instance[]) {
 }
 
 /** `count` instances sharing `redis` under a fresh prefix; killed and their keys deleted after the test. */
-export async function startCluster(redis: RedisServer, count: number, env: Record<string, string> = {}, prefix = redis.newPrefix()): Promise<Cluster> {
+export async function startCluster(
+  redis: RedisServer,
+  count: number,
+  env: Record<string, string> = {},
+  prefix = redis.newPrefix(),
+): Promise<Cluster> {
   onTestFinished(async () => {
     redis.resume();
     await redis.deleteKeys(prefix).catch(() => undefined);
@@ -183,11 +188,17 @@ export async function checkLedger({ ledger, subscribers, graphqlUrl, token, room
   expect(ids, 'history in id order').toEqual([...ids].sort());
 
   const storedIds = new Set(ids);
-  expect(ledger.acked.filter((m) => !storedIds.has(m.id)), 'acknowledged messages missing from history').toEqual([]);
+  expect(
+    ledger.acked.filter((m) => !storedIds.has(m.id)),
+    'acknowledged messages missing from history',
+  ).toEqual([]);
   const bodies = stored.map((m) => m.body);
   expect(new Set(bodies).size, 'one stored copy per body (clientMessageId made retries idempotent)').toBe(bodies.length);
   const storedBodies = new Set(bodies);
-  expect(ledger.unavailable.filter((body) => storedBodies.has(body)), 'messages answered UNAVAILABLE but stored').toEqual([]);
+  expect(
+    ledger.unavailable.filter((body) => storedBodies.has(body)),
+    'messages answered UNAVAILABLE but stored',
+  ).toEqual([]);
 
   const lastId = ids.at(-1);
   for (const { client, id, name } of subscribers) {
@@ -198,7 +209,10 @@ export async function checkLedger({ ledger, subscribers, graphqlUrl, token, room
     );
     const received = messageIds(eventsOf(client, id));
     expect(received, `${name}: every stored message once, in history order`).toEqual(ids);
-    expect(client.received.filter((m) => m.id === id && m.type !== 'next'), `${name}: subscription neither errored nor completed`).toEqual([]);
+    expect(
+      client.received.filter((m) => m.id === id && m.type !== 'next'),
+      `${name}: subscription neither errored nor completed`,
+    ).toEqual([]);
     expect(client.socket.readyState, `${name}: still on the socket it opened before the fault`).toBe(client.socket.OPEN);
   }
   const line = `[ledger] ${fault}: ${summary(ledger)}; history ${ids.length}; ${subscribers.length} subscribers each received ${ids.length} once, in order`;

@@ -55,7 +55,14 @@ describe('instance faults', () => {
     for (const node of survivors) expect(await onlineIds(node)).toEqual(['alice', 'carol']);
     await senders.moreAcked(10);
     await senders.stop();
-    await checkLedger({ ledger: senders.ledger, subscribers: observers, graphqlUrl: b.graphqlUrl, token: alice.token, roomId, fault: 'instance SIGKILLed' });
+    await checkLedger({
+      ledger: senders.ledger,
+      subscribers: observers,
+      graphqlUrl: b.graphqlUrl,
+      token: alice.token,
+      roomId,
+      fault: 'instance SIGKILLed',
+    });
     // Checked again after the ledger's last message: a second MemberLeft would have arrived by now.
     for (const { client } of observers) {
       for (const id of ['bob', 'erin']) expect(presenceOf(eventsOf(client, 's'), id)).toEqual([`MemberJoined:${id}`, `MemberLeft:${id}`]);
@@ -69,7 +76,14 @@ describe('instance faults', () => {
     const { b, c, victim, roomId, alice, sender, observers, onVictim, sawPresence, onlineIds, survivors } = await setup({
       HEARTBEAT_INTERVAL_MS: '30000',
     });
-    const senders = startSenders([{ graphqlUrl: b.graphqlUrl, token: sender.token }, { graphqlUrl: c.graphqlUrl, token: alice.token }], roomId, 'sigstop');
+    const senders = startSenders(
+      [
+        { graphqlUrl: b.graphqlUrl, token: sender.token },
+        { graphqlUrl: c.graphqlUrl, token: alice.token },
+      ],
+      roomId,
+      'sigstop',
+    );
     await senders.moreAcked(10);
     victim.freeze();
     try {
@@ -97,10 +111,21 @@ describe('instance faults', () => {
     }
     await senders.moreAcked(10);
     await senders.stop();
-    const subscribers = [...observers, ...onVictim.map((client, index) => ({ client, id: 's', name: `${['bob', 'erin'][index]} on the thawed instance` }))];
-    await checkLedger({ ledger: senders.ledger, subscribers, graphqlUrl: b.graphqlUrl, token: alice.token, roomId, fault: 'instance frozen (SIGSTOP) then thawed' });
+    const subscribers = [
+      ...observers,
+      ...onVictim.map((client, index) => ({ client, id: 's', name: `${['bob', 'erin'][index]} on the thawed instance` })),
+    ];
+    await checkLedger({
+      ledger: senders.ledger,
+      subscribers,
+      graphqlUrl: b.graphqlUrl,
+      token: alice.token,
+      roomId,
+      fault: 'instance frozen (SIGSTOP) then thawed',
+    });
     for (const { client } of observers) {
-      for (const id of ['bob', 'erin']) expect(presenceOf(eventsOf(client, 's'), id)).toEqual([`MemberJoined:${id}`, `MemberLeft:${id}`, `MemberJoined:${id}`]);
+      for (const id of ['bob', 'erin'])
+        expect(presenceOf(eventsOf(client, 's'), id)).toEqual([`MemberJoined:${id}`, `MemberLeft:${id}`, `MemberJoined:${id}`]);
     }
     expectNoUnhandled([victim, ...survivors]);
   });

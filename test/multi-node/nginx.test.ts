@@ -36,13 +36,17 @@ describe('two instances behind nginx (deploy/nginx.conf)', () => {
     await waitFor(async () => (await online(nginx.graphqlUrl, alice.token, roomId)).length === 3, 10_000, 'three users online');
 
     const sent = await send(nginx.graphqlUrl, alice.token, roomId, 'through nginx');
-    for (const client of clients) await waitFor(() => messageIds(eventsOf(client, 's')).includes(sent.id), 10_000, 'WS delivery through nginx');
+    for (const client of clients)
+      await waitFor(() => messageIds(eventsOf(client, 's')).includes(sent.id), 10_000, 'WS delivery through nginx');
     await waitFor(() => sse.nexts().some((n) => n.data?.roomEvents?.message?.id === sent.id), 10_000, 'SSE delivery through nginx');
 
     // Resume: the first client drops, misses two messages, reconnects through nginx (any instance) with `after`.
     const [first] = clients as [RawClient];
     await first.close();
-    const missed = [await send(nginx.graphqlUrl, bob.token, roomId, 'missed 1'), await send(nginx.graphqlUrl, bob.token, roomId, 'missed 2')];
+    const missed = [
+      await send(nginx.graphqlUrl, bob.token, roomId, 'missed 1'),
+      await send(nginx.graphqlUrl, bob.token, roomId, 'missed 2'),
+    ];
     const resumed = await connectAuthed(nginx.wsUrl, alice.token);
     resumed.subscribe('r', ROOM_EVENTS, { roomId, after: sent.id });
     await waitFor(() => messageIds(eventsOf(resumed, 'r')).length >= 2, 10_000, 'replayed messages');

@@ -72,7 +72,8 @@ describe('Redis faults, each followed by a ledger check', () => {
       // settled (up to 3 more) before UNAVAILABLE: the first answer of each sender comes after ~14 s; later
       // sends get theirs within one command timeout (the store probes a stalled Redis before sending).
       await senders.unavailableAtLeast(2, 30_000);
-      for (const node of nodes) await waitFor(async () => (await readyStatus(node.url)) === 503, 10_000, '/ready 503 while Redis is frozen');
+      for (const node of nodes)
+        await waitFor(async () => (await readyStatus(node.url)) === 503, 10_000, '/ready 503 while Redis is frozen');
     } finally {
       redis.resume();
     }
@@ -108,13 +109,22 @@ describe('Redis faults, each followed by a ledger check', () => {
     const forged = JSON.stringify({
       kind: 'message',
       roomId,
-      message: { seq: 1_000_000, author: { id: 'mallory', name: 'Mallory' }, body: 'forged', sentAt: new Date().toISOString(), clientMessageId: null },
+      message: {
+        seq: 1_000_000,
+        author: { id: 'mallory', name: 'Mallory' },
+        body: 'forged',
+        sentAt: new Date().toISOString(),
+        clientMessageId: null,
+      },
     });
     expect(Number(await redis.command('PUBLISH', `${prefix}room-events:${roomId}`, forged))).toBe(nodes.length);
     await senders.moreAcked(20);
     await check('a forged far-ahead message published on the room channel');
     for (const { client, name } of subscribers) {
-      expect(eventsOf(client, 's').filter((e) => e.message?.body === 'forged'), `${name} got the forged message`).toEqual([]);
+      expect(
+        eventsOf(client, 's').filter((e) => e.message?.body === 'forged'),
+        `${name} got the forged message`,
+      ).toEqual([]);
     }
   });
 

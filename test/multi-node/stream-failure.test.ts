@@ -27,7 +27,13 @@ describe('a room stream that fails mid-subscription', () => {
     const ahead = JSON.stringify({
       kind: 'message',
       roomId,
-      message: { seq: 1_000, author: { id: 'mallory', name: 'Mallory' }, body: 'ahead', sentAt: new Date().toISOString(), clientMessageId: null },
+      message: {
+        seq: 1_000,
+        author: { id: 'mallory', name: 'Mallory' },
+        body: 'ahead',
+        sentAt: new Date().toISOString(),
+        clientMessageId: null,
+      },
     });
     expect(Number(await redis.command('PUBLISH', `${prefix}room-events:${roomId}`, ahead))).toBe(1);
     const failed = await client.waitFor((m) => m.id === 's' && m.type === 'error', 15_000);

@@ -38,14 +38,37 @@ import { createChatSchema } from '../../src/graphql/schema.ts';
 
 const at = '2026-01-01T00:00:00.000Z';
 const user = { id: 'alice', name: 'Alice' };
-const DASHBOARD_TOTALS: ServerStatsSnapshot = { at, instances: 1, connections: 2, subscriptions: 3, messagesPerSecond: 1.5, deliveriesPerSecond: 2.5 };
-const DASHBOARD_INSTANCE = { id: 'i1', connections: 2, subscriptions: 3, messagesPerSecond: 1.5, deliveriesPerSecond: 2.5, eventLoopLagMs: 1.2, rssBytes: 5e7 };
+const DASHBOARD_TOTALS: ServerStatsSnapshot = {
+  at,
+  instances: 1,
+  connections: 2,
+  subscriptions: 3,
+  messagesPerSecond: 1.5,
+  deliveriesPerSecond: 2.5,
+};
+const DASHBOARD_INSTANCE = {
+  id: 'i1',
+  connections: 2,
+  subscriptions: 3,
+  messagesPerSecond: 1.5,
+  deliveriesPerSecond: 2.5,
+  eventLoopLagMs: 1.2,
+  rssBytes: 5e7,
+};
 const DASHBOARD_ROOM = { roomId: 'r', name: 'general', online: 2, messagesPerSecond: 0.3 };
 /** Realistic root values for each subscription root field: every RoomEvent and DocumentEvent member, with optional fields set and unset. */
 const SAMPLES: Record<string, readonly unknown[]> = {
   roomEvents: [
-    { kind: 'message', roomId: 'r', message: { id: 'r:1', roomId: 'r', seq: 1, author: user, body: 'hi', sentAt: at, clientMessageId: 'c1' } },
-    { kind: 'message', roomId: 'r', message: { id: 'r:2', roomId: 'r', seq: 2, author: user, body: 'hi', sentAt: at, clientMessageId: null } },
+    {
+      kind: 'message',
+      roomId: 'r',
+      message: { id: 'r:1', roomId: 'r', seq: 1, author: user, body: 'hi', sentAt: at, clientMessageId: 'c1' },
+    },
+    {
+      kind: 'message',
+      roomId: 'r',
+      message: { id: 'r:2', roomId: 'r', seq: 2, author: user, body: 'hi', sentAt: at, clientMessageId: null },
+    },
     { kind: 'joined', roomId: 'r', user, at },
     { kind: 'left', roomId: 'r', user, at },
     { kind: 'typing', roomId: 'r', user, typing: true, at },
@@ -58,15 +81,38 @@ const SAMPLES: Record<string, readonly unknown[]> = {
     { kind: 'cursor', documentId: 'd', user, version: 2, anchor: 1, head: 4, at },
   ] satisfies DocumentEvent[],
   userEvents: [
-    { kind: 'roomAvailable', room: { id: 'r', name: 'general', private: false, createdAt: at, createdBy: 'bob', members: [] } satisfies Room, at },
-    { kind: 'mentioned', message: { id: 'r:3', roomId: 'r', seq: 3, author: user, body: 'hi @bob', sentAt: at, clientMessageId: null }, at },
+    {
+      kind: 'roomAvailable',
+      room: { id: 'r', name: 'general', private: false, createdAt: at, createdBy: 'bob', members: [] } satisfies Room,
+      at,
+    },
+    {
+      kind: 'mentioned',
+      message: { id: 'r:3', roomId: 'r', seq: 3, author: user, body: 'hi @bob', sentAt: at, clientMessageId: null },
+      at,
+    },
   ] satisfies UserEvent[],
   serverStats: [
-    { at, instances: 1, connections: 2, subscriptions: 3, messagesPerSecond: 1.5, deliveriesPerSecond: 2.5 } as unknown as ServerStatsSnapshot,
+    {
+      at,
+      instances: 1,
+      connections: 2,
+      subscriptions: 3,
+      messagesPerSecond: 1.5,
+      deliveriesPerSecond: 2.5,
+    } as unknown as ServerStatsSnapshot,
   ],
   dashboard: [
     { kind: 'snapshot', at, totals: DASHBOARD_TOTALS, instances: [DASHBOARD_INSTANCE], rooms: [DASHBOARD_ROOM] },
-    { kind: 'delta', at, totals: DASHBOARD_TOTALS, instances: [DASHBOARD_INSTANCE], rooms: [DASHBOARD_ROOM], removedInstances: ['i2'], removedRooms: ['r2'] },
+    {
+      kind: 'delta',
+      at,
+      totals: DASHBOARD_TOTALS,
+      instances: [DASHBOARD_INSTANCE],
+      rooms: [DASHBOARD_ROOM],
+      removedInstances: ['i2'],
+      removedRooms: ['r2'],
+    },
   ] satisfies DashboardEventModel[],
 };
 
@@ -106,7 +152,10 @@ function reachableTypes(schema: GraphQLSchema, through: (label: string) => boole
 const literalFor = (field: GraphQLField<unknown, unknown>) =>
   field.args
     .filter((arg) => arg.type.toString().endsWith('!') && arg.defaultValue === undefined)
-    .map((arg) => `${arg.name}: ${({ ID: '"x"', String: '"x"', Int: '1', Float: '1', Boolean: 'true' } as Record<string, string>)[getNamedType(arg.type).name] ?? '"x"'}`)
+    .map(
+      (arg) =>
+        `${arg.name}: ${({ ID: '"x"', String: '"x"', Int: '1', Float: '1', Boolean: 'true' } as Record<string, string>)[getNamedType(arg.type).name] ?? '"x"'}`,
+    )
     .join(', ');
 
 /** A selection of everything below `type`; a type already on the path is cut to `__typename`. */
@@ -121,7 +170,8 @@ function selectAll(schema: GraphQLSchema, type: GraphQLNamedType, path: string[]
       parts.push(`${field.name}${args ? `(${args})` : ''} ${selectAll(schema, getNamedType(field.type), inner)}`);
     }
   }
-  if (isAbstractType(type)) for (const member of schema.getPossibleTypes(type)) parts.push(`... on ${member.name} ${selectAll(schema, member, inner)}`);
+  if (isAbstractType(type))
+    for (const member of schema.getPossibleTypes(type)) parts.push(`... on ${member.name} ${selectAll(schema, member, inner)}`);
   return `{ ${parts.join(' ')} }`;
 }
 
@@ -193,7 +243,12 @@ async function recordReads(schema: GraphQLSchema, policy: DeliveryPolicy, sample
     const args = literalFor(field);
     const document = parse(`subscription { ${field.name}${args ? `(${args})` : ''} ${selectAll(schema, getNamedType(field.type))} }`);
     for (const event of events) {
-      const result = (await execute({ schema, document, rootValue: event, contextValue: recorder(record('(execution)')) })) as ExecutionResult;
+      const result = (await execute({
+        schema,
+        document,
+        rootValue: event,
+        contextValue: recorder(record('(execution)')),
+      })) as ExecutionResult;
       // A listed per-viewer field runs with the subscriber's own context, never this recorder: its failure here is
       // expected (it read the context, which is recorded above); any other error is not.
       const listed = new Set(policy.perViewerFields);
@@ -212,7 +267,9 @@ function typeNameAt(schema: GraphQLSchema, rootName: string, path: ReadonlyArray
   for (const key of path.slice(0, -1)) {
     if (typeof key === 'number') continue;
     const parent: GraphQLNamedType = type;
-    const owner: GraphQLNamedType | undefined = isAbstractType(parent) ? schema.getPossibleTypes(parent).find((member) => key in member.getFields()) : parent;
+    const owner: GraphQLNamedType | undefined = isAbstractType(parent)
+      ? schema.getPossibleTypes(parent).find((member) => key in member.getFields())
+      : parent;
     if (!owner || !isObjectType(owner)) return '';
     type = getNamedType(owner.getFields()[key]!.type);
   }
@@ -254,7 +311,13 @@ function unlistedContextParameters(schema: GraphQLSchema, map: ResolverMap, poli
   for (const [typeName, fields] of Object.entries(map)) {
     const isRoot = typeName === schema.getSubscriptionType()?.name;
     if (!isRoot && !reachable.has(typeName)) continue;
-    if (typeof fields !== 'object' || fields === null || !Object.getPrototypeOf(fields) || Object.getPrototypeOf(fields) !== Object.prototype) continue;
+    if (
+      typeof fields !== 'object' ||
+      fields === null ||
+      !Object.getPrototypeOf(fields) ||
+      Object.getPrototypeOf(fields) !== Object.prototype
+    )
+      continue;
     for (const [name, value] of Object.entries(fields as Record<string, unknown>)) {
       // A root's `subscribe` runs per subscriber by design; only what runs per event is shared.
       const resolve = typeof value === 'function' ? value : (value as { resolve?: unknown } | null)?.resolve;
@@ -269,9 +332,13 @@ function unlistedContextParameters(schema: GraphQLSchema, map: ResolverMap, poli
 
 /** The chat schema plus a `Message.seenByViewer` that reads the viewer: what a careless change would add. */
 function schemaWithPerViewerField(extra: ResolverMap = {}) {
-  const seenByViewer = (message: { author: { id: string } }, _args: unknown, context: { viewer?: Viewer | null }) => context.viewer?.id === message.author.id;
+  const seenByViewer = (message: { author: { id: string } }, _args: unknown, context: { viewer?: Viewer | null }) =>
+    context.viewer?.id === message.author.id;
   const map = { ...resolvers, Message: { seenByViewer }, ...extra } as ResolverMap;
-  const schema = createSchema({ typeDefs: [printSchema(createChatSchema()), 'extend type Message { seenByViewer: Boolean! }'], resolvers: map as never });
+  const schema = createSchema({
+    typeDefs: [printSchema(createChatSchema()), 'extend type Message { seenByViewer: Boolean! }'],
+    resolvers: map as never,
+  });
   return { schema, map };
 }
 
@@ -304,18 +371,31 @@ describe('delivery invariant: nothing reachable from the subscription roots read
           return (arguments[2] as { viewer?: { id: string } }).viewer?.id ?? user.id;
         },
       },
-      Message: { seenByViewer: (_m: unknown, _a: unknown, _c: unknown, info: { variableValues: Record<string, unknown> }) => 'me' in info.variableValues },
+      Message: {
+        seenByViewer: (_m: unknown, _a: unknown, _c: unknown, info: { variableValues: Record<string, unknown> }) =>
+          'me' in info.variableValues,
+      },
     };
     const sneakySchema = schemaWithPerViewerField(sneaky);
     const sneakyReport = await recordReads(sneakySchema.schema, CHAT_DELIVERY_POLICY);
     const unlistedReads = [...sneakyReport.reads.keys()].filter((label) => !CHAT_DELIVERY_POLICY.perViewerFields.includes(label));
     expect(unlistedReads.sort()).toEqual(['Message.seenByViewer', 'User.id', 'User.name']);
     expect([...(sneakyReport.reads.get('Message.seenByViewer') ?? [])]).toEqual(['info.variableValues']);
-    expect(unlistedContextParameters(sneakySchema.schema, sneakySchema.map, CHAT_DELIVERY_POLICY).sort()).toEqual(['Message.seenByViewer', 'User.id', 'User.name']);
+    expect(unlistedContextParameters(sneakySchema.schema, sneakySchema.map, CHAT_DELIVERY_POLICY).sort()).toEqual([
+      'Message.seenByViewer',
+      'User.id',
+      'User.name',
+    ]);
 
     // A root `resolve` that reads an argument outside its key (`after` positions the stream per subscriber).
     const rootReadsAfter = schemaWithPerViewerField({
-      Subscription: { ...resolvers.Subscription, roomEvents: { subscribe: (resolvers.Subscription!.roomEvents as { subscribe: unknown }).subscribe, resolve: (event: unknown, args: { after?: string }) => (args.after, event) } },
+      Subscription: {
+        ...resolvers.Subscription,
+        roomEvents: {
+          subscribe: (resolvers.Subscription!.roomEvents as { subscribe: unknown }).subscribe,
+          resolve: (event: unknown, args: { after?: string }) => (args.after, event),
+        },
+      },
     });
     const rootReport = await recordReads(rootReadsAfter.schema, CHAT_DELIVERY_POLICY);
     expect([...(rootReport.reads.get('Subscription.roomEvents') ?? [])]).toEqual(['args.after']);
@@ -336,7 +416,11 @@ describe('delivery invariant: nothing reachable from the subscription roots read
         schema,
         document: parse(query),
         variableValues: { r: 'r' },
-        contextValue: { viewer, chat: { roomEvents: { open: async () => queue } }, directDelivery: { takeStream: () => (handedOver = true) } },
+        contextValue: {
+          viewer,
+          chat: { roomEvents: { open: async () => queue } },
+          directDelivery: { takeStream: () => (handedOver = true) },
+        },
       });
       expect(handedOver).toBe(false);
       if (!(Symbol.asyncIterator in stream)) throw new Error(`no stream: ${JSON.stringify(stream)}`);

@@ -3,7 +3,13 @@ import { execute, parse, validate, type ExecutionResult } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { EventQueue, type PipeableSource } from '../../src/chat/event-queue.ts';
 import type { RoomEvent, Viewer } from '../../src/chat/types.ts';
-import { CHAT_DELIVERY_POLICY, createDeliveryEngine, type DeliveryPolicy, type OwnArgs, type SharedShape } from '../../src/delivery/engine.ts';
+import {
+  CHAT_DELIVERY_POLICY,
+  createDeliveryEngine,
+  type DeliveryPolicy,
+  type OwnArgs,
+  type SharedShape,
+} from '../../src/delivery/engine.ts';
 import { maskResult } from '../../src/graphql/errors.ts';
 import { createChatSchema } from '../../src/graphql/schema.ts';
 
@@ -12,7 +18,15 @@ const schema = createChatSchema();
 const message: RoomEvent = {
   kind: 'message',
   roomId: 'r1',
-  message: { id: 'r1:0001', roomId: 'r1', seq: 1, author: { id: 'alice', name: 'Alice' }, body: 'hi', sentAt: '2026-01-01T00:00:00.000Z', clientMessageId: null },
+  message: {
+    id: 'r1:0001',
+    roomId: 'r1',
+    seq: 1,
+    author: { id: 'alice', name: 'Alice' },
+    body: 'hi',
+    sentAt: '2026-01-01T00:00:00.000Z',
+    clientMessageId: null,
+  },
 };
 
 const viewer = (id: string): Viewer => ({ id, name: id, roles: [], expiresAt: Date.now() + 60_000 });
@@ -80,20 +94,44 @@ fragment U on User { id name }`,
     },
   ],
   aliases: [
-    { query: `subscription($r: ID!) { e: roomEvents(roomId: $r) { t: __typename ... on MessageSent { m: message { i: id b: body } } } }`, variables: { r: 'r1' } },
-    { query: `subscription($r: ID!, $a: ID) { e: roomEvents(roomId: $r, after: $a) { t: __typename ... on MessageSent { m: message { i: id b: body } } } }`, variables: { r: 'r1', a: null } },
+    {
+      query: `subscription($r: ID!) { e: roomEvents(roomId: $r) { t: __typename ... on MessageSent { m: message { i: id b: body } } } }`,
+      variables: { r: 'r1' },
+    },
+    {
+      query: `subscription($r: ID!, $a: ID) { e: roomEvents(roomId: $r, after: $a) { t: __typename ... on MessageSent { m: message { i: id b: body } } } }`,
+      variables: { r: 'r1', a: null },
+    },
   ],
   '@include with a default: omitted and `true` coerce alike': [
-    { query: `subscription($r: ID!, $full: Boolean = true) { roomEvents(roomId: $r) { ... on MessageSent { message { id body @include(if: $full) } } } }`, variables: { r: 'r1' } },
-    { query: `subscription($r: ID!, $full: Boolean = true) { roomEvents(roomId: $r) { ... on MessageSent { message { id body @include(if: $full) } } } }`, variables: { r: 'r1', full: true } },
+    {
+      query: `subscription($r: ID!, $full: Boolean = true) { roomEvents(roomId: $r) { ... on MessageSent { message { id body @include(if: $full) } } } }`,
+      variables: { r: 'r1' },
+    },
+    {
+      query: `subscription($r: ID!, $full: Boolean = true) { roomEvents(roomId: $r) { ... on MessageSent { message { id body @include(if: $full) } } } }`,
+      variables: { r: 'r1', full: true },
+    },
   ],
   '@skip in a named fragment': [
-    { query: `subscription($r: ID!, $lean: Boolean!) { roomEvents(roomId: $r) { ...F } } fragment F on RoomEvent { ... on MessageSent @skip(if: $lean) { message { body } } }`, variables: { r: 'r1', lean: false } },
-    { query: `subscription($r: ID!, $lean: Boolean!) { roomEvents(roomId: $r) { ...F } } fragment F on RoomEvent { ... on MessageSent @skip(if: $lean) { message { body } } }`, variables: { r: 'r1', lean: false } },
+    {
+      query: `subscription($r: ID!, $lean: Boolean!) { roomEvents(roomId: $r) { ...F } } fragment F on RoomEvent { ... on MessageSent @skip(if: $lean) { message { body } } }`,
+      variables: { r: 'r1', lean: false },
+    },
+    {
+      query: `subscription($r: ID!, $lean: Boolean!) { roomEvents(roomId: $r) { ...F } } fragment F on RoomEvent { ... on MessageSent @skip(if: $lean) { message { body } } }`,
+      variables: { r: 'r1', lean: false },
+    },
   ],
   'several root field nodes that merge into one, and fragments on Subscription': [
-    { query: `subscription($r: ID!) { roomEvents(roomId: $r) { __typename } roomEvents(roomId: $r) { ... on MessageSent { message { id } } } }`, variables: { r: 'r1' } },
-    { query: `subscription($r: ID!) { ... on Subscription { roomEvents(roomId: $r) { __typename } } ...Root } fragment Root on Subscription { roomEvents(roomId: $r) { ... on MessageSent { message { id } } } }`, variables: { r: 'r1' } },
+    {
+      query: `subscription($r: ID!) { roomEvents(roomId: $r) { __typename } roomEvents(roomId: $r) { ... on MessageSent { message { id } } } }`,
+      variables: { r: 'r1' },
+    },
+    {
+      query: `subscription($r: ID!) { ... on Subscription { roomEvents(roomId: $r) { __typename } } ...Root } fragment Root on Subscription { roomEvents(roomId: $r) { ... on MessageSent { message { id } } } }`,
+      variables: { r: 'r1' },
+    },
   ],
 };
 
@@ -149,8 +187,12 @@ describe('delivery engine: every context-free document shape shares execution', 
     expect(a.taken!.own).toBeNull();
     expect(b.taken!.own).not.toBeNull();
     // The errors' locations differ, so the two results do too: each is what graphql-js gives that document alone.
-    expect(JSON.stringify(alone(a.document, { r: 'r1', f: null }, message))).not.toBe(JSON.stringify(alone(b.document, { r: 'r1', f: null }, message)));
-    expect(JSON.stringify(b.taken!.shape.resultFor(message, b.taken!.own))).toBe(JSON.stringify(alone(b.document, { r: 'r1', f: null }, message)));
+    expect(JSON.stringify(alone(a.document, { r: 'r1', f: null }, message))).not.toBe(
+      JSON.stringify(alone(b.document, { r: 'r1', f: null }, message)),
+    );
+    expect(JSON.stringify(b.taken!.shape.resultFor(message, b.taken!.own))).toBe(
+      JSON.stringify(alone(b.document, { r: 'r1', f: null }, message)),
+    );
     expect(JSON.stringify(a.taken!.shape.resultFor(message, null))).toBe(JSON.stringify(alone(a.document, { r: 'r1', f: null }, message)));
   });
 
@@ -159,7 +201,14 @@ describe('delivery engine: every context-free document shape shares execution', 
     const engine = createDeliveryEngine({ schema, mask: maskResult, policy });
     const perViewer = `subscription($r: ID!) { roomEvents(roomId: $r) { ... on MessageSent { message { author { name } } } } }`;
     expect(engine.shapeOf(parse(perViewer), undefined)).toBeNull();
-    expect(engine.shapeOf(parse(`subscription($r: ID!) { roomEvents(roomId: $r) { ... on MessageSent { message { ...A } } } } fragment A on Message { author { name } }`), undefined)).toBeNull();
+    expect(
+      engine.shapeOf(
+        parse(
+          `subscription($r: ID!) { roomEvents(roomId: $r) { ... on MessageSent { message { ...A } } } } fragment A on Message { author { name } }`,
+        ),
+        undefined,
+      ),
+    ).toBeNull();
     expect(engine.shapeOf(parse(INLINE), 'Watch')).not.toBeNull();
     const { taken, result } = await subscribe(engine, perViewer, { r: 'r1' });
     expect(taken).toBeNull();

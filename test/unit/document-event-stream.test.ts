@@ -13,10 +13,23 @@ const [alice, bob] = [viewer('alice'), viewer('bob')];
 
 /** The documents domain over memory adapters, with a small ephemeral bound so a reader that lags is easy to make. */
 async function setup() {
-  const adapters = createMemoryAdapters({ logger: silentLogger, historyLimit: 100, messageRate: 1_000, messageBurst: 1_000, editRate: 1_000, cursorRate: 1_000 });
+  const adapters = createMemoryAdapters({
+    logger: silentLogger,
+    historyLimit: 100,
+    messageRate: 1_000,
+    messageBurst: 1_000,
+    editRate: 1_000,
+    cursorRate: 1_000,
+  });
   const chat = createChat({ adapters, logger: silentLogger });
   onTestFinished(() => chat.close(100));
-  const documents = createDocumentService({ store: adapters.documents, bus: adapters.documentBus, rooms: chat.rooms, limiter: adapters.editRate, cursorLimiter: adapters.cursorRate });
+  const documents = createDocumentService({
+    store: adapters.documents,
+    bus: adapters.documentBus,
+    rooms: chat.rooms,
+    limiter: adapters.editRate,
+    cursorLimiter: adapters.cursorRate,
+  });
   const events = createDocumentEventService({
     documents,
     store: adapters.documents,
@@ -51,13 +64,9 @@ describe('a document subscriber that falls behind', () => {
     }
     // Alice's own cursor (second, while one event was queued) is skipped; past 2 queued events bob's are dropped.
     const queued = await take(stream, 5);
-    expect(queued.map((e) => (e.kind === 'edited' ? `edit ${e.edit.version}` : e.kind === 'cursor' ? `cursor ${e.user.id}` : e.kind))).toEqual([
-      'cursor bob',
-      'edit 1',
-      'edit 2',
-      'edit 3',
-      'edit 4',
-    ]);
+    expect(
+      queued.map((e) => (e.kind === 'edited' ? `edit ${e.edit.version}` : e.kind === 'cursor' ? `cursor ${e.user.id}` : e.kind)),
+    ).toEqual(['cursor bob', 'edit 1', 'edit 2', 'edit 3', 'edit 4']);
     // Reading again: the next cursor is delivered.
     await documents.moveCursor(bob, { documentId, version: 4, anchor: 4, head: 4 });
     expect(await take(stream, 1)).toMatchObject([{ kind: 'cursor', user: { id: 'bob' }, anchor: 4 }]);

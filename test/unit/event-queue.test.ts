@@ -6,9 +6,23 @@ import { within } from '../utils/wait.ts';
 const message = (seq: number): RoomEvent => ({
   kind: 'message',
   roomId: 'r',
-  message: { id: `r:${seq}`, roomId: 'r', seq, author: { id: 'a', name: 'A' }, body: `m${seq}`, sentAt: '2026-01-01T00:00:00.000Z', clientMessageId: null },
+  message: {
+    id: `r:${seq}`,
+    roomId: 'r',
+    seq,
+    author: { id: 'a', name: 'A' },
+    body: `m${seq}`,
+    sentAt: '2026-01-01T00:00:00.000Z',
+    clientMessageId: null,
+  },
 });
-const typing = (): RoomEvent => ({ kind: 'typing', roomId: 'r', user: { id: 'a', name: 'A' }, typing: true, at: '2026-01-01T00:00:00.000Z' });
+const typing = (): RoomEvent => ({
+  kind: 'typing',
+  roomId: 'r',
+  user: { id: 'a', name: 'A' },
+  typing: true,
+  at: '2026-01-01T00:00:00.000Z',
+});
 
 async function drain(queue: EventQueue, count: number): Promise<RoomEvent[]> {
   const events: RoomEvent[] = [];

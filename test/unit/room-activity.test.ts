@@ -32,7 +32,12 @@ describe('room activity counters (the dashboard busiest rooms, per instance)', (
 
   it('writes only its busiest rooms when more are active than the record holds', () => {
     const activity = createRoomActivity({ maxRooms: 2 });
-    for (const [roomId, count] of [['a', 1], ['b', 3], ['c', 2]] as const) for (let n = 0; n < count; n++) activity.observer.messageAccepted(roomId);
+    for (const [roomId, count] of [
+      ['a', 1],
+      ['b', 3],
+      ['c', 2],
+    ] as const)
+      for (let n = 0; n < count; n++) activity.observer.messageAccepted(roomId);
     expect(activity.sample().map((room) => room.roomId)).toEqual(['b', 'c']);
   });
 });

@@ -8,7 +8,9 @@ import { ShapeRegistry } from '../../src/delivery/shared-shape.ts';
 const schema = createChatSchema();
 const document = parse('subscription { roomEvents(roomId: "r") { __typename ... on MemberJoined { roomId user { id name } at } } }');
 const event: RoomEvent = { kind: 'joined', roomId: 'r', user: { id: 'a', name: 'A' }, at: '2026-01-01T00:00:00.000Z' };
-const executed = { data: { roomEvents: { __typename: 'MemberJoined', roomId: 'r', user: { id: 'a', name: 'A' }, at: '2026-01-01T00:00:00.000Z' } } };
+const executed = {
+  data: { roomEvents: { __typename: 'MemberJoined', roomId: 'r', user: { id: 'a', name: 'A' }, at: '2026-01-01T00:00:00.000Z' } },
+};
 
 describe('SharedShape', () => {
   it('is shared while it has subscribers and forgotten with the last one', () => {
@@ -28,7 +30,9 @@ describe('SharedShape', () => {
 
   it('executes an event once, whichever subscriber asks, without the context of the one who came first', () => {
     const registry = new ShapeRegistry(maskResult);
-    const shape = registry.join('unit-once', { schema, document, contextValue: { viewer: { id: 'first' } } } as Parameters<ShapeRegistry['join']>[1]);
+    const shape = registry.join('unit-once', { schema, document, contextValue: { viewer: { id: 'first' } } } as Parameters<
+      ShapeRegistry['join']
+    >[1]);
     const result = shape.resultFor(event);
     // The event's own result, executed without errors: not merely the same object twice.
     expect(result).toEqual(executed);

@@ -28,10 +28,10 @@ function serve(subscribe: () => AsyncIterator<{ n: number }>, track: Plugin = {}
   const abort = new AbortController();
   let response: Promise<Response> | null = Promise.resolve(
     yoga.fetch('http://localhost/graphql', {
-    method: 'POST',
-    headers: { accept: 'text/event-stream', 'content-type': 'application/json' },
-    body: JSON.stringify({ query: 'subscription { ticks { n } }' }),
-    signal: abort.signal,
+      method: 'POST',
+      headers: { accept: 'text/event-stream', 'content-type': 'application/json' },
+      body: JSON.stringify({ query: 'subscription { ticks { n } }' }),
+      signal: abort.signal,
     }),
   );
   /** Reads the stream until `until(nextEvents)` holds (or the stream ends); returns what it read. */
@@ -65,14 +65,23 @@ describe('SSE token expiry (subscription-expiry.ts)', () => {
     let sent = 0;
     const results: Array<WeakRef<ExecutionResult>> = [];
     const track: Plugin = {
-      onSubscribe: () => ({ onSubscribeResult: () => ({ onNext: ({ result }) => void results.push(new WeakRef(result as ExecutionResult)) }) }),
+      onSubscribe: () => ({
+        onSubscribeResult: () => ({ onNext: ({ result }) => void results.push(new WeakRef(result as ExecutionResult)) }),
+      }),
     };
     const { read, stop } = serve(
-      () => ({ next: () => (sent < EVENTS ? Promise.resolve({ value: { n: sent++ }, done: false }) : idle), return: () => (release(), idle) }),
+      () => ({
+        next: () => (sent < EVENTS ? Promise.resolve({ value: { n: sent++ }, done: false }) : idle),
+        return: () => (release(), idle),
+      }),
       track,
     );
     try {
-      await within(read((events) => events >= EVENTS), 50_000, `${EVENTS} events`);
+      await within(
+        read((events) => events >= EVENTS),
+        50_000,
+        `${EVENTS} events`,
+      );
       expect(results).toHaveLength(EVENTS);
       // Still open and waiting for the next event: every result delivered so far is garbage now.
       await collect();
@@ -95,7 +104,9 @@ describe('SSE token expiry (subscription-expiry.ts)', () => {
     await expect(stream.next()).rejects.toThrow('source failed');
     expect(scheduler.size).toBe(0);
     // A later deadline on the same timer: once it fires, the stream's own (earlier) one would have fired too.
-    const passed = new Promise<void>((resolve) => scheduler.schedule({ deadlineAt: 0, deadlineIndex: -1, expire: resolve }, Date.now() + 40));
+    const passed = new Promise<void>((resolve) =>
+      scheduler.schedule({ deadlineAt: 0, deadlineIndex: -1, expire: resolve }, Date.now() + 40),
+    );
     await within(passed, 5_000, 'the deadline to pass');
     // No UNAUTHENTICATED result after the failure: the stream is over.
     expect(await stream.next()).toEqual({ value: undefined, done: true });

@@ -15,7 +15,9 @@ describe('UserEventQueue: one userEvents subscriber', () => {
     const queue = new UserEventQueue(3, () => closed++);
     for (let n = 1; n <= 5; n++) queue.deliver(event(n));
     expect(queue.dropped).toBe(2);
-    const read = [await queue.next(), await queue.next(), await queue.next()].map((step) => (step.done ? null : step.value.kind === 'roomAvailable' && step.value.room.id));
+    const read = [await queue.next(), await queue.next(), await queue.next()].map((step) =>
+      step.done ? null : step.value.kind === 'roomAvailable' && step.value.room.id,
+    );
     expect(read).toEqual(['r3', 'r4', 'r5']);
     queue.deliver(event(6));
     expect(await queue.next()).toEqual({ value: event(6), done: false });

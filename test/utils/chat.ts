@@ -9,10 +9,40 @@ export const ROOM_EVENTS = /* GraphQL */ `
   subscription RoomEvents($roomId: ID!, $after: ID) {
     roomEvents(roomId: $roomId, after: $after) {
       __typename
-      ... on MessageSent { message { id roomId author { id name } body clientMessageId } }
-      ... on MemberJoined { roomId user { id name } }
-      ... on MemberLeft { roomId user { id name } }
-      ... on TypingChanged { roomId user { id name } typing }
+      ... on MessageSent {
+        message {
+          id
+          roomId
+          author {
+            id
+            name
+          }
+          body
+          clientMessageId
+        }
+      }
+      ... on MemberJoined {
+        roomId
+        user {
+          id
+          name
+        }
+      }
+      ... on MemberLeft {
+        roomId
+        user {
+          id
+          name
+        }
+      }
+      ... on TypingChanged {
+        roomId
+        user {
+          id
+          name
+        }
+        typing
+      }
     }
   }
 `;
@@ -20,19 +50,34 @@ export const ROOM_EVENTS = /* GraphQL */ `
 export const SEND_MESSAGE = /* GraphQL */ `
   mutation Send($roomId: ID!, $body: String!, $clientMessageId: ID) {
     sendMessage(roomId: $roomId, body: $body, clientMessageId: $clientMessageId) {
-      id roomId author { id name } body clientMessageId sentAt
+      id
+      roomId
+      author {
+        id
+        name
+      }
+      body
+      clientMessageId
+      sentAt
     }
   }
 `;
 
 export const CREATE_ROOM = /* GraphQL */ `
   mutation Create($name: String!, $private: Boolean, $members: [ID!]) {
-    createRoom(name: $name, private: $private, members: $members) { id name private createdAt }
+    createRoom(name: $name, private: $private, members: $members) {
+      id
+      name
+      private
+      createdAt
+    }
   }
 `;
 
 export const SET_TYPING = /* GraphQL */ `
-  mutation Typing($roomId: ID!, $typing: Boolean!) { setTyping(roomId: $roomId, typing: $typing) }
+  mutation Typing($roomId: ID!, $typing: Boolean!) {
+    setTyping(roomId: $roomId, typing: $typing)
+  }
 `;
 
 export interface SentMessage {
@@ -80,7 +125,13 @@ export function sendHttp(
 }
 
 /** Sends and fails the test unless the message was accepted. */
-export async function send(graphqlUrl: string, token: string, roomId: string, body: string, clientMessageId?: string): Promise<SentMessage> {
+export async function send(
+  graphqlUrl: string,
+  token: string,
+  roomId: string,
+  body: string,
+  clientMessageId?: string,
+): Promise<SentMessage> {
   const response = await sendHttp(graphqlUrl, token, roomId, body, clientMessageId);
   expect(response.errors).toBeUndefined();
   return response.data!.sendMessage;
@@ -98,7 +149,11 @@ export async function history(graphqlUrl: string, token: string, roomId: string,
   return response.data!.room!.messages;
 }
 
-export async function online(graphqlUrl: string, token: string, roomId: string): Promise<Array<{ user: { id: string }; connections: number }>> {
+export async function online(
+  graphqlUrl: string,
+  token: string,
+  roomId: string,
+): Promise<Array<{ user: { id: string }; connections: number }>> {
   const response = await gql<{ room: { online: Array<{ user: { id: string }; connections: number }> } }>(
     graphqlUrl,
     `query Online($id: ID!) { room(id: $id) { online { user { id } connections } } }`,

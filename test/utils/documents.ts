@@ -3,20 +3,47 @@ import { gql, type GraphQLResponse } from './http-client.ts';
 
 export const CREATE_DOCUMENT = /* GraphQL */ `
   mutation ($roomId: ID!, $title: String!, $text: String) {
-    createDocument(roomId: $roomId, title: $title, text: $text) { id roomId title text version createdAt }
+    createDocument(roomId: $roomId, title: $title, text: $text) {
+      id
+      roomId
+      title
+      text
+      version
+      createdAt
+    }
   }
 `;
 
 export const EDIT_DOCUMENT = /* GraphQL */ `
   mutation ($documentId: ID!, $baseVersion: Int!, $operation: [TextOpInput!]!, $clientEditId: ID) {
     editDocument(documentId: $documentId, baseVersion: $baseVersion, operation: $operation, clientEditId: $clientEditId) {
-      documentId version operation { retain insert delete } author { id name } clientEditId at
+      documentId
+      version
+      operation {
+        retain
+        insert
+        delete
+      }
+      author {
+        id
+        name
+      }
+      clientEditId
+      at
     }
   }
 `;
 
 export const DOCUMENT = /* GraphQL */ `
-  query ($id: ID!) { document(id: $id) { id roomId title text version } }
+  query ($id: ID!) {
+    document(id: $id) {
+      id
+      roomId
+      title
+      text
+      version
+    }
+  }
 `;
 
 export const MOVE_CURSOR = /* GraphQL */ `
@@ -58,7 +85,12 @@ export function editDocumentHttp(
 }
 
 export async function readDocument(graphqlUrl: string, token: string, id: string): Promise<{ text: string; version: number }> {
-  const response = await gql<{ document: { text: string; version: number } }>(graphqlUrl, 'query($id: ID!) { document(id: $id) { text version } }', { id }, token);
+  const response = await gql<{ document: { text: string; version: number } }>(
+    graphqlUrl,
+    'query($id: ID!) { document(id: $id) { text version } }',
+    { id },
+    token,
+  );
   expect(response.errors).toBeUndefined();
   return response.data!.document;
 }
@@ -71,10 +103,46 @@ export const DOCUMENT_EVENTS = /* GraphQL */ `
   subscription ($documentId: ID!, $afterVersion: Int) {
     documentEvents(documentId: $documentId, afterVersion: $afterVersion) {
       __typename
-      ... on DocumentEdited { documentId version operation { retain insert delete } author { id } clientEditId at }
-      ... on EditorJoined { documentId user { id name } at }
-      ... on EditorLeft { documentId user { id name } at }
-      ... on CursorMoved { documentId user { id } version anchor head at }
+      ... on DocumentEdited {
+        documentId
+        version
+        operation {
+          retain
+          insert
+          delete
+        }
+        author {
+          id
+        }
+        clientEditId
+        at
+      }
+      ... on EditorJoined {
+        documentId
+        user {
+          id
+          name
+        }
+        at
+      }
+      ... on EditorLeft {
+        documentId
+        user {
+          id
+          name
+        }
+        at
+      }
+      ... on CursorMoved {
+        documentId
+        user {
+          id
+        }
+        version
+        anchor
+        head
+        at
+      }
     }
   }
 `;

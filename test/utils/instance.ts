@@ -40,7 +40,12 @@ export interface InstanceOptions {
 }
 
 /** Starts an instance and waits for `GET /health`; killed (SIGKILL, by PID) after the test, pass or fail. */
-export async function startInstance({ env = {}, port, startTimeoutMs = 20_000, disposeAfterTest = true }: InstanceOptions = {}): Promise<Instance> {
+export async function startInstance({
+  env = {},
+  port,
+  startTimeoutMs = 20_000,
+  disposeAfterTest = true,
+}: InstanceOptions = {}): Promise<Instance> {
   const chosenPort = port ?? (await freePort());
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: root,

@@ -67,10 +67,6 @@ export async function startNginx(upstreamPorts: number[]): Promise<Nginx> {
     rmSync(workDir, { recursive: true, force: true });
   });
   const url = `http://127.0.0.1:${port}`;
-  await waitFor(
-    () => answersHealth(url),
-    10_000,
-    'nginx to proxy /health',
-  );
+  await waitFor(() => answersHealth(url), 10_000, 'nginx to proxy /health');
   return { port, url, wsUrl: `ws://127.0.0.1:${port}/graphql`, graphqlUrl: `${url}/graphql` };
 }

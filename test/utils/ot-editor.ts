@@ -131,10 +131,18 @@ export class Editor {
   async #send(outgoing: OutgoingEdit): Promise<void> {
     for (let attempt = 0; !this.#disposed; attempt++) {
       try {
-        const response = await editDocumentHttp(this.options.graphqlUrl(), this.options.token, this.options.documentId, outgoing.baseVersion, toOperationInput(outgoing.operation), outgoing.clientEditId);
+        const response = await editDocumentHttp(
+          this.options.graphqlUrl(),
+          this.options.token,
+          this.options.documentId,
+          outgoing.baseVersion,
+          toOperationInput(outgoing.operation),
+          outgoing.clientEditId,
+        );
         if (!response.errors) {
           const edit = response.data!.editDocument;
-          if (edit.clientEditId !== outgoing.clientEditId) throw new Error(`reply for ${outgoing.clientEditId} carries ${edit.clientEditId}`);
+          if (edit.clientEditId !== outgoing.clientEditId)
+            throw new Error(`reply for ${outgoing.clientEditId} carries ${edit.clientEditId}`);
           this.acknowledged.push(edit.version);
           this.acknowledgedIds.set(edit.version, outgoing.clientEditId);
           return;

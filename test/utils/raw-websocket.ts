@@ -71,7 +71,10 @@ export async function openRawWebSocket(wsUrl: string, headers: Record<string, st
       for (let frame = readFrame(); frame; frame = readFrame()) {
         if (frame.opcode === 0x1) messages.push(JSON.parse(frame.payload.toString('utf8')));
         else if (frame.opcode === 0x8) {
-          resolveClose({ code: frame.payload.length >= 2 ? frame.payload.readUInt16BE(0) : 1005, reason: frame.payload.subarray(2).toString('utf8') });
+          resolveClose({
+            code: frame.payload.length >= 2 ? frame.payload.readUInt16BE(0) : 1005,
+            reason: frame.payload.subarray(2).toString('utf8'),
+          });
         }
         notify();
       }

@@ -32,7 +32,6 @@ export interface RedisServer {
   resume(): void;
 }
 
-
 /** One short-lived connection of its own, closed whatever happens. */
 async function withClient<T>(port: number, use: (client: Redis) => Promise<T>): Promise<T> {
   const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });

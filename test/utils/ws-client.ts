@@ -96,8 +96,7 @@ export async function connectRaw(
     isAcked: () => acked,
     send: (message) => socket.send(typeof message === 'string' ? message : JSON.stringify(message)),
     async init(tokenOrPayload) {
-      const payload =
-        typeof tokenOrPayload === 'string' ? { authorization: `Bearer ${tokenOrPayload}` } : (tokenOrPayload ?? undefined);
+      const payload = typeof tokenOrPayload === 'string' ? { authorization: `Bearer ${tokenOrPayload}` } : (tokenOrPayload ?? undefined);
       client.send(payload === undefined ? { type: 'connection_init' } : { type: 'connection_init', payload });
       await waitFor((m) => m.type === 'connection_ack');
     },

@@ -57,9 +57,11 @@ export function createMemoryPresenceStore(bus: RoomEventBus): PresenceStore {
     async list(roomId) {
       const members = rooms.get(roomId);
       if (!members) return [];
-      return [...members.values()].map(
-        (member): Presence => ({ user: member.user, since: member.since, connections: member.connections.size }),
-      );
+      return [...members.values()].map((member): Presence => ({
+        user: member.user,
+        since: member.since,
+        connections: member.connections.size,
+      }));
     },
     onExpired() {},
     onRejoined() {},

@@ -39,7 +39,8 @@ const isPosition = (value: unknown): value is number => Number.isSafeInteger(val
 
 function decodeCursor(value: Record<string, unknown>): DocumentEvent | null {
   const { documentId, user, version, anchor, head, at } = value;
-  if (typeof documentId !== 'string' || typeof at !== 'string' || !isPosition(version) || !isPosition(anchor) || !isPosition(head)) return null;
+  if (typeof documentId !== 'string' || typeof at !== 'string' || !isPosition(version) || !isPosition(anchor) || !isPosition(head))
+    return null;
   if (!isRecord(user) || typeof user.id !== 'string' || typeof user.name !== 'string') return null;
   return { kind: 'cursor', documentId, user: { id: user.id, name: user.name }, version, anchor, head, at };
 }

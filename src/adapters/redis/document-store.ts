@@ -67,7 +67,8 @@ export function createRedisDocumentStore(options: RedisDocumentStoreOptions): Do
     return edits;
   };
   /** The log must hold edit `afterVersion + 1` when it holds anything after it (it always holds the newest). */
-  const reachesBack = (edits: readonly DocumentEdit[], afterVersion: number) => edits.length === 0 || edits[0]!.version === afterVersion + 1;
+  const reachesBack = (edits: readonly DocumentEdit[], afterVersion: number) =>
+    edits.length === 0 || edits[0]!.version === afterVersion + 1;
   const editAt = async (id: string, version: string): Promise<DocumentEdit | null> =>
     decodeEdits(id, await client.zrangebyscore(keys.documentEdits(id), version, version))[0] ?? null;
 
@@ -137,7 +138,11 @@ export function createRedisDocumentStore(options: RedisDocumentStoreOptions): Do
 
     async readSince(id, afterVersion) {
       const [values, raws] = await exec('document', () =>
-        client.multi().hmget(keys.document(id), ...FIELDS).zrangebyscore(keys.documentEdits(id), `(${afterVersion}`, '+inf').exec(),
+        client
+          .multi()
+          .hmget(keys.document(id), ...FIELDS)
+          .zrangebyscore(keys.documentEdits(id), `(${afterVersion}`, '+inf')
+          .exec(),
       );
       const document = decodeState(id, values as (string | null)[]);
       if (!document) return null;
@@ -174,7 +179,9 @@ export function createRedisDocumentStore(options: RedisDocumentStoreOptions): Do
       // Without a clientEditId the commit still gets a token of its own (SOH-prefixed, never a retry key): it is
       // how a lost reply is settled.
       const field =
-        input.clientEditId === null ? `\u0001${randomBytes(9).toString('base64url')}` : clientMessageKey(input.author.id, input.clientEditId);
+        input.clientEditId === null
+          ? `\u0001${randomBytes(9).toString('base64url')}`
+          : clientMessageKey(input.author.id, input.clientEditId);
       const deadline = Math.floor(clock.now() + commandTimeoutMs / 2);
       let reply: unknown;
       try {

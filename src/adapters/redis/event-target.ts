@@ -269,7 +269,9 @@ export function createHardenedRedisEventTarget<TEvent extends CustomEvent>(
       if (!byCallback || !releasing) return;
       byCallback.delete(callback);
       if (byCallback.size === 0) callbackReleases.delete(type);
-      void releasing.then((release) => release?.()).catch((error: unknown) => logger.warn({ topic: type, err: error }, 'removeEventListener failed'));
+      void releasing
+        .then((release) => release?.())
+        .catch((error: unknown) => logger.warn({ topic: type, err: error }, 'removeEventListener failed'));
     },
     dispatchEvent(event: TEvent) {
       // EventTarget's boolean cannot carry the outcome: the failure is logged here, `publish` reports it.

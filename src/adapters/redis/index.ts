@@ -114,7 +114,9 @@ export async function createRedisAdapters(options: RedisAdapterOptions): Promise
     ...(options.presenceReapIntervalMs === undefined ? {} : { reapIntervalMs: options.presenceReapIntervalMs }),
   });
 
-  const ready = await Promise.all([command, subscriber, documentSubscriber, userSubscriber].map((connection) => waitReady(connection, connectTimeoutMs)));
+  const ready = await Promise.all(
+    [command, subscriber, documentSubscriber, userSubscriber].map((connection) => waitReady(connection, connectTimeoutMs)),
+  );
   if (ready.includes(false)) logger.warn({ prefix: options.prefix }, 'Redis not reachable yet; retrying in the background');
   else await clock.sync();
 
@@ -125,7 +127,13 @@ export async function createRedisAdapters(options: RedisAdapterOptions): Promise
       timer = setTimeout(() => resolve(false), pingTimeoutMs);
     });
     try {
-      return await Promise.race([command.ping().then((reply) => reply === 'PONG', () => false), timeout]);
+      return await Promise.race([
+        command.ping().then(
+          (reply) => reply === 'PONG',
+          () => false,
+        ),
+        timeout,
+      ]);
     } finally {
       clearTimeout(timer);
     }
@@ -136,7 +144,15 @@ export async function createRedisAdapters(options: RedisAdapterOptions): Promise
   return {
     bus,
     userBus,
-    messages: createRedisMessageStore({ client: command, keys, logger, historyLimit: options.historyLimit, rate: messageRate, clock, commandTimeoutMs }),
+    messages: createRedisMessageStore({
+      client: command,
+      keys,
+      logger,
+      historyLimit: options.historyLimit,
+      rate: messageRate,
+      clock,
+      commandTimeoutMs,
+    }),
     rooms: createRedisRoomStore(command, keys, logger),
     presence,
     instances: createRedisInstanceDirectory({ client: command, keys }),

@@ -60,11 +60,7 @@ function decodeReport(instanceId: string, raw: string): InstanceReport | null {
 export function createRedisInstanceDirectory({ client, keys, ttlMs = 3_000 }: RedisInstanceDirectoryOptions): InstanceDirectory {
   return {
     async report(instanceId, record) {
-      await client
-        .multi()
-        .set(keys.instance(instanceId), JSON.stringify(record), 'PX', ttlMs)
-        .sadd(keys.instances, instanceId)
-        .exec();
+      await client.multi().set(keys.instance(instanceId), JSON.stringify(record), 'PX', ttlMs).sadd(keys.instances, instanceId).exec();
     },
     async list() {
       const ids = await client.smembers(keys.instances);

@@ -156,7 +156,15 @@ export function createRedisMessageStore(options: RedisMessageStoreOptions): Mess
         case 1: {
           // Built from what was sent rather than decoded from the stored JSON: the same fields, one JSON.parse less.
           const seq = value as number;
-          const message = { id: formatMessageId(roomId, seq), roomId, seq, author: { id: author.id, name: author.name }, body, sentAt, clientMessageId };
+          const message = {
+            id: formatMessageId(roomId, seq),
+            roomId,
+            seq,
+            author: { id: author.id, name: author.name },
+            body,
+            sentAt,
+            clientMessageId,
+          };
           return { status: 'created', message };
         }
         case 0: {
@@ -180,9 +188,7 @@ export function createRedisMessageStore(options: RedisMessageStoreOptions): Mess
     async latest(roomId, limit, beforeSeq) {
       if (limit <= 0) return [];
       const max = beforeSeq === undefined ? '+inf' : `(${beforeSeq}`;
-      const raws = await orUnavailable('latest', () =>
-        client.zrevrangebyscore(keys.messages(roomId), max, '-inf', 'LIMIT', 0, limit),
-      );
+      const raws = await orUnavailable('latest', () => client.zrevrangebyscore(keys.messages(roomId), max, '-inf', 'LIMIT', 0, limit));
       return decodeAll(roomId, raws.reverse());
     },
 

@@ -62,8 +62,7 @@ export function createRedisPresenceStore(options: RedisPresenceStoreOptions): Re
   const local = new Map<string, LocalConnection>();
   let closed = false;
 
-  const expiryMember = (roomId: string, connectionId: string) =>
-    `${Buffer.byteLength(roomId, 'utf8')}:${roomId}${connectionId}`;
+  const expiryMember = (roomId: string, connectionId: string) => `${Buffer.byteLength(roomId, 'utf8')}:${roomId}${connectionId}`;
   const roomKeys = (roomId: string) => [
     keys.presenceConnections(roomId),
     keys.presenceCounts(roomId),

@@ -33,9 +33,17 @@ export function luaSource(name: string): string {
 export function loadLuaScript(client: Redis, name: string): LuaScript {
   const source = luaSource(name);
   const sha = createHash('sha1').update(source).digest('hex');
-  const call = (command: 'evalsha' | 'eval', script: string, keys: readonly string[], args: ReadonlyArray<string | number>, replyTimeoutMs?: number) => {
+  const call = (
+    command: 'evalsha' | 'eval',
+    script: string,
+    keys: readonly string[],
+    args: ReadonlyArray<string | number>,
+    replyTimeoutMs?: number,
+  ) => {
     if (replyTimeoutMs === undefined) {
-      return command === 'evalsha' ? client.evalsha(script, keys.length, ...keys, ...args) : client.eval(script, keys.length, ...keys, ...args);
+      return command === 'evalsha'
+        ? client.evalsha(script, keys.length, ...keys, ...args)
+        : client.eval(script, keys.length, ...keys, ...args);
     }
     const argv = [script, keys.length, ...keys, ...args];
     const pending = new Command(command, argv, { replyEncoding: 'utf8' });

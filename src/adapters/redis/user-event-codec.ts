@@ -20,7 +20,11 @@ function decodeRoom(value: unknown): Room | null {
 export function encodeUserEvent(event: UserEvent): string {
   if (event.kind === 'roomAvailable') {
     const { id, name, createdAt, createdBy, members } = event.room;
-    return JSON.stringify({ kind: event.kind, at: event.at, room: { id, name, private: event.room.private, createdAt, createdBy, members } });
+    return JSON.stringify({
+      kind: event.kind,
+      at: event.at,
+      room: { id, name, private: event.room.private, createdAt, createdBy, members },
+    });
   }
   const message = encodeRoomEvent({ kind: 'message', roomId: event.message.roomId, message: event.message });
   return `{"kind":"mentioned","at":${JSON.stringify(event.at)},"message":${message}}`;

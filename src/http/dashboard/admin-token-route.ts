@@ -34,7 +34,14 @@ export function createAdminTokenRoute({ secret, issuer, audience, expiresIn = '1
       return true;
     }
     request.resume();
-    signDevToken(secret, { sub: 'ops', name: 'Operations', roles: ['admin'], expiresIn, ...(issuer ? { issuer } : {}), ...(audience ? { audience } : {}) })
+    signDevToken(secret, {
+      sub: 'ops',
+      name: 'Operations',
+      roles: ['admin'],
+      expiresIn,
+      ...(issuer ? { issuer } : {}),
+      ...(audience ? { audience } : {}),
+    })
       .then((token) => json(response, 200, { token, userId: 'ops' }))
       .catch(() => json(response, 500, { error: 'could not sign a token' }));
     return true;

@@ -15,7 +15,8 @@ const ASSETS: Record<string, { body: Buffer; type: string }> = {
 };
 
 // This origin only (the page talks to /graphql over SSE); no inline script, nothing from a CDN.
-const CSP = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+const CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 /**
  * The operations dashboard at `/dashboard`: static files that hold no data, so they are served in production too.

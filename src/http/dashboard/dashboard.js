@@ -59,12 +59,19 @@ function record(time) {
     history.ids.push(id);
     for (const { key } of METRICS) {
       if (!history.values.has(key)) history.values.set(key, new Map());
-      history.values.get(key).set(id, history.times.map(() => null));
+      history.values.get(key).set(
+        id,
+        history.times.map(() => null),
+      );
     }
   }
   history.times.push(time);
   for (const { key } of METRICS) {
-    for (const id of history.ids) history.values.get(key).get(id).push(state.instances.get(id)?.[key] ?? null);
+    for (const id of history.ids)
+      history.values
+        .get(key)
+        .get(id)
+        .push(state.instances.get(id)?.[key] ?? null);
   }
   if (history.times.length > MAX_POINTS) {
     history.times.shift();
@@ -94,7 +101,10 @@ function buildCharts() {
         width,
         height: 200,
         scales: { x: { time: true }, y: { range: (_u, min, max) => [Math.min(0, min ?? 0), Math.max(1, (max ?? 1) * 1.1)] } },
-        series: [{}, ...history.ids.map((id, index) => ({ label: label(id), stroke: COLORS[index % COLORS.length], width: 2, spanGaps: false }))],
+        series: [
+          {},
+          ...history.ids.map((id, index) => ({ label: label(id), stroke: COLORS[index % COLORS.length], width: 2, spanGaps: false })),
+        ],
       },
       data(),
       panel,
@@ -117,7 +127,11 @@ function showRooms() {
     .map((room) => {
       const row = document.createElement('tr');
       row.dataset.roomId = room.roomId;
-      for (const [text, number] of [[room.name, false], [String(room.online), true], [room.messagesPerSecond.toFixed(1), true]]) {
+      for (const [text, number] of [
+        [room.name, false],
+        [String(room.online), true],
+        [room.messagesPerSecond.toFixed(1), true],
+      ]) {
         const cell = document.createElement('td');
         cell.textContent = text;
         if (number) cell.className = 'number';
@@ -141,7 +155,9 @@ async function getToken() {
       'submit',
       (event) => {
         event.preventDefault();
-        const token = $('token').value.trim().replace(/^Bearer\s+/i, '');
+        const token = $('token')
+          .value.trim()
+          .replace(/^Bearer\s+/i, '');
         sessionStorage.setItem(TOKEN_KEY, token);
         $('login').classList.remove('shown');
         resolve(token);

@@ -32,14 +32,23 @@ function listFiles(dir: string, extension: string, recursive: boolean, root = di
 function clientModules(): { names: ReadonlySet<string>; load(name: string): Promise<string> } {
   const dir = fileURLToPath(new URL('../../client/', import.meta.url));
   const compiled = existsSync(join(dir, 'resumable.js'));
-  const names = new Set([...listFiles(dir, compiled ? '.js' : '.ts', false).keys()].filter((file) => !file.endsWith('.d.ts')).map((file) => file.replace(/\.[jt]s$/, '')));
+  const names = new Set(
+    [...listFiles(dir, compiled ? '.js' : '.ts', false).keys()]
+      .filter((file) => !file.endsWith('.d.ts'))
+      .map((file) => file.replace(/\.[jt]s$/, '')),
+  );
   const loaded = new Map<string, Promise<string>>();
   const transpile = async (name: string) => {
     const [{ default: ts }, source] = await Promise.all([import('typescript'), readFile(join(dir, `${name}.ts`), 'utf8')]);
     return ts.transpileModule(source, {
       fileName: `${name}.ts`,
       // `./resume-plan.ts` -> `./resume-plan.js`, the URL this route serves it at.
-      compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext, verbatimModuleSyntax: true, rewriteRelativeImportExtensions: true },
+      compilerOptions: {
+        target: ts.ScriptTarget.ES2022,
+        module: ts.ModuleKind.ESNext,
+        verbatimModuleSyntax: true,
+        rewriteRelativeImportExtensions: true,
+      },
     }).outputText;
   };
   return {

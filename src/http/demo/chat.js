@@ -117,7 +117,8 @@ function createSocket() {
           if (errors?.length) showError(errors.map((e) => e.message).join('; '));
           if (state.room?.id === roomId) onRoomEvent(data?.roomEvents);
         },
-        error: (error) => showError(Array.isArray(error) ? error.map((e) => e.message).join('; ') : `subscription ended (${error?.code ?? error})`),
+        error: (error) =>
+          showError(Array.isArray(error) ? error.map((e) => e.message).join('; ') : `subscription ended (${error?.code ?? error})`),
         complete: () => undefined,
       },
     );
@@ -209,8 +210,7 @@ function renderOnline() {
 
 function renderTyping() {
   const names = [...state.typing.values()];
-  $('typing').textContent =
-    names.length === 0 ? '' : `${names.join(', ')} ${names.length === 1 ? 'is' : 'are'} typing…`;
+  $('typing').textContent = names.length === 0 ? '' : `${names.join(', ')} ${names.length === 1 ? 'is' : 'are'} typing…`;
 }
 
 async function loadRooms() {
@@ -410,7 +410,10 @@ function watchUserEvents() {
         while ((end = buffered.indexOf('\n\n')) >= 0) {
           const lines = buffered.slice(0, end).split('\n');
           buffered = buffered.slice(end + 2);
-          const data = lines.filter((line) => line.startsWith('data:')).map((line) => line.slice(5).trim()).join('\n');
+          const data = lines
+            .filter((line) => line.startsWith('data:'))
+            .map((line) => line.slice(5).trim())
+            .join('\n');
           if (!lines.includes('event: next') || !data) continue;
           const result = JSON.parse(data);
           // An expired dev token ends the stream with UNAUTHENTICATED: the retry below gets a new one.

@@ -66,7 +66,9 @@ export function otClientModule(importPath: string): string {
   } else {
     const source = readFileSync(fileURLToPath(new URL('../../client/ot-client.ts', import.meta.url)), 'utf8');
     const ts = createRequire(import.meta.url)('typescript') as typeof import('typescript');
-    code = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: false } }).outputText;
+    code = ts.transpileModule(source, {
+      compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: false },
+    }).outputText;
   }
   return code.replace(/from\s+["']ot-text-unicode["']/g, `from ${JSON.stringify(importPath)}`);
 }

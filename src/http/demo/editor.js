@@ -257,7 +257,12 @@ async function flush() {
   setMeta();
   for (;;) {
     try {
-      await request(EDIT, { documentId: state.doc.id, baseVersion: outgoing.baseVersion, operation: toOperationInput(outgoing.operation), clientEditId: outgoing.clientEditId });
+      await request(EDIT, {
+        documentId: state.doc.id,
+        baseVersion: outgoing.baseVersion,
+        operation: toOperationInput(outgoing.operation),
+        clientEditId: outgoing.clientEditId,
+      });
       break;
     } catch (error) {
       if (error.code === 'VERSION_TOO_OLD' || error.code === 'BAD_USER_INPUT' || state.ot !== ot) return void openDocument(state.doc);
@@ -336,7 +341,9 @@ function renderEditors() {
 }
 
 async function openDocument(doc) {
-  const data = await request('query($id: ID!) { document(id: $id) { id roomId title text version editors { user { id name } } } }', { id: doc.id });
+  const data = await request('query($id: ID!) { document(id: $id) { id roomId title text version editors { user { id name } } } }', {
+    id: doc.id,
+  });
   if (!data.document) return setMeta('⚠ no such document');
   state.doc = data.document;
   state.ot = new OtClient({ text: data.document.text, version: data.document.version });

@@ -140,7 +140,10 @@ function argument(b: Builder, argName: string, type: GraphQLInputType): { text: 
 function literal(value: unknown): string {
   if (value === null || value === undefined) return 'null';
   if (Array.isArray(value)) return `[${value.map(literal).join(', ')}]`;
-  if (typeof value === 'object') return `{${Object.entries(value).map(([k, v]) => `${k}: ${literal(v)}`).join(', ')}}`;
+  if (typeof value === 'object')
+    return `{${Object.entries(value)
+      .map(([k, v]) => `${k}: ${literal(v)}`)
+      .join(', ')}}`;
   if (typeof value === 'string') return JSON.stringify(value);
   return String(value);
 }
@@ -157,7 +160,11 @@ function directives(b: Builder): string {
   return ` @${name}(if: $${variable})`;
 }
 
-function fieldArguments(b: Builder, field: GraphQLField<unknown, unknown>, skipOptional = false): { text: string; values: Record<string, unknown> } {
+function fieldArguments(
+  b: Builder,
+  field: GraphQLField<unknown, unknown>,
+  skipOptional = false,
+): { text: string; values: Record<string, unknown> } {
   const parts: string[] = [];
   const values: Record<string, unknown> = {};
   for (const arg of field.args) {
@@ -177,7 +184,9 @@ function selectionSet(b: Builder, type: GraphQLNamedType, depth: number, mustSel
     const parts = ['__typename'];
     for (const member of type.getTypes()) {
       if (!rng.chance(0.7)) continue;
-      parts.push(rng.chance(0.3) ? namedFragment(b, member, depth) : `... on ${member.name}${directives(b)} ${selectionSet(b, member, depth + 1)}`);
+      parts.push(
+        rng.chance(0.3) ? namedFragment(b, member, depth) : `... on ${member.name}${directives(b)} ${selectionSet(b, member, depth + 1)}`,
+      );
     }
     return `{ ${parts.join(' ')} }`;
   }
@@ -233,7 +242,8 @@ export function buildOperation(seed: number, world: DocumentWorld, kind?: Operat
     // sendMessage selects `id` always: the ledger needs it to prove the message was stored.
     const selection = isLeafType(named) ? '' : ` ${selectionSet(b, named, 1, isSend)}`;
     const directive = isSend ? '' : directives(b);
-    if (isSend && typeof args.values.roomId === 'string') b.sends.push({ key: alias ? `r${i}` : 'sendMessage', roomId: args.values.roomId });
+    if (isSend && typeof args.values.roomId === 'string')
+      b.sends.push({ key: alias ? `r${i}` : 'sendMessage', roomId: args.values.roomId });
     parts.push(`${alias ? `${alias}: ` : ''}${field.name}${args.text}${directive}${selection}`);
   }
   const declarations = [...b.variables.entries()].map(([name, v]) => `$${name}: ${v.type}`);

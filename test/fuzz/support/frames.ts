@@ -29,11 +29,7 @@ export type Action =
   | { do: 'wait'; ms: number };
 
 /** How the connection ends. */
-export type Ending =
-  | { end: 'close'; code: number; reason: string }
-  | { end: 'reset' }
-  | { end: 'fin' }
-  | { end: 'linger' };
+export type Ending = { end: 'close'; code: number; reason: string } | { end: 'reset' } | { end: 'fin' } | { end: 'linger' };
 
 export interface ConnectionScript {
   /** Starts with a valid connection_init (most do), so what follows reaches execution instead of 4401. */
@@ -60,11 +56,28 @@ export function actionArb(world: DocumentWorld): fc.Arbitrary<Action> {
       weight: 1,
       arbitrary: fc.record({
         do: fc.constant('init' as const),
-        token: fc.constantFrom<TokenKind>('valid', 'valid', 'valid', 'valid', 'expired', 'wrong-secret', 'unsigned', 'garbage', 'none', 'not-bearer'),
+        token: fc.constantFrom<TokenKind>(
+          'valid',
+          'valid',
+          'valid',
+          'valid',
+          'expired',
+          'wrong-secret',
+          'unsigned',
+          'garbage',
+          'none',
+          'not-bearer',
+        ),
         user: fc.nat(2),
-        payloadShape: fc.constantFrom('authorization', 'authorization', 'authorization', 'bare-string', 'array', 'null', 'extra-keys') as fc.Arbitrary<
-          Extract<Action, { do: 'init' }>['payloadShape']
-        >,
+        payloadShape: fc.constantFrom(
+          'authorization',
+          'authorization',
+          'authorization',
+          'bare-string',
+          'array',
+          'null',
+          'extra-keys',
+        ) as fc.Arbitrary<Extract<Action, { do: 'init' }>['payloadShape']>,
       }),
     },
     { weight: 8, arbitrary: fc.record({ do: fc.constant('subscribe' as const), id: idArb, operation: operationArb(world) }) },
@@ -88,7 +101,10 @@ export function actionArb(world: DocumentWorld): fc.Arbitrary<Action> {
         full: fc.constantFrom<boolean | null | 'omitted'>('omitted', null, true, false),
       }),
     },
-    { weight: 2, arbitrary: fc.record({ do: fc.constant('duplicate' as const), what: fc.constantFrom('watch' as const, 'query' as const) }) },
+    {
+      weight: 2,
+      arbitrary: fc.record({ do: fc.constant('duplicate' as const), what: fc.constantFrom('watch' as const, 'query' as const) }),
+    },
     {
       weight: 2,
       arbitrary: fc.record({
@@ -98,20 +114,40 @@ export function actionArb(world: DocumentWorld): fc.Arbitrary<Action> {
       }),
     },
     { weight: 3, arbitrary: fc.record({ do: fc.constant('complete' as const), id: fc.oneof(idArb, idArb, shapeArb) }) },
-    { weight: 1, arbitrary: fc.record({ do: fc.constantFrom('ping' as const, 'pong' as const), payload: fc.option(shapeArb, { nil: undefined }) }) },
+    {
+      weight: 1,
+      arbitrary: fc.record({ do: fc.constantFrom('ping' as const, 'pong' as const), payload: fc.option(shapeArb, { nil: undefined }) }),
+    },
     {
       weight: 1,
       arbitrary: fc.record({
         do: fc.constant('unknown-type' as const),
-        type: fc.oneof(fc.constantFrom('next', 'error', 'connection_ack', 'start', 'stop', 'connection_terminate', 'ka', ''), fc.string(), shapeArb),
+        type: fc.oneof(
+          fc.constantFrom('next', 'error', 'connection_ack', 'start', 'stop', 'connection_terminate', 'ka', ''),
+          fc.string(),
+          shapeArb,
+        ),
         extra: shapeArb,
       }),
     },
     { weight: 1, arbitrary: fc.record({ do: fc.constant('json' as const), value: shapeArb }) },
-    { weight: 1, arbitrary: fc.record({ do: fc.constant('text' as const), text: fc.oneof(fc.string(), fc.constantFrom('{', '{"type":', 'null', '[]', '"x"', '\u0000')) }) },
+    {
+      weight: 1,
+      arbitrary: fc.record({
+        do: fc.constant('text' as const),
+        text: fc.oneof(fc.string(), fc.constantFrom('{', '{"type":', 'null', '[]', '"x"', '\u0000')),
+      }),
+    },
     { weight: 1, arbitrary: fc.record({ do: fc.constant('huge' as const), delta: fc.integer({ min: -64, max: 64 }) }) },
     { weight: 1, arbitrary: fc.record({ do: fc.constant('binary' as const), bytes: fc.uint8Array({ maxLength: 64 }) }) },
-    { weight: 1, arbitrary: fc.record({ do: fc.constant('control' as const), opcode: fc.constantFrom(0x9 as const, 0xa as const), payload: fc.string({ maxLength: 20 }) }) },
+    {
+      weight: 1,
+      arbitrary: fc.record({
+        do: fc.constant('control' as const),
+        opcode: fc.constantFrom(0x9 as const, 0xa as const),
+        payload: fc.string({ maxLength: 20 }),
+      }),
+    },
     {
       weight: 1,
       arbitrary: fc.record({

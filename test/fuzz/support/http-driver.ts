@@ -95,7 +95,11 @@ function exchange(
 ): Promise<{ status: number; contentType: string; text: string } | { failed: string }> {
   return new Promise((resolve) => {
     // A connection of its own (no keep-alive agent): a reused socket the server just timed out is not a finding.
-    const req = request(url, { agent: false, method, headers: { ...headers, ...(body === undefined ? {} : { 'content-length': Buffer.byteLength(body) }) } });
+    const req = request(url, {
+      agent: false,
+      method,
+      headers: { ...headers, ...(body === undefined ? {} : { 'content-length': Buffer.byteLength(body) }) },
+    });
     const overall = setTimeout(() => req.destroy(new Error('no complete answer within 10 s')), 10_000);
     req.on('error', (error) => {
       clearTimeout(overall);
@@ -110,10 +114,12 @@ function exchange(
         clearTimeout(streamTimer);
         resolve({ status: res.statusCode ?? 0, contentType, text });
       };
-      const streamTimer = streaming ? setTimeout(() => {
-        req.destroy();
-        finish();
-      }, streamMs) : undefined;
+      const streamTimer = streaming
+        ? setTimeout(() => {
+            req.destroy();
+            finish();
+          }, streamMs)
+        : undefined;
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => {
         if (text.length < 1_000_000) text += chunk;
@@ -144,7 +150,13 @@ function results(text: string, contentType: string): Result[] {
   if (contentType.includes('event-stream')) {
     return text
       .split(/\r?\n\r?\n/)
-      .map((block) => block.split(/\r?\n/).filter((l) => l.startsWith('data:')).map((l) => l.slice(5).trim()).join('\n'))
+      .map((block) =>
+        block
+          .split(/\r?\n/)
+          .filter((l) => l.startsWith('data:'))
+          .map((l) => l.slice(5).trim())
+          .join('\n'),
+      )
       .filter(Boolean)
       .flatMap(parse);
   }

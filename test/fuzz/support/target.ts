@@ -49,7 +49,8 @@ export function fuzzEnv(mode: Mode, redis?: RedisServer, extra: Record<string, s
 const HEAP_METRIC = 'chat_nodejs_heap_size_used_bytes';
 
 /** What Node prints on stderr about the inspector `fuzzEnv` turns on: expected, not a fault. */
-const INSPECTOR_NOTICE = /^(Debugger (listening on|attached|ending on)|For help, see: https:\/\/nodejs\.org\/|Waiting for the debugger to disconnect)/;
+const INSPECTOR_NOTICE =
+  /^(Debugger (listening on|attached|ending on)|For help, see: https:\/\/nodejs\.org\/|Waiting for the debugger to disconnect)/;
 
 /**
  * What the honest client subscribes with, and fuzz `watch`es too with `$full` null, false, true or left out: a
@@ -60,10 +61,37 @@ export const WATCH_EVENTS = /* GraphQL */ `
   subscription Watch($roomId: ID!, $after: ID, $full: Boolean = true) {
     roomEvents(roomId: $roomId, after: $after) {
       __typename
-      ... on MessageSent { message { id roomId clientMessageId body @include(if: $full) author @include(if: $full) { id name } } }
-      ... on MemberJoined { roomId user { id } }
-      ... on MemberLeft { roomId user { id } }
-      ... on TypingChanged { roomId typing user @include(if: $full) { id } }
+      ... on MessageSent {
+        message {
+          id
+          roomId
+          clientMessageId
+          body @include(if: $full)
+          author @include(if: $full) {
+            id
+            name
+          }
+        }
+      }
+      ... on MemberJoined {
+        roomId
+        user {
+          id
+        }
+      }
+      ... on MemberLeft {
+        roomId
+        user {
+          id
+        }
+      }
+      ... on TypingChanged {
+        roomId
+        typing
+        user @include(if: $full) {
+          id
+        }
+      }
     }
   }
 `;
@@ -121,7 +149,12 @@ export class FuzzTarget {
       // Real message ids for `after` / `before`, fixed at start so a replayed case draws the same ones.
       const messageIds: string[] = [];
       for (let i = 0; i < 3; i += 1) {
-        const sent = await gql<{ sendMessage: { id: string } }>(instance.graphqlUrl, SEND_MESSAGE, { roomId: lobby, body: `seed ${i}` }, honestToken);
+        const sent = await gql<{ sendMessage: { id: string } }>(
+          instance.graphqlUrl,
+          SEND_MESSAGE,
+          { roomId: lobby, body: `seed ${i}` },
+          honestToken,
+        );
         if (!sent.data) throw new Error(`seed message refused: ${JSON.stringify(sent)}`);
         messageIds.push(sent.data.sendMessage.id);
       }
@@ -200,7 +233,8 @@ export class FuzzTarget {
         entry = null;
       }
       if (ignoredByTriage(line) || INSPECTOR_NOTICE.test(line)) continue;
-      if (entry === null || typeof entry.level !== 'number' || entry.level >= 50) faults.push(line.length > 3_000 ? `${line.slice(0, 3_000)}…` : line);
+      if (entry === null || typeof entry.level !== 'number' || entry.level >= 50)
+        faults.push(line.length > 3_000 ? `${line.slice(0, 3_000)}…` : line);
     }
     return faults;
   }
@@ -250,7 +284,10 @@ export class FuzzTarget {
   }
 
   statsLine(): string {
-    return [...this.stats.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k}=${v}`).join(' ');
+    return [...this.stats.entries()]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ');
   }
 
   /** Records what a fuzz `sendMessage` answered with data: it must be in history at the end. */
@@ -265,13 +302,15 @@ export class FuzzTarget {
     const all: Array<{ id: string; clientMessageId: string | null }> = [];
     let before: string | null = null;
     for (;;) {
-      const response: { data?: { room: { messages: Array<{ id: string; clientMessageId: string | null }> } | null } | null; errors?: unknown } =
-        await gql(
-          this.instance.graphqlUrl,
-          `query($id: ID!, $before: ID) { room(id: $id) { messages(last: 500, before: $before) { id clientMessageId } } }`,
-          { id: roomId, before },
-          token,
-        );
+      const response: {
+        data?: { room: { messages: Array<{ id: string; clientMessageId: string | null }> } | null } | null;
+        errors?: unknown;
+      } = await gql(
+        this.instance.graphqlUrl,
+        `query($id: ID!, $before: ID) { room(id: $id) { messages(last: 500, before: $before) { id clientMessageId } } }`,
+        { id: roomId, before },
+        token,
+      );
       const page = response.data?.room?.messages;
       if (!page) throw new Error(`history of ${roomId}: ${JSON.stringify(response.errors)}`);
       all.unshift(...page);
@@ -296,12 +335,21 @@ export class FuzzTarget {
       const ids = new Set(stored.map((m) => m.id));
       const clientIds = new Set(stored.map((m) => m.clientMessageId));
       const lost = inRoom.filter((m) => !ids.has(m.id));
-      if (lost.length) problems.push(`${lost.length} accepted message(s) missing from ${roomId}: ${lost.slice(0, 5).map((m) => m.id).join(', ')}`);
+      if (lost.length)
+        problems.push(
+          `${lost.length} accepted message(s) missing from ${roomId}: ${lost
+            .slice(0, 5)
+            .map((m) => m.id)
+            .join(', ')}`,
+        );
       const executed = afterClose.filter((m) => m.roomId === roomId && clientIds.has(m.clientMessageId));
       if (executed.length) {
         problems.push(
           `${executed.length} sendMessage frame(s) sent after the server had closed the socket (close frame received, not answered) were executed (defect 2): ` +
-            executed.slice(0, 5).map((m) => `${m.clientMessageId} after close ${m.closeCode}`).join(', '),
+            executed
+              .slice(0, 5)
+              .map((m) => `${m.clientMessageId} after close ${m.closeCode}`)
+              .join(', '),
         );
       }
     }

@@ -23,9 +23,7 @@ export const upgradeArb: fc.Arbitrary<Opening> = fc.record({
   protocol: fc.oneof(
     { weight: 12, arbitrary: fc.constant('graphql-transport-ws') },
     { weight: 1, arbitrary: fc.constantFrom('none', 'graphql-ws', 'garbage') },
-  ) as fc.Arbitrary<
-    Extract<Opening, { open: 'upgrade' }>['protocol']
-  >,
+  ) as fc.Arbitrary<Extract<Opening, { open: 'upgrade' }>['protocol']>,
 });
 
 /** Upgrades that never become sockets: refused, partial or malformed, then cut. */
@@ -40,11 +38,19 @@ export const cutUpgradeArb: fc.Arbitrary<Opening> = fc.oneof(
   },
   {
     weight: 1,
-    arbitrary: fc.record({ open: fc.constant('partial-then-cut' as const), bytes: fc.integer({ min: 1, max: 200 }), cut: fc.constantFrom('reset' as const, 'fin' as const) }),
+    arbitrary: fc.record({
+      open: fc.constant('partial-then-cut' as const),
+      bytes: fc.integer({ min: 1, max: 200 }),
+      cut: fc.constantFrom('reset' as const, 'fin' as const),
+    }),
   },
   {
     weight: 1,
-    arbitrary: fc.record({ open: fc.constant('malformed-then-reset' as const), variant: fc.constantFrom('version' as const, 'no-key' as const), afterMs: fc.constantFrom(0, 1) }),
+    arbitrary: fc.record({
+      open: fc.constant('malformed-then-reset' as const),
+      variant: fc.constantFrom('version' as const, 'no-key' as const),
+      afterMs: fc.constantFrom(0, 1),
+    }),
   },
 );
 
@@ -94,7 +100,9 @@ export async function playConnection(target: FuzzTarget, opening: Opening, scrip
     return { problems };
   }
 
-  const protocol = { 'graphql-transport-ws': 'graphql-transport-ws', none: null, 'graphql-ws': 'graphql-ws', garbage: 'x, y ,, z' }[opening.protocol];
+  const protocol = { 'graphql-transport-ws': 'graphql-transport-ws', none: null, 'graphql-ws': 'graphql-ws', garbage: 'x, y ,, z' }[
+    opening.protocol
+  ];
   const raw = RawSocket.open({ port, protocol, answerClose: script.answerClose });
   try {
     if (!(await raw.upgraded())) return { problems };
@@ -110,7 +118,11 @@ export async function playConnection(target: FuzzTarget, opening: Opening, scrip
       probed = true;
       const clientMessageId = `after-close-${randomUUID()}`;
       target.afterClose.push({ roomId: target.lobby, clientMessageId, closeCode: close.code });
-      raw.text({ id: `probe-${clientMessageId}`, type: 'subscribe', payload: { query: SEND_MESSAGE, variables: { roomId: target.lobby, body: 'after close', clientMessageId } } });
+      raw.text({
+        id: `probe-${clientMessageId}`,
+        type: 'subscribe',
+        payload: { query: SEND_MESSAGE, variables: { roomId: target.lobby, body: 'after close', clientMessageId } },
+      });
     };
 
     const greeting: Action[] = script.greet ? [{ do: 'init', token: 'valid', user: 1, payloadShape: 'authorization' }] : [];
@@ -176,7 +188,11 @@ async function perform(
   switch (action.do) {
     case 'send': {
       const roomId = target.world.roomIds[action.room]!;
-      const variables = { roomId, body: action.body, ...(action.clientMessageId === null ? {} : { clientMessageId: action.clientMessageId }) };
+      const variables = {
+        roomId,
+        body: action.body,
+        ...(action.clientMessageId === null ? {} : { clientMessageId: action.clientMessageId }),
+      };
       return track(action.id, { kind: 'mutation', query: SEND_MESSAGE, variables, sends: [{ key: 'sendMessage', roomId }] });
     }
     case 'watch': {
@@ -190,7 +206,8 @@ async function perform(
     }
     case 'duplicate': {
       if (lastId === null) return lastId;
-      if (action.what === 'watch') return track(lastId, { kind: 'subscription', query: ROOM_EVENTS, variables: { roomId: target.lobby }, sends: [] });
+      if (action.what === 'watch')
+        return track(lastId, { kind: 'subscription', query: ROOM_EVENTS, variables: { roomId: target.lobby }, sends: [] });
       return track(lastId, { kind: 'query', query: '{ me { id } }', variables: {}, sends: [] });
     }
     case 'init': {
@@ -205,7 +222,9 @@ async function perform(
       }[action.payloadShape] as unknown;
       raw.text(payload === undefined ? { type: 'connection_init' } : { type: 'connection_init', payload });
       // Let a valid init be acknowledged before what follows, so the rest reaches execution (bounded).
-      await raw.until(() => raw.ended || raw.closeFrame !== undefined || raw.messages().some((m) => m.type === 'connection_ack'), 1_000).catch(() => undefined);
+      await raw
+        .until(() => raw.ended || raw.closeFrame !== undefined || raw.messages().some((m) => m.type === 'connection_ack'), 1_000)
+        .catch(() => undefined);
       return lastId;
     }
     case 'subscribe':
