@@ -72,7 +72,8 @@ export async function createApp(
 
   const sources = {
     connections: () => connections(),
-    subscriptions: () => chat.roomEvents.openCount,
+    // Every subscription that holds a stream open on this instance: rooms, documents and user events alike.
+    subscriptions: () => chat.roomEvents.openCount + documents.events.openCount + chat.userEvents.openCount,
     messagesIn: () => chat.counters.messagesIn,
     messagesOut: () => chat.counters.messagesOut,
     deliveries: () => deliveries,

@@ -38,7 +38,7 @@ export function createMetrics(sources: MetricSources) {
   });
   new Gauge({
     name: 'chat_subscriptions',
-    help: 'Open roomEvents subscriptions, every transport',
+    help: 'Open roomEvents, documentEvents and userEvents subscriptions, every transport',
     registers: [registry],
     collect() {
       this.set(sources.subscriptions());

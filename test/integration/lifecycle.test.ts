@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ROOM_EVENTS, createRoom, eventsOf, metric, online, send, user, watchedRoom } from '../utils/chat.ts';
+import { gql } from '../utils/http-client.ts';
 import { subscribeSse } from '../utils/sse-client.ts';
 import { startTestApp } from '../utils/test-app.ts';
 import { signTestToken } from '../utils/tokens.ts';
@@ -37,6 +38,27 @@ describe('connection lifecycle', () => {
     await waitFor(async () => (await metric(app.url, 'chat_ws_connections')) === 0, 5_000, 'chat_ws_connections 0');
     await waitFor(async () => (await metric(app.url, 'chat_subscriptions')) === 0, 5_000, 'chat_subscriptions 0');
     expect(await online(app.graphqlUrl, alice.token, roomId)).toEqual([]);
+  });
+
+  it('counts documentEvents and userEvents subscriptions in chat_subscriptions, and releases them', async () => {
+    const app = await startTestApp();
+    const alice = await user('alice');
+    const roomId = await createRoom(app.graphqlUrl, alice.token);
+    const created = await gql<{ createDocument: { id: string } }>(
+      app.graphqlUrl,
+      'mutation($roomId: ID!) { createDocument(roomId: $roomId, title: "notes") { id } }',
+      { roomId },
+      alice.token,
+    );
+    const documentId = created.data!.createDocument.id;
+    const client = await connectAuthed(app.wsUrl, alice.token);
+    client.subscribe('doc', 'subscription($id: ID!) { documentEvents(documentId: $id) { __typename } }', { id: documentId });
+    client.subscribe('me', 'subscription { userEvents { __typename } }');
+    await waitFor(async () => (await metric(app.url, 'chat_subscriptions')) === 2, 5_000, 'chat_subscriptions 2');
+    client.complete('doc');
+    await waitFor(async () => (await metric(app.url, 'chat_subscriptions')) === 1, 5_000, 'chat_subscriptions 1');
+    await client.close(1000);
+    await waitFor(async () => (await metric(app.url, 'chat_subscriptions')) === 0, 5_000, 'chat_subscriptions 0');
   });
 
   it('releases an SSE subscription when its request is aborted', async () => {
