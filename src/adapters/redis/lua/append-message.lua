@@ -11,6 +11,7 @@
 -- Returns {1, seq} stored; {0, event} a retry of a stored message; {-1} too late: the caller has given up;
 -- {-2} no such room; {-3} private room the author is not in; {-4} rate limited. Only {1} writes anything.
 --#include token-bucket
+--#include numbered-log
 
 -- Whether `json`, a JSON array of strings as JSON.stringify wrote it, has an element whose JSON is `needle`.
 -- Exact, element by element (a substring match could straddle two elements); no cjson, which rejects the
@@ -73,20 +74,7 @@ end
 
 local seq = redis.call('INCR', KEYS[1])
 local event = ARGV[3] .. seq .. ARGV[4]
-redis.call('ZADD', KEYS[2], seq, event)
--- Every append files its field, a client's key or a one-off token: it is how a lost reply is settled.
-redis.call('HSET', KEYS[3], field, seq)
-redis.call('ZADD', KEYS[4], seq, field)
-
-local oldest = seq - tonumber(ARGV[5])
-if oldest > 0 then
-  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', oldest)
-  local stale = redis.call('ZRANGE', KEYS[4], '-inf', oldest, 'BYSCORE')
-  for _, old in ipairs(stale) do
-    redis.call('HDEL', KEYS[3], old)
-  end
-  redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', oldest)
-end
+append_to_log(KEYS[2], KEYS[3], KEYS[4], seq, event, field, tonumber(ARGV[5]))
 
 redis.call('PUBLISH', ARGV[1], event)
 return {1, seq}

@@ -7,6 +7,7 @@
 --       5 new text, 6 history limit, 7 deadline in Redis-clock ms (0: none)
 -- Returns {1, edit} committed, {0, edit} duplicate of a committed edit, {2, head} conflict (nothing written),
 --         {-1} too late: the caller has given up, {-2} no such document.
+--#include numbered-log
 local deadline = tonumber(ARGV[7])
 if deadline > 0 then
   local now = redis.call('TIME')
@@ -34,20 +35,8 @@ if head ~= tonumber(ARGV[2]) then
 end
 
 local version = head + 1
-redis.call('ZADD', KEYS[2], version, ARGV[4])
 redis.call('HSET', KEYS[1], 'version', version, 'text', ARGV[5])
-redis.call('HSET', KEYS[3], field, version)
-redis.call('ZADD', KEYS[4], version, field)
-
-local oldest = version - tonumber(ARGV[6])
-if oldest > 0 then
-  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', oldest)
-  local stale = redis.call('ZRANGE', KEYS[4], '-inf', oldest, 'BYSCORE')
-  for _, old in ipairs(stale) do
-    redis.call('HDEL', KEYS[3], old)
-  end
-  redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', oldest)
-end
+append_to_log(KEYS[2], KEYS[3], KEYS[4], version, ARGV[4], field, tonumber(ARGV[6]))
 
 redis.call('PUBLISH', ARGV[1], ARGV[4])
 return {1, ARGV[4]}
