@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ChatError } from './errors.ts';
-import { OrderedStream } from '../streams/ordered-stream.ts';
+import { PresentStream, type PresenceShared } from '../streams/present-stream.ts';
 import type { EventQueueOptions } from './event-queue.ts';
 import type { Logger } from './logger.ts';
 import { parseMessageSeq } from './message-id.ts';
@@ -34,26 +34,19 @@ export interface OpenRoomEventsInput {
 }
 
 /** What a subscription needs from its service when it ends; one object shared by all of them. */
-interface Shared {
+interface Shared extends PresenceShared<RoomEvent> {
   hubs: RoomHubs;
   store: MessageStore;
   slots: ReplaySlots;
   replayPageSize: number;
   presence: PresenceService;
-  logger: Logger;
-  closed(): void;
-  /** Presence leaves still on their way to the store; a shutdown waits for them. */
-  leaving: Set<Promise<void>>;
 }
 
 /**
  * One subscriber's stream of a room (`streams/ordered-stream.ts`: the `after` replay and its seam), plus its
  * presence: the viewer counted present until the stream ends.
  */
-class RoomEventStream extends OrderedStream<RoomEvent> implements HubSink, SlotHolder {
-  joined = false;
-  attached = false;
-
+class RoomEventStream extends PresentStream<RoomEvent> implements HubSink, SlotHolder {
   constructor(
     readonly roomId: string,
     readonly user: User,
@@ -77,27 +70,12 @@ class RoomEventStream extends OrderedStream<RoomEvent> implements HubSink, SlotH
     return page.map((message): RoomEvent => ({ kind: 'message', roomId: this.roomId, message }));
   }
 
-  /** The store recorded this connection: a stream that ended while the join was on its way leaves at once. */
-  markJoined(): void {
-    this.joined = true;
-    if (this.closed) this.leave();
+  protected get topic(): string {
+    return this.roomId;
   }
 
-  protected override onClosed(): void {
-    super.onClosed();
-    const { hubs, closed } = this.shared;
-    closed();
-    if (this.attached) hubs.detach(this.roomId, this);
-    if (this.joined) this.leave();
-  }
-
-  private leave(): void {
-    const { presence, logger, leaving } = this.shared;
-    const leave = presence
-      .leave(this.roomId, this.user, this.connectionId)
-      .catch((error: unknown) => logger.warn({ roomId: this.roomId, userId: this.user.id, err: error }, 'presence leave failed'))
-      .finally(() => leaving.delete(leave));
-    leaving.add(leave);
+  protected async leavePresence(): Promise<void> {
+    await this.shared.presence.leave(this.roomId, this.user, this.connectionId);
   }
 }
 

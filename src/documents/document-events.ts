@@ -6,7 +6,7 @@ import type { PresenceService } from '../chat/presence.ts';
 import { ReplaySlots } from '../chat/replay-slots.ts';
 import type { User, Viewer } from '../chat/types.ts';
 import type { EventQueueOptions } from '../streams/event-queue.ts';
-import { OrderedStream } from '../streams/ordered-stream.ts';
+import { PresentStream, type PresenceShared } from '../streams/present-stream.ts';
 import { createTopicHubs, type TopicHubs, type TopicSource } from '../streams/topic-hubs.ts';
 import type { DocumentService } from './documents.ts';
 import type { DocumentEventBus, DocumentStore } from './ports/index.ts';
@@ -42,20 +42,14 @@ export interface OpenDocumentEventsInput {
 const tooOld = (version: number) =>
   new ChatError('VERSION_TOO_OLD', `the edit log no longer reaches back to version ${version}; reload the document`);
 
-interface Shared {
+interface Shared extends PresenceShared<DocumentEvent> {
   hubs: TopicHubs<DocumentEvent>;
   store: DocumentStore;
   presence: PresenceService;
-  logger: Logger;
-  closed(): void;
-  leaving: Set<Promise<void>>;
 }
 
-/** One subscriber's document stream (the replay seam is `OrderedStream`'s), plus its editor presence. */
-class DocumentEventStream extends OrderedStream<DocumentEvent> {
-  joined = false;
-  attached = false;
-
+/** One subscriber's document stream (the replay seam is `OrderedStream`'s, presence `PresentStream`'s), plus its editor presence. */
+class DocumentEventStream extends PresentStream<DocumentEvent> {
   constructor(
     readonly documentId: string,
     readonly user: User,
@@ -88,26 +82,12 @@ class DocumentEventStream extends OrderedStream<DocumentEvent> {
     return edits.map((edit): DocumentEvent => ({ kind: 'edited', edit }));
   }
 
-  markJoined(): void {
-    this.joined = true;
-    if (this.closed) this.leave();
+  protected get topic(): string {
+    return this.documentId;
   }
 
-  protected override onClosed(): void {
-    super.onClosed();
-    const { hubs, closed } = this.shared;
-    closed();
-    if (this.attached) hubs.detach(this.documentId, this);
-    if (this.joined) this.leave();
-  }
-
-  private leave(): void {
-    const { presence, logger, leaving } = this.shared;
-    const leave = presence
-      .leave(editorsTopic(this.documentId), this.user, this.connectionId)
-      .catch((error: unknown) => logger.warn({ documentId: this.documentId, userId: this.user.id, err: error }, 'editor leave failed'))
-      .finally(() => leaving.delete(leave));
-    leaving.add(leave);
+  protected async leavePresence(): Promise<void> {
+    await this.shared.presence.leave(editorsTopic(this.documentId), this.user, this.connectionId);
   }
 }
 
