@@ -1,6 +1,4 @@
-import { once } from 'node:events';
-import { createServer, connect, type Socket } from 'node:net';
-import { onTestFinished } from 'vitest';
+import { startTcpRelay } from '../utils/tcp-relay.ts';
 
 export interface DelayingProxy {
   /** redis://127.0.0.1:<proxy port> */
@@ -14,10 +12,7 @@ export interface DelayingProxy {
  * one command. Replies pass untouched. Closed after the test.
  */
 export async function startDelayingProxy(redisPort: number, pattern: RegExp, delayMs: number): Promise<DelayingProxy> {
-  const sockets = new Set<Socket>();
-  const server = createServer((client) => {
-    const upstream = connect(redisPort, '127.0.0.1');
-    sockets.add(client).add(upstream);
+  const relay = await startTcpRelay(redisPort, (client, upstream) => {
     const queue: Array<{ due: number; data: Buffer }> = [];
     let lastDue = 0;
     let timer: NodeJS.Timeout | null = null;
@@ -35,23 +30,9 @@ export async function startDelayingProxy(redisPort: number, pattern: RegExp, del
       if (!timer) pump();
     });
     upstream.on('data', (data) => client.write(data));
-    const end = () => {
+    return () => {
       if (timer) clearTimeout(timer);
-      client.destroy();
-      upstream.destroy();
-      sockets.delete(client);
-      sockets.delete(upstream);
     };
-    client.on('close', end).on('error', end);
-    upstream.on('close', end).on('error', end);
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  onTestFinished(async () => {
-    for (const socket of sockets) socket.destroy();
-    await new Promise((resolve) => server.close(resolve));
-  });
-  return { url: `redis://127.0.0.1:${address.port}` };
+  return { url: `redis://127.0.0.1:${relay.port}` };
 }

@@ -1,6 +1,4 @@
-import { once } from 'node:events';
-import { createServer, connect, type Socket } from 'node:net';
-import { onTestFinished } from 'vitest';
+import { startTcpRelay } from './tcp-relay.ts';
 
 export interface TcpProxy {
   readonly port: number;
@@ -17,38 +15,9 @@ export interface TcpProxy {
 
 /** A plain TCP relay in front of `targetPort` (a server or nginx); closed after the test. */
 export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
-  const pairs = new Set<{ client: Socket; upstream: Socket }>();
-  const server = createServer((client) => {
-    const upstream = connect(targetPort, '127.0.0.1');
-    const pair = { client, upstream };
-    pairs.add(pair);
+  const relay = await startTcpRelay(targetPort, (client, upstream) => {
     client.pipe(upstream);
     upstream.pipe(client);
-    const end = () => {
-      client.destroy();
-      upstream.destroy();
-      pairs.delete(pair);
-    };
-    client.on('close', end).on('error', end);
-    upstream.on('close', end).on('error', end);
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  const dropAll = () => {
-    const cut = pairs.size;
-    for (const { client, upstream } of [...pairs]) {
-      // resetAndDestroy sends RST: the peer cannot tell this from a dead network path.
-      client.resetAndDestroy();
-      upstream.destroy();
-    }
-    pairs.clear();
-    return cut;
-  };
-  onTestFinished(async () => {
-    dropAll();
-    await new Promise((resolve) => server.close(resolve));
-  });
-  return { port: address.port, wsUrl: `ws://127.0.0.1:${address.port}/graphql`, open: () => pairs.size, dropAll };
+  return { port: relay.port, wsUrl: `ws://127.0.0.1:${relay.port}/graphql`, open: relay.open, dropAll: relay.dropAll };
 }
