@@ -35,6 +35,10 @@ type Connect = (wsUrl: string, roomId: string, user: string) => App;
 
 const tokenFor = (user: string) => async () => `Bearer ${await signTestToken({ sub: user, name: user })}`;
 
+/** A graphql-ws client as each app builds it (Node's WebSocket, a fresh token on every connect), before resumable(). */
+const clientOf = (wsUrl: string, user: string): Client =>
+  createClient({ url: wsUrl, webSocketImpl: WebSocket, connectionParams: async () => ({ authorization: await tokenFor(user)() }) });
+
 /** graphql-ws's dispose rejects when the connection it was opening failed (an nginx 502 mid-switch): that is fine here. */
 const disposed = (client: Client) => Promise.resolve(client.dispose()).catch(() => undefined);
 
@@ -56,11 +60,7 @@ function eventOf(app: App, event: unknown, ended?: unknown) {
 
 /** Plain graphql-ws; the document declares no `after` and selects no id: the helper adds both, then strips the id. */
 const plainGraphqlWs: Connect = (wsUrl, roomId, user) => {
-  const inner = createClient({
-    url: wsUrl,
-    webSocketImpl: WebSocket,
-    connectionParams: async () => ({ authorization: await tokenFor(user)() }),
-  });
+  const inner = clientOf(wsUrl, user);
   const app = newApp('graphql-ws', inner);
   const client = resumable(inner);
   const stop = client.subscribe<{ roomEvents: unknown }>(
@@ -83,11 +83,7 @@ const plainGraphqlWs: Connect = (wsUrl, roomId, user) => {
 
 /** Apollo Client 4 as the README sets it up: the README's fragment document, GraphQLWsLink over the wrapped client. */
 const apollo: Connect = (wsUrl, roomId, user) => {
-  const inner = createClient({
-    url: wsUrl,
-    webSocketImpl: WebSocket,
-    connectionParams: async () => ({ authorization: await tokenFor(user)() }),
-  });
+  const inner = clientOf(wsUrl, user);
   const app = newApp('Apollo', inner);
   const wsClient = resumable(inner);
   const client = new ApolloClient({
@@ -117,11 +113,7 @@ const apollo: Connect = (wsUrl, roomId, user) => {
 
 /** urql 6 with subscriptionExchange; an aliased root field, the id selected, no `after` declared. */
 const urql: Connect = (wsUrl, roomId, user) => {
-  const inner = createClient({
-    url: wsUrl,
-    webSocketImpl: WebSocket,
-    connectionParams: async () => ({ authorization: await tokenFor(user)() }),
-  });
+  const inner = clientOf(wsUrl, user);
   const app = newApp('urql', inner);
   const wsClient = resumable(inner);
   const client = new UrqlClient({
