@@ -5,8 +5,8 @@
 // Both are served from this origin (`browser-modules.ts`; `graphql-ws` is mapped by the import map in index.html).
 import { createClient } from 'graphql-ws';
 import { resumable } from '/demo/client/resumable.js';
+import { GRAPHQL, fetchToken as fetchDevToken, request as requestAs } from '/demo/dev-session.js';
 
-const GRAPHQL = '/graphql';
 const WS_URL = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${GRAPHQL}`;
 /** The server forgets a setTyping(true) after a few seconds; renew it this often while keys are pressed. */
 const TYPING_RENEW_MS = 2_000;
@@ -38,36 +38,8 @@ const ROOM_EVENTS = `subscription RoomEvents($roomId: ID!, $after: ID) {
   }
 }`;
 
-async function fetchToken() {
-  const response = await fetch('/dev/token', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ name: state.name }),
-  });
-  const body = await response.json().catch(() => ({}));
-  if (!response.ok) throw new Error(body.error ?? `dev token: HTTP ${response.status}`);
-  state.token = body.token;
-  state.userId = body.userId;
-}
-
-async function request(query, variables = {}, retried = false) {
-  const response = await fetch(GRAPHQL, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${state.token}` },
-    body: JSON.stringify({ query, variables }),
-  });
-  const result = await response.json();
-  if (result.errors?.length) {
-    const [error] = result.errors;
-    // An expired dev token: get a new one and try once more.
-    if (error.extensions?.code === 'UNAUTHENTICATED' && !retried) {
-      await fetchToken();
-      return request(query, variables, true);
-    }
-    throw new Error(error.message);
-  }
-  return result.data;
-}
+const fetchToken = async () => fetchDevToken(state);
+const request = async (query, variables) => requestAs(state, query, variables);
 
 /**
  * One graphql-ws client per page, connected at sign-in. graphql-ws retries on its own (forever here, backing off up

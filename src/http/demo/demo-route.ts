@@ -16,6 +16,7 @@ function assets(): Record<string, { body: Buffer; type: string }> {
   return {
     '/': { body: asset('./index.html'), type: HTML },
     '/demo/chat.js': { body: asset('./chat.js'), type: JS },
+    '/demo/dev-session.js': { body: asset('./dev-session.js'), type: JS },
     // The collaborative editor (issue 12) and the modules it imports, all from this origin.
     '/editor': { body: asset('./editor.html'), type: HTML },
     '/demo/editor.js': { body: asset('./editor.js'), type: JS },

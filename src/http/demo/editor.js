@@ -6,8 +6,8 @@
 import { OtClient, fromOperationFields, toOperationInput } from '/demo/ot-client.js';
 import { type } from '/demo/ot-text-unicode.js';
 import { strPosToUni, uniToStrPos } from '/demo/unicount.js';
+import { GRAPHQL, fetchToken as fetchDevToken, request as requestAs } from '/demo/dev-session.js';
 
-const GRAPHQL = '/graphql';
 const WS_URL = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${GRAPHQL}`;
 /** Close codes after which a reconnect cannot help (CONTRACT: close codes in short). */
 const FATAL_CLOSES = new Set([1008, 1009, 4400, 4500]);
@@ -45,42 +45,8 @@ const EDIT = `mutation Edit($documentId: ID!, $baseVersion: Int!, $operation: [T
   editDocument(documentId: $documentId, baseVersion: $baseVersion, operation: $operation, clientEditId: $clientEditId) { version }
 }`;
 
-async function fetchToken() {
-  const response = await fetch('/dev/token', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ name: state.name }),
-  });
-  const body = await response.json().catch(() => ({}));
-  if (!response.ok) throw new Error(body.error ?? `dev token: HTTP ${response.status}`);
-  state.token = body.token;
-  state.userId = body.userId;
-}
-
-class GraphQLFailure extends Error {
-  constructor(error) {
-    super(error.message);
-    this.code = error.extensions?.code;
-  }
-}
-
-async function request(query, variables = {}, retried = false) {
-  const response = await fetch(GRAPHQL, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${state.token}` },
-    body: JSON.stringify({ query, variables }),
-  });
-  const result = await response.json();
-  if (result.errors?.length) {
-    const failure = new GraphQLFailure(result.errors[0]);
-    if (failure.code === 'UNAUTHENTICATED' && !retried) {
-      await fetchToken();
-      return request(query, variables, true);
-    }
-    throw failure;
-  }
-  return result.data;
-}
+const fetchToken = async () => fetchDevToken(state);
+const request = async (query, variables) => requestAs(state, query, variables);
 
 /** One socket per page; (re)subscribes the open document from the version the page has, so nothing is missed. */
 function createSocket() {
