@@ -7,9 +7,18 @@ export type TokenRejection = 'missing' | 'malformed' | 'invalid';
 
 export type VerifyResult = { ok: true; viewer: Viewer } | { ok: false; reason: TokenRejection };
 
+export interface VerifyOptions {
+  /**
+   * Remember the token once verified (see `cacheSize`). false for a WebSocket's connection_init: a socket is
+   * verified once for its life, and its token kept in the cache would cost every idle socket an entry (the token
+   * string, ~270 bytes with the Map's slot) that only a reconnect with the same token could use. @default true
+   */
+  remember?: boolean;
+}
+
 export interface TokenVerifier {
   /** Accepts `Bearer <jwt>` or a bare JWT. Never throws: every failure is a result. */
-  verify(authorization: unknown): Promise<VerifyResult>;
+  verify(authorization: unknown, options?: VerifyOptions): Promise<VerifyResult>;
 }
 
 // Asymmetric keys: only the algorithms that a PEM or JWKS of ours can be (pitfalls §17: an allowlist, never `none`).
@@ -46,7 +55,7 @@ export async function createTokenVerifier(config: AuthConfig, { cacheSize = 10_0
   };
 
   return {
-    async verify(authorization) {
+    async verify(authorization, { remember: keep = true } = {}) {
       if (typeof authorization !== 'string' || !authorization.trim()) return { ok: false, reason: 'missing' };
       const token = authorization.trim().replace(/^Bearer\s+/i, '');
       const known = verified.get(token);
@@ -61,7 +70,7 @@ export async function createTokenVerifier(config: AuthConfig, { cacheSize = 10_0
         const { payload } = typeof key === 'function' ? await jwtVerify(token, key, options) : await jwtVerify(token, key, options);
         const viewer = toViewer(payload);
         if (!viewer) return { ok: false, reason: 'invalid' };
-        remember(token, viewer);
+        if (keep) remember(token, viewer);
         return { ok: true, viewer };
       } catch {
         // jose throws TypeError (key type mismatch) as well as JOSEError: every throw is a refusal (pitfalls §12).

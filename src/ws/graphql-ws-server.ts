@@ -56,7 +56,7 @@ export function createGraphQLWsServer({
       const timedOut = new Promise<'timeout'>((resolve) => {
         timer = setTimeout(() => resolve('timeout'), connectionInitTimeoutMs);
       });
-      const result = await Promise.race([verifier.verify(ctx.connectionParams?.authorization), timedOut]);
+      const result = await Promise.race([verifier.verify(ctx.connectionParams?.authorization, { remember: false }), timedOut]);
       clearTimeout(timer);
       if (result === 'timeout') {
         session.closeSocket(CloseCode.ConnectionInitialisationTimeout, 'Authentication timed out');
