@@ -43,6 +43,9 @@ export interface AttachOptions {
 /** What `admitStream` answers: the refusal to send, or the one call that gives the slot back when the stream ends. */
 export type StreamAdmission = { refusal: UpgradeRefusal } | { release: () => void };
 
+/** A terminated socket emits 'close' within ticks; this only bounds the wait for one that would not. */
+const TERMINATED_CLOSE_MS = 1_000;
+
 const SHUTTING_DOWN: UpgradeRefusal = { status: 503, reason: 'Service Unavailable' };
 
 /** Node removed its own listener before emitting 'upgrade' (pitfalls §22): a reset must not become an unhandled 'error'. */
@@ -75,6 +78,9 @@ export function attachWebSocket({
     handleProtocols,
     // Compression costs CPU per frame per socket on the fan-out path; chat frames are small.
     perMessageDeflate: false,
+    // The registry tracks the sockets; ws's own tracking would cost every socket a Set entry and a close listener
+    // (a closure and its context) for a list nobody reads.
+    clientTracking: false,
   });
   let accepting = true;
   // Sockets and SSE streams, in total and per client address: MAX_CONNECTIONS and MAX_CONNECTIONS_PER_ADDRESS.
@@ -216,24 +222,26 @@ export function attachWebSocket({
       accepting = false;
       heartbeat.stop();
       const sockets = [...registry.values()].map((c) => c.socket);
-      await Promise.race([
-        Promise.all(
-          sockets.map(
-            (socket) =>
-              new Promise<void>((resolve) => {
-                if (socket.readyState === socket.CLOSED) return resolve();
-                socket.once('close', () => resolve());
-                // The one closing path: frames after this are dropped, a silent peer is cut after the grace.
-                const session = sessions.of(socket);
-                if (session) session.closeSocket(code, reason);
-                else socket.close(code, reason);
-              }),
-          ),
+      const allClosed = Promise.all(
+        sockets.map(
+          (socket) =>
+            new Promise<void>((resolve) => {
+              if (socket.readyState === socket.CLOSED) return resolve();
+              socket.once('close', () => resolve());
+              // The one closing path: frames after this are dropped, a silent peer is cut after the grace.
+              const session = sessions.of(socket);
+              if (session) session.closeSocket(code, reason);
+              else socket.close(code, reason);
+            }),
         ),
-        new Promise((resolve) => setTimeout(resolve, timeoutMs).unref()),
-      ]);
+      );
+      const within = (ms: number) => Promise.race([allClosed, new Promise((resolve) => setTimeout(resolve, ms).unref())]);
+      await within(timeoutMs);
       deadlines.stop();
       for (const socket of sockets) if (socket.readyState !== socket.CLOSED) socket.terminate();
+      // ws's client tracking is off (the registry is this edge's list of sockets), so its `close` no longer waits
+      // for the terminated sockets to emit 'close' (and run their close handling): this does.
+      await within(TERMINATED_CLOSE_MS);
       httpServer.off('upgrade', onUpgrade);
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },

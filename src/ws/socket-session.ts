@@ -294,7 +294,8 @@ export class SessionTable {
     socket.on('ping', this.#onPing);
     socket.on('pong', this.#onPong);
     socket.on('error', this.#onError);
-    socket.once('close', onClose);
+    // ws emits 'close' once: `once` would wrap the listener in two more objects per socket.
+    socket.on('close', onClose);
   }
 
   of(socket: WebSocket): SocketSession | undefined {
