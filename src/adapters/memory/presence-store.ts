@@ -4,7 +4,28 @@ import type { Presence, RoomEvent, User } from '../../chat/types.ts';
 interface Member {
   user: User;
   since: string;
-  connections: Set<string>;
+  /**
+   * The user's connections in the room: the one id a member usually has, a Set only from the second on (a Set
+   * costs ~150 bytes, and every idle subscribed socket is a member).
+   */
+  connections: string | Set<string>;
+}
+
+const connectionCount = ({ connections }: Member) => (typeof connections === 'string' ? 1 : connections.size);
+
+function addConnection(member: Member, connectionId: string): void {
+  const { connections } = member;
+  if (typeof connections !== 'string') connections.add(connectionId);
+  else if (connections !== connectionId) member.connections = new Set([connections, connectionId]);
+}
+
+/** Removes one connection; false when the member did not hold it. */
+function removeConnection(member: Member, connectionId: string): boolean {
+  const { connections } = member;
+  if (typeof connections !== 'string') return connections.delete(connectionId);
+  if (connections !== connectionId) return false;
+  member.connections = new Set();
+  return true;
 }
 
 /**
@@ -19,7 +40,7 @@ export function createMemoryPresenceStore(bus: RoomEventBus): PresenceStore {
   const forget = (roomId: string, userId: string, connectionId: string): boolean => {
     const members = rooms.get(roomId);
     const member = members?.get(userId);
-    if (!members || !member || !member.connections.delete(connectionId) || member.connections.size > 0) return false;
+    if (!members || !member || !removeConnection(member, connectionId) || connectionCount(member) > 0) return false;
     members.delete(userId);
     if (members.size === 0) rooms.delete(roomId);
     return true;
@@ -39,11 +60,11 @@ export function createMemoryPresenceStore(bus: RoomEventBus): PresenceStore {
       let members = rooms.get(roomId);
       const member = members?.get(user.id);
       if (member) {
-        member.connections.add(connectionId);
+        addConnection(member, connectionId);
         return { first: false };
       }
       if (!members) rooms.set(roomId, (members = new Map()));
-      members.set(user.id, { user, since: at, connections: new Set([connectionId]) });
+      members.set(user.id, { user, since: at, connections: connectionId });
       // The bus dispatches synchronously inside this call, so events keep the order of the transitions.
       await announce({ kind: 'joined', roomId, user, at }, () => void forget(roomId, user.id, connectionId));
       return { first: true };
@@ -60,7 +81,7 @@ export function createMemoryPresenceStore(bus: RoomEventBus): PresenceStore {
       return [...members.values()].map((member): Presence => ({
         user: member.user,
         since: member.since,
-        connections: member.connections.size,
+        connections: connectionCount(member),
       }));
     },
     onExpired() {},
