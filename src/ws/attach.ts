@@ -193,7 +193,7 @@ export function attachWebSocket({
     const session = new SocketSession(socket, connection, environment);
     sessions.listen(session, onSocketClose);
     deadlines.opened(connection);
-    session.closed = graphqlWs.opened(session, { connection, session });
+    session.closed = graphqlWs.opened(session, session);
   }
 
   const heartbeat = startHeartbeat(

@@ -9,11 +9,11 @@ import type { Connection } from './connection-registry.ts';
 import { operationArgs, parseOperation, type EnvelopedArgs } from './operation-args.ts';
 import type { SocketSession } from './socket-session.ts';
 
-/** Only the connection: the upgrade's IncomingMessage (headers and all) is not kept for a socket's lifetime. */
-export interface SocketExtra {
-  connection: Connection;
-  session: SocketSession;
-}
+/**
+ * graphql-ws's `ctx.extra`: the session itself, which has the connection; not the upgrade's IncomingMessage
+ * (headers and all), which is not kept for a socket's lifetime, and no object of its own per socket.
+ */
+export type SocketExtra = SocketSession;
 
 export interface GraphQLWsServerOptions {
   yoga: YogaServer;
@@ -49,7 +49,8 @@ export function createGraphQLWsServer({
     connectionInitWaitTimeout: Infinity,
 
     async onConnect(ctx) {
-      const { connection, session } = ctx.extra;
+      const session = ctx.extra;
+      const { connection } = session;
       onInitReceived(connection);
       // The init timeout stops at connection_init (above); a hung key fetch (JWKS) must be bounded too.
       let timer: NodeJS.Timeout | undefined;
@@ -76,7 +77,8 @@ export function createGraphQLWsServer({
     },
 
     async onSubscribe(ctx, id, payload) {
-      const { connection, session } = ctx.extra;
+      const session = ctx.extra;
+      const { connection } = session;
       // graphql-ws has taken the id already: the count includes this operation (and the direct path's).
       if (session.operationCount() > maxSubscriptionsPerConnection) {
         return [
@@ -97,7 +99,7 @@ export function createGraphQLWsServer({
     // The result itself, not graphql-ws's copy of it (`{ ...data, errors: toJSON() }`): the bytes written are then
     // those of the direct path, which serializes the same object (`test/integration/delivery-equivalence.test.ts`).
     onNext: (ctx, _id, _payload, _args, result) => {
-      onNext(ctx.extra.session);
+      onNext(ctx.extra);
       return result;
     },
     onError(ctx, id, payload, errors) {
