@@ -91,10 +91,13 @@ async function importPublicKey(pem: string): Promise<CryptoKey> {
   throw new Error('JWT_PUBLIC_KEY is neither an RSA (RS256) nor a P-256 (ES256) public key');
 }
 
+/** Most viewers have no roles: one frozen empty list for all of them, not an array per socket. */
+const NO_ROLES: readonly string[] = Object.freeze([]);
+
 function toViewer(payload: JWTPayload): Viewer | null {
   const { sub, exp } = payload;
   if (typeof sub !== 'string' || !sub || sub.length > 256 || typeof exp !== 'number') return null;
   const name = typeof payload.name === 'string' && payload.name.trim() ? payload.name.trim().slice(0, 100) : sub;
-  const roles = Array.isArray(payload.roles) ? payload.roles.filter((r): r is string => typeof r === 'string') : [];
-  return { id: sub, name, roles, expiresAt: exp * 1000 };
+  const roles = Array.isArray(payload.roles) ? payload.roles.filter((r): r is string => typeof r === 'string') : NO_ROLES;
+  return { id: sub, name, roles: roles.length > 0 ? roles : NO_ROLES, expiresAt: exp * 1000 };
 }
