@@ -14,6 +14,9 @@ export interface EventQueueOptions {
 
 const DONE: IteratorResult<never> = { value: undefined as never, done: true };
 
+/** A piped stream's buffer: frozen, so an event queued by mistake would throw rather than pile up unread. */
+const PIPED: never[] = Object.freeze([]) as never[];
+
 /**
  * A synchronous reader of a piped queue (see `EventQueue.pipe`). An object with methods rather than callbacks:
  * one lives per subscription, and a class instance costs its fields where closures would cost a context each.
@@ -104,7 +107,8 @@ export class StreamQueue<E> implements PipeableSource<E> {
   pipe(consumer: EventConsumer<E>): void {
     this.#consumer = consumer;
     const queued = this.#buffer.slice(this.#head);
-    this.#buffer = [];
+    // Nothing is queued once piped (`#handedOver` takes every event): no array of its own for an idle stream.
+    this.#buffer = PIPED;
     this.#head = 0;
     this.#replayed = 0;
     this.#replayWasTaken();
