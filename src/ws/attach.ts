@@ -16,7 +16,8 @@ import { createGraphQLWsServer } from './graphql-ws-server.ts';
 import { startHeartbeat } from './heartbeat.ts';
 import { createInitFailureLimiter } from './init-failures.ts';
 import { SocketDeadlines } from './socket-deadlines.ts';
-import { SessionTable, SocketSession, type SessionEnvironment } from './socket-session.ts';
+import { SessionSocket, sessionOf } from './session-socket.ts';
+import { SocketSession, type SessionEnvironment } from './socket-session.ts';
 import type { WebSocketHooks } from './types.ts';
 import { checkUpgrade, refuseUpgrade, type UpgradeRefusal } from './upgrade-checks.ts';
 
@@ -81,6 +82,7 @@ export function attachWebSocket({
     // The registry tracks the sockets; ws's own tracking would cost every socket a Set entry and a close listener
     // (a closure and its context) for a list nobody reads.
     clientTracking: false,
+    WebSocket: SessionSocket,
   });
   let accepting = true;
   // Sockets and SSE streams, in total and per client address: MAX_CONNECTIONS and MAX_CONNECTIONS_PER_ADDRESS.
@@ -123,11 +125,10 @@ export function attachWebSocket({
   };
   httpServer.on('upgrade', onUpgrade);
 
-  const sessions = new SessionTable();
   // Deadlines close through the session, like every other close (`SocketSession.closeSocket`).
   const deadlines = new SocketDeadlines(limits.connectionInitTimeoutMs, {
     closeGraceMs: limits.closeGraceMs,
-    close: (connection, code, reason) => sessions.of(connection.socket)?.closeSocket(code, reason),
+    close: (connection, code, reason) => sessionOf(connection.socket)?.closeSocket(code, reason),
   });
   const graphqlWs = createGraphQLWsServer({
     yoga,
@@ -159,39 +160,36 @@ export function attachWebSocket({
     tokenReplaced: (connection) => {
       if (connection.viewer) deadlines.expireAt(connection, connection.viewer.expiresAt);
     },
+    socketClosed: (session, code, reason) => {
+      const { connection } = session;
+      registry.remove(session.socket);
+      slots.release(connection.remoteAddress);
+      deadlines.closed(connection);
+      hooks.onClose?.(connection, code);
+      logger.info(
+        {
+          connectionId: connection.id,
+          userId: connection.viewer?.id,
+          code,
+          reason: reason.toString(),
+          seconds: (Date.now() - connection.connectedAt) / 1000,
+        },
+        'socket closed',
+      );
+      session
+        .ended(code, reason.toString())
+        .catch((error: unknown) => logger.error({ connectionId: connection.id, err: error }, 'graphql-ws close handling failed'));
+    },
   };
 
-  // One close listener for every socket (the socket is `this`), like the others in `SessionTable`.
-  function onSocketClose(this: WebSocket, code: number, reason: Buffer) {
-    const session = sessions.of(this);
-    if (!session) return;
-    const { connection } = session;
-    registry.remove(this);
-    slots.release(connection.remoteAddress);
-    deadlines.closed(connection);
-    hooks.onClose?.(connection, code);
-    logger.info(
-      {
-        connectionId: connection.id,
-        userId: connection.viewer?.id,
-        code,
-        reason: reason.toString(),
-        seconds: (Date.now() - connection.connectedAt) / 1000,
-      },
-      'socket closed',
-    );
-    session
-      .ended(code, reason.toString())
-      .catch((error: unknown) => logger.error({ connectionId: connection.id, err: error }, 'graphql-ws close handling failed'));
-  }
-
-  function onConnection(socket: WebSocket, address: string) {
+  function onConnection(socket: SessionSocket, address: string) {
     // In the tick of the check that admitted it (ws completes the handshake synchronously): no overshoot.
     slots.take(address);
     const connection = registry.add(socket, address);
     hooks.onOpen?.(connection);
     const session = new SocketSession(socket, connection, environment);
-    sessions.listen(session, onSocketClose);
+    // From here on the socket's events go to its session (`session-socket.ts`).
+    socket.session = session;
     deadlines.opened(connection);
     session.closed = graphqlWs.opened(session, session);
   }
@@ -229,7 +227,7 @@ export function attachWebSocket({
               if (socket.readyState === socket.CLOSED) return resolve();
               socket.once('close', () => resolve());
               // The one closing path: frames after this are dropped, a silent peer is cut after the grace.
-              const session = sessions.of(socket);
+              const session = sessionOf(socket);
               if (session) session.closeSocket(code, reason);
               else socket.close(code, reason);
             }),

@@ -42,6 +42,8 @@ export interface SessionEnvironment {
   onInitRefused(connection: Connection): void;
   /** The socket took a later token in band (`refreshToken`): its 4403 deadline moves to the new expiry. */
   tokenReplaced(connection: Connection): void;
+  /** ws emitted 'close' (once per socket): the edge forgets it and graphql-ws ends its operations. */
+  socketClosed(session: SocketSession, code: number, reason: Buffer): void;
 }
 
 /** A Buffer is sent as a binary frame unless told otherwise; graphql-transport-ws frames are text. */
@@ -51,8 +53,8 @@ const isUnexpectedMessageType = (error: unknown) => error instanceof Error && er
 
 /**
  * One socket as graphql-ws sees it (`protocol`, `send`, `close`, `onMessage`) plus the edge's cut-offs (frame
- * rate, slow consumer) and the one closing path. A class with the ws listeners shared by every socket (see
- * `SessionTable`): an idle subscribed socket should cost its fields, not a dozen closures.
+ * rate, slow consumer) and the one closing path. A class, whose socket calls its methods (`session-socket.ts`):
+ * an idle subscribed socket should cost its fields, not a dozen closures.
  */
 export class SocketSession implements GraphQLWsSocket, SocketSessionControl {
   handle: ((data: string) => Promise<void>) | null = null;
@@ -217,6 +219,18 @@ export class SocketSession implements GraphQLWsSocket, SocketSessionControl {
     this.closeSocket(CloseCode.InternalServerError, 'Internal server error');
   }
 
+  /** The peer answered a heartbeat ping. */
+  ponged(): void {
+    this.connection.alive = true;
+    this.connection.lastPongAt = Date.now();
+  }
+
+  errored(error: Error): void {
+    // ws closes with 1009 itself for oversize frames (and 1002/1007 for bad ones): bounded by the same close grace.
+    if (this.socket.readyState === this.socket.CLOSING) this.env.closing(this.connection);
+    this.env.logger.info({ ...this.ids(), err: error }, 'socket error');
+  }
+
   /** Counts a frame (pings included); closes 1008 and answers true past FRAME_RATE a second. */
   overFrameRate(): boolean {
     const { connection, env } = this;
@@ -247,58 +261,5 @@ export class SocketSession implements GraphQLWsSocket, SocketSessionControl {
   /** What every log line about this socket carries. */
   ids(): { connectionId: string; userId: string | undefined } {
     return { connectionId: this.connection.id, userId: this.connection.viewer?.id };
-  }
-}
-
-type CloseListener = (this: WebSocket, code: number, reason: Buffer) => void;
-
-/**
- * The sessions of one edge, found from their socket by listeners shared by every socket of the edge (one set per
- * edge, not per socket).
- */
-export class SessionTable {
-  readonly #sessions = new WeakMap<WebSocket, SocketSession>();
-  readonly #onMessage: (this: WebSocket, data: RawData, isBinary: boolean) => void;
-  readonly #onPing: (this: WebSocket) => void;
-  readonly #onPong: (this: WebSocket) => void;
-  readonly #onError: (this: WebSocket, error: Error) => void;
-
-  constructor() {
-    const sessions = this.#sessions;
-    this.#onMessage = function (data, isBinary) {
-      sessions.get(this)?.receive(data, isBinary);
-    };
-    this.#onPing = function () {
-      sessions.get(this)?.overFrameRate();
-    };
-    this.#onPong = function () {
-      const session = sessions.get(this);
-      if (!session) return;
-      session.connection.alive = true;
-      session.connection.lastPongAt = Date.now();
-    };
-    this.#onError = function (error) {
-      const session = sessions.get(this);
-      if (!session) return;
-      // ws closes with 1009 itself for oversize frames (and 1002/1007 for bad ones): bounded by the same close grace.
-      if (this.readyState === this.CLOSING) session.env.closing(session.connection);
-      session.env.logger.info({ ...session.ids(), err: error }, 'socket error');
-    };
-  }
-
-  /** Routes the socket's events to `session`. */
-  listen(session: SocketSession, onClose: CloseListener): void {
-    const { socket } = session;
-    this.#sessions.set(socket, session);
-    socket.on('message', this.#onMessage);
-    socket.on('ping', this.#onPing);
-    socket.on('pong', this.#onPong);
-    socket.on('error', this.#onError);
-    // ws emits 'close' once: `once` would wrap the listener in two more objects per socket.
-    socket.on('close', onClose);
-  }
-
-  of(socket: WebSocket): SocketSession | undefined {
-    return this.#sessions.get(socket);
   }
 }
