@@ -17,6 +17,7 @@ import { createDashboardRoute } from './http/dashboard/dashboard-route.ts';
 import { createDemoRoute } from './http/demo/demo-route.ts';
 import { createDevTokenRoute } from './http/dev-token.ts';
 import { createEventStreamAccounting } from './http/event-streams.ts';
+import { createGraphQLLane } from './http/graphql-lane.ts';
 import { createRequestHandler } from './http/routes.ts';
 import { createMetrics } from './observability/metrics.ts';
 import { createDashboard } from './observability/dashboard.ts';
@@ -39,13 +40,15 @@ export interface AppOptions {
   directSubscriptions?: boolean;
   /** What the delivery engine may share. @default CHAT_DELIVERY_POLICY */
   deliveryPolicy?: DeliveryPolicy;
+  /** `POST /graphql` queries and mutations take the HTTP lane (src/http/graphql-lane.ts). @default true */
+  httpLane?: boolean;
 }
 
 /** The composition root: adapters -> chat -> delivery -> yoga -> http -> ws. The only file that knows them all. */
 export async function createApp(
   config: Readonly<Config>,
   logger: Logger,
-  { directSubscriptions = true, deliveryPolicy = CHAT_DELIVERY_POLICY }: AppOptions = {},
+  { directSubscriptions = true, deliveryPolicy = CHAT_DELIVERY_POLICY, httpLane = true }: AppOptions = {},
 ): Promise<App> {
   const adapters = await createAdapters(config, logger);
   const roomActivity = createRoomActivity({ idleMs: config.dashboard.roomIdleMs, maxRooms: config.dashboard.roomsPerInstance });
@@ -121,7 +124,14 @@ export async function createApp(
     ready: chat.ready,
     registry: metrics.registry,
     routes: [...devRoutes(config), createDashboardRoute()],
-    fallback: yoga,
+    fallback: httpLane
+      ? createGraphQLLane({
+          yoga,
+          maxBodyBytes: config.limits.maxHttpBodyBytes,
+          production: config.production,
+          onAnswered: () => metrics.httpLane.inc(),
+        })
+      : yoga,
   });
   const httpServer = createServer((request, response) => requests.handle(request, response, () => handleRequest(request, response)));
   const ws = attachWebSocket({

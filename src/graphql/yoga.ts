@@ -40,6 +40,9 @@ const yogaLog = (args: unknown[]) => {
   return err ? { err, ...(rest.length ? { args: rest } : {}) } : { args };
 };
 
+/** Yoga's CORS options (its default: any origin, with credentials), shared with the HTTP lane that applies them too. */
+export const YOGA_CORS = Object.freeze({});
+
 export function createYogaServer({
   schema,
   context,
@@ -55,6 +58,7 @@ export function createYogaServer({
     schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
+    cors: YOGA_CORS,
     logging: {
       debug: (...args) => logger.debug(yogaLog(args), 'yoga'),
       info: (...args) => logger.info(yogaLog(args), 'yoga'),

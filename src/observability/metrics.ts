@@ -83,6 +83,11 @@ export function createMetrics(sources: MetricSources) {
       help: 'Sockets closed 1008 for passing FRAME_RATE',
       registers: [registry],
     }),
+    httpLane: new Counter({
+      name: 'chat_http_lane_requests_total',
+      help: "POST /graphql queries and mutations answered by the HTTP lane (the rest go through Yoga's Fetch adapter)",
+      registers: [registry],
+    }),
   };
 }
 
