@@ -242,7 +242,7 @@ describe('MessageStore over Redis: UNAVAILABLE means nothing stored', () => {
     const runsBefore = await appendsRun();
     server.pause();
     try {
-      await expect(within(node!.messages.append(input(room, 'sent, never answered')), 5_000)).rejects.toMatchObject({
+      await expect(within(node!.messages.append(input(room, 'sent, never answered')), 8_000)).rejects.toMatchObject({
         code: 'UNAVAILABLE',
       });
       await expect(within(node!.messages.append(input(room, 'not sent')), 5_000)).rejects.toMatchObject({ code: 'UNAVAILABLE' });
@@ -264,7 +264,8 @@ describe('MessageStore over Redis: UNAVAILABLE means nothing stored', () => {
     await b!.bus.subscribe(room, recorder);
     await a!.messages.append(input(room, 'before'));
     server.pause();
-    await expect(within(a!.messages.append(input(room, 'late', { clientMessageId: 'x' })), 3_000)).rejects.toMatchObject({
+    // Reply timeout (3 x 300 ms) plus the settle (10 x 300 ms), with room to spare.
+    await expect(within(a!.messages.append(input(room, 'late', { clientMessageId: 'x' })), 8_000)).rejects.toMatchObject({
       code: 'UNAVAILABLE',
     });
     // Past the script's deadline (half the command timeout) in any case, then let Redis run what it buffered.

@@ -69,8 +69,8 @@ describe('Redis faults, each followed by a ledger check', () => {
     redis.pause();
     try {
       // A send's one round trip is its append, whose missing reply is waited for (3 command timeouts) and then
-      // settled (up to 3 more) before UNAVAILABLE: the first answer of each sender comes after ~14 s; later
-      // sends get theirs within one command timeout (the store probes a stalled Redis before sending).
+      // settled (up to 10 more) before UNAVAILABLE: the sender's HTTP client gives up on that one first; its
+      // later sends get theirs within one command timeout (the store probes a stalled Redis before sending).
       await senders.unavailableAtLeast(2, 30_000);
       for (const node of nodes)
         await waitFor(async () => (await readyStatus(node.url)) === 503, 10_000, '/ready 503 while Redis is frozen');

@@ -20,7 +20,10 @@ export interface RedisDocumentStoreOptions {
   clock: RedisClock;
   /** The command client's timeout: the commit script refuses to run once half of it has passed (Redis clock). */
   commandTimeoutMs: number;
-  /** After a commit whose reply was lost, how long to ask Redis whether it was committed. @default 3 x commandTimeoutMs */
+  /**
+   * After a commit whose reply was lost, how long to ask Redis whether it was committed (long enough for a
+   * supervised Redis to restart, as for messages). @default 10 x commandTimeoutMs
+   */
   settleTimeoutMs?: number;
 }
 
@@ -54,7 +57,7 @@ async function exec(what: string, run: () => Promise<[error: Error | null, resul
 }
 
 export function createRedisDocumentStore(options: RedisDocumentStoreOptions): DocumentStore {
-  const { client, keys, logger, historyLimit, clock, commandTimeoutMs, settleTimeoutMs = commandTimeoutMs * 3 } = options;
+  const { client, keys, logger, historyLimit, clock, commandTimeoutMs, settleTimeoutMs = commandTimeoutMs * 10 } = options;
   const commitScript = loadLuaScript(client, 'commit-edit');
 
   const decodeEdits = (id: string, raws: readonly string[]): DocumentEdit[] => {

@@ -27,7 +27,9 @@ export interface RedisMessageStoreOptions {
   commandTimeoutMs: number;
   /**
    * After an append whose reply was lost (connection dropped, Redis killed or frozen after running it), how long
-   * to keep asking Redis whether it was stored before answering UNAVAILABLE. @default 3 x commandTimeoutMs
+   * to keep asking Redis whether it was stored before answering UNAVAILABLE without knowing. Long enough for a
+   * supervised Redis to restart (a crash with AOF keeps an append that ran): an UNAVAILABLE for a message that was
+   * in fact stored breaks "UNAVAILABLE: nothing stored", a slow answer does not. @default 10 x commandTimeoutMs
    */
   settleTimeoutMs?: number;
 }
@@ -40,7 +42,7 @@ const NOT_SENT = /enableOfflineQueue|Stream isn't writeable/;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export function createRedisMessageStore(options: RedisMessageStoreOptions): MessageStore {
-  const { client, keys, logger, historyLimit, rate, clock, commandTimeoutMs, settleTimeoutMs = commandTimeoutMs * 3 } = options;
+  const { client, keys, logger, historyLimit, rate, clock, commandTimeoutMs, settleTimeoutMs = commandTimeoutMs * 10 } = options;
   const append = loadLuaScript(client, 'append-message');
 
   const decodeAll = (roomId: string, raws: readonly string[]): Message[] => {
