@@ -110,7 +110,7 @@ async function online(roomId: string): Promise<string[]> {
   return response.data?.room?.online.map((presence) => presence.user.id) ?? [];
 }
 
-/** The message lines an app printed: `<id> <name>: <body>`. */
+/** The message lines an app printed: `<id> <body>`. */
 const messageLines = (app: App) => app.lines().filter((line) => /^r_\S+:\d+ /.test(line));
 
 function startCommand(dir: string, file: string): string {
@@ -220,7 +220,7 @@ describe('the README, run as written in an empty folder next to the clone', { ti
     async (dir, file, user) => {
       const { app, roomId } = await watchRoom(dir, file, user);
       const ids = [await send(roomId, 'one'), await send(roomId, 'two'), await send(roomId, 'three')];
-      const expected = ids.map((id, n) => `${id} Hopper: ${['one', 'two', 'three'][n]}`);
+      const expected = ids.map((id, n) => `${id} ${['one', 'two', 'three'][n]}`);
       await waitFor(() => messageLines(app).length >= 3, 15_000, `${file} to print three messages`);
       expect(messageLines(app)).toEqual(expected);
 
@@ -253,7 +253,7 @@ describe('the README, run as written in an empty folder next to the clone', { ti
       const { app, roomId } = await watchRoom(dir, file, user);
       const sent: string[] = [];
       const sendSome = async (from: number) => {
-        for (let n = from; n < from + 8; n += 1) sent.push(`${await send(roomId, `m${n}`)} Hopper: m${n}`);
+        for (let n = from; n < from + 8; n += 1) sent.push(`${await send(roomId, `m${n}`)} m${n}`);
       };
       await sendSome(0);
       // A crash, then a graceful stop (1001), each while messages keep coming: the app must resume after each.
@@ -297,5 +297,32 @@ describe('the README, run as written in an empty folder next to the clone', { ti
     expect(printedRoom?.[1]).toMatch(/^r_/);
     await send(roomId, 'look @ada');
     await app.waitForLine(new RegExp(`^mentioned by Hopper in ${roomId}: look @ada$`), 15_000);
+  });
+
+  it("chat-apollo/edit-document.ts appends its line and prints the text at every version: its own edit, another user's, a second editor's", async () => {
+    const command = startCommand('chat-apollo', 'edit-document.ts');
+    const app = startApp(workspace, 'chat-apollo', command, []);
+    const documentId = (await app.waitForLine(/^document (\S+)$/, 30_000))[1] as string;
+    await app.waitForLine(/^1: Hello from Ada$/, 30_000);
+    const graphqlUrl = `${origin()}/graphql`;
+    const hopper = await devToken('Hopper');
+    const edit = await gql(
+      graphqlUrl,
+      'mutation($id: ID!) { editDocument(documentId: $id, baseVersion: 1, operation: [{ insert: "> " }]) { version } }',
+      { id: documentId },
+      hopper,
+    );
+    expect(edit.errors).toBeUndefined();
+    await app.waitForLine(/^2: > Hello from Ada$/, 15_000);
+    const second = startApp(workspace, 'chat-apollo', command, [documentId, 'and again']);
+    await second.waitForLine(/^3: > Hello from Ada and again$/, 30_000);
+    await app.waitForLine(/^3: > Hello from Ada and again$/, 15_000);
+    const stored = await gql(graphqlUrl, 'query($id: ID!) { document(id: $id) { text version } }', { id: documentId }, hopper);
+    expect(stored.data).toEqual({ document: { text: '> Hello from Ada and again', version: 3 } });
+    expect(app.lines().filter((line) => /^\d+: /.test(line))).toEqual([
+      '1: Hello from Ada',
+      '2: > Hello from Ada',
+      '3: > Hello from Ada and again',
+    ]);
   });
 });
