@@ -20,6 +20,14 @@ describe('Node versions', () => {
     expect(satisfies(process.versions.node, manifest.engines.node)).toBe(true);
   });
 
+  it('the Node the README says CI runs is allowed, and is the one running when CI runs the suite', () => {
+    const ciVersion = /CI runs the suite on Node (\d+\.\d+\.\d+)/.exec(readFileSync(`${root}README.md`, 'utf8'))?.[1];
+    expect(ciVersion).toBeDefined();
+    expect(satisfies(ciVersion as string, manifest.engines.node)).toBe(true);
+    // .ci/run sets CI=true: there the claim is checked against the Node that runs it.
+    if (process.env.CI === 'true') expect(process.versions.node).toBe(ciVersion);
+  });
+
   it('every package in package-lock.json accepts that Node and this one: npm ci prints no engine warning', () => {
     const refused = Object.entries(lock.packages).flatMap(([path, entry]) => {
       const range = !entry.engines || Array.isArray(entry.engines) ? undefined : entry.engines.node;
