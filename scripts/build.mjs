@@ -15,7 +15,9 @@ const src = join(root, 'src');
 const dist = join(root, 'dist');
 // Written last: its presence says the previous build finished, its mtime says when it started.
 const stamp = join(dist, '.build-stamp');
-const INPUTS = ['package.json', 'tsconfig.json', 'tsconfig.build.json', 'scripts/build.mjs'].map((file) => join(root, file));
+const INPUTS = ['package.json', 'tsconfig.json', 'tsconfig.build.json', 'tsconfig.client-types.json', 'scripts/build.mjs'].map((file) =>
+  join(root, file),
+);
 
 /** Every file and directory under `dir` (a directory's mtime changes when an entry is added or removed). */
 function* walk(dir) {
@@ -45,10 +47,13 @@ function build() {
   const startedAt = new Date();
   rmSync(dist, { recursive: true, force: true });
   const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
-  const result = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
-  if (result.status !== 0) {
-    console.error('build: tsc failed');
-    process.exit(result.status ?? 1);
+  // The server as JavaScript, then the declarations an app's TypeScript reads for `<package>/client`.
+  for (const project of ['tsconfig.build.json', 'tsconfig.client-types.json']) {
+    const result = spawnSync(process.execPath, [tsc, '-p', join(root, project)], { stdio: 'inherit' });
+    if (result.status !== 0) {
+      console.error(`build: tsc -p ${project} failed`);
+      process.exit(result.status ?? 1);
+    }
   }
   for (const path of walk(src)) {
     if (statSync(path).isDirectory() || !isAsset(path)) continue;

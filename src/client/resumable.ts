@@ -60,6 +60,7 @@ export function resumable(client: Client, { getToken, clock = systemClock }: Res
     let retry: unknown;
     let unsubscribe = () => {};
     const open = () => {
+      if (stopped) return;
       unsubscribe = client.subscribe<Data, Extensions>(resumed, {
         next(result) {
           attempt = 0;

@@ -1,4 +1,7 @@
+import { spawnSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { decodeJwt } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { gql } from '../utils/http-client.ts';
 import { startTestApp } from '../utils/test-app.ts';
@@ -19,6 +22,28 @@ describe('POST /dev/token (the demo page login)', () => {
     expect(userId).toBe('ada-lovelace');
     const me = await gql(app.graphqlUrl, '{ me { id name } }', {}, token);
     expect(me).toEqual({ data: { me: { id: 'ada-lovelace', name: 'Ada Lovelace' } } });
+  });
+
+  // The lifetimes the README states: 1 hour from POST /dev/token, 12 hours from `npm run --silent token`, whose output
+  // is the token alone (no npm banner), so `TOKEN=$(npm run --silent token -- ada)` works in a script.
+  it('lives 1 hour from POST /dev/token and 12 hours from npm run --silent token', async () => {
+    const app = await startTestApp(DEV_SECRET);
+    const { token } = (await (await postToken(app.url, JSON.stringify({ name: 'Ada' }))).json()) as { token: string };
+    const lifetime = (jwt: string) => {
+      const { iat, exp } = decodeJwt(jwt);
+      return (exp ?? 0) - (iat ?? 0);
+    };
+    expect(lifetime(token)).toBe(3_600);
+    const cli = spawnSync('npm', ['run', '--silent', 'token', '--', 'ada', 'Ada'], {
+      cwd: fileURLToPath(new URL('../../', import.meta.url)),
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root' },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(cli.status, cli.stderr).toBe(0);
+    expect(cli.stdout).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+\n$/);
+    expect(lifetime(cli.stdout.trim())).toBe(12 * 3_600);
+    expect(await gql(app.graphqlUrl, '{ me { id name } }', {}, cli.stdout.trim())).toEqual({ data: { me: { id: 'ada', name: 'Ada' } } });
   });
 
   it.each([

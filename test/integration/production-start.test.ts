@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it, onTestFinished } from 'vitest';
@@ -8,7 +9,9 @@ import { createRoom, history, send, user } from '../utils/chat.ts';
 import { answersHealth, gql } from '../utils/http-client.ts';
 import { freePort } from '../utils/free-port.ts';
 import { startInstance } from '../utils/instance.ts';
+import { killOnExit } from '../utils/kill-on-exit.ts';
 import { useRedis } from '../utils/redis-server.ts';
+import { connectAuthed } from '../utils/ws-client.ts';
 import { TEST_SECRET } from '../utils/tokens.ts';
 import { waitFor, within } from '../utils/wait.ts';
 
@@ -167,6 +170,57 @@ describe('npm start (production): compiled JavaScript from dist/, no TypeScript 
     await waitFor(() => !existsSync(`/proc/${app.server}`), 5_000, `server pid ${app.server} to exit`);
     expect(app.output()).toMatch(/"signal":"SIGTERM","msg":"shutting down"/);
   });
+
+  // The README's supervisor and container command: the server itself, no npm in between, so the signal the
+  // supervisor sends is the server's to handle and its exit code is the server's.
+  it.each(['SIGTERM', 'SIGINT'] as const)(
+    '`node dist/main.js` stops gracefully on %s: open sockets get 1001, exit 0, the port is free again',
+    { timeout: 60_000 },
+    async (signal) => {
+      const port = await freePort();
+      const child = spawn(process.execPath, ['dist/main.js'], {
+        cwd: root,
+        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? root, HOST: '127.0.0.1', PORT: String(port) },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      killOnExit(child);
+      const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+      onTestFinished(async () => {
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+        await within(exited, 5_000, 'node dist/main.js to exit').catch(() => undefined);
+      });
+      let output = '';
+      child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      const url = `http://127.0.0.1:${port}`;
+      await waitFor(
+        async () => {
+          if (child.exitCode !== null) throw new Error(`node dist/main.js exited:\n${output}`);
+          return answersHealth(url);
+        },
+        30_000,
+        'node dist/main.js to answer /health',
+      );
+      const login = await fetch(`${url}/dev/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'Ada' }),
+        signal: AbortSignal.timeout(5_000),
+      });
+      const { token } = (await login.json()) as { token: string };
+      const socket = await connectAuthed(`ws://127.0.0.1:${port}/graphql`, token);
+
+      child.kill(signal);
+      expect(await within(exited, 15_000, 'node dist/main.js to exit')).toEqual([0, null]);
+      expect((await socket.closed).code).toBe(1001);
+      expect(output).toContain(`"signal":"${signal}","msg":"shutting down"`);
+      // Nothing is left holding the port: the next start can listen on it.
+      const probe = createServer();
+      probe.listen(port, '127.0.0.1');
+      await once(probe, 'listening');
+      await new Promise((resolve) => probe.close(resolve));
+    },
+  );
 
   it('the loader probe sees tsx in a server started the development way (so its empty answer above means something)', async () => {
     const instance = await startInstance();
