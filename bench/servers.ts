@@ -40,12 +40,13 @@ export interface StartServerOptions {
 export const HEAP_PROBE_DIR = join(tmpdir(), 'chat-bench-heap');
 
 /**
- * The node flags of `npm start`, given to every server alike: a larger young generation keeps fan-out's short-lived
- * objects out of the old generation (fewer, shorter GC pauses in the latency tail). Then the heap probe
+ * The node flags of `npm start`, given to every server alike: a young generation of 2 x 16 MiB keeps fan-out's
+ * short-lived objects out of the old generation without holding 64 MiB after a connect burst (32 cost idle sockets
+ * 4 KiB each at 10,000 and bought no throughput: docs/idle-socket-cost.md). Then the heap probe
  * (`heap-probe.mjs`, idle until S3 signals it), for every server alike too.
  */
 const SERVER_NODE_ARGS = [
-  '--max-semi-space-size=32',
+  '--max-semi-space-size=16',
   '--expose-gc',
   '--import',
   fileURLToPath(new URL('./heap-probe.mjs', import.meta.url)),

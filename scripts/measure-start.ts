@@ -26,9 +26,9 @@ const VARIANTS: Variant[] = [
   {
     name: 'before: node --import tsx src/main.ts',
     command: process.execPath,
-    args: ['--max-semi-space-size=32', '--import', 'tsx', 'src/main.ts'],
+    args: ['--max-semi-space-size=16', '--import', 'tsx', 'src/main.ts'],
   },
-  { name: 'after:  node dist/main.js', command: process.execPath, args: ['--max-semi-space-size=32', 'dist/main.js'] },
+  { name: 'after:  node dist/main.js', command: process.execPath, args: ['--max-semi-space-size=16', 'dist/main.js'] },
   { name: 'before: npm run dev (the old npm start)', command: 'npm', args: ['run', 'dev'] },
   { name: 'after:  npm start (build check + dist)', command: 'npm', args: ['start'] },
 ];

@@ -124,7 +124,7 @@ describe('npm start (production): compiled JavaScript from dist/, no TypeScript 
     async () => {
       // No JWT_SECRET and no NODE_ENV: the README's embedded default, with the dev secret and the demo login.
       const app = await npmStart({});
-      expect(argvOf(app.server).slice(1)).toEqual(['--max-semi-space-size=32', 'dist/main.js']);
+      expect(argvOf(app.server).slice(1)).toEqual(['--max-semi-space-size=16', 'dist/main.js']);
       expect(typeScriptLoaderEvidence(app.server)).toEqual([]);
 
       expect((await get(`${app.url}/health`)).status).toBe(200);
@@ -174,11 +174,11 @@ describe('npm start (production): compiled JavaScript from dist/, no TypeScript 
   // The README's supervisor and container command: the server itself, no npm in between, so the signal the
   // supervisor sends is the server's to handle and its exit code is the server's.
   it.each(['SIGTERM', 'SIGINT'] as const)(
-    '`node dist/main.js` stops gracefully on %s: open sockets get 1001, exit 0, the port is free again',
+    '`node --max-semi-space-size=16 dist/main.js` stops gracefully on %s: open sockets get 1001, exit 0, the port is free again',
     { timeout: 60_000 },
     async (signal) => {
       const port = await freePort();
-      const child = spawn(process.execPath, ['dist/main.js'], {
+      const child = spawn(process.execPath, ['--max-semi-space-size=16', 'dist/main.js'], {
         cwd: root,
         env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? root, HOST: '127.0.0.1', PORT: String(port) },
         stdio: ['ignore', 'pipe', 'pipe'],
