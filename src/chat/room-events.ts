@@ -74,6 +74,10 @@ class RoomEventStream extends PresentStream<RoomEvent> implements HubSink, SlotH
     return this.roomId;
   }
 
+  protected async joinPresence(): Promise<void> {
+    await this.shared.presence.join(this.roomId, this.user, this.connectionId);
+  }
+
   protected async leavePresence(): Promise<void> {
     await this.shared.presence.leave(this.roomId, this.user, this.connectionId);
   }
@@ -132,27 +136,18 @@ export function createRoomEventService({
         queueOptions,
       );
       open += 1;
-      if (afterSeq !== null) stream.held = [];
-
-      try {
-        await hubs.attach(roomId, stream);
-        stream.attached = true;
+      // The replay runs when the user has a free slot, at its reader's pace.
+      await stream.open(
+        afterSeq,
+        () => slots.take(viewer.id, stream),
         // A cursor past the newest stored message (history lost or a forged id) would make the seam filter drop
         // every live message up to it, silently. Read after attaching, so a cursor just received is never newer.
-        if (afterSeq !== null && afterSeq > (await store.lastSeq(roomId))) {
-          throw new ChatError('BAD_USER_INPUT', `"${after}" is newer than the newest message of room ${roomId}`);
-        }
-        await presence.join(roomId, stream.user, stream.connectionId);
-        stream.markJoined();
-        if (afterSeq !== null) {
-          // Live from here; the replay runs when the user has a free slot, at its reader's pace.
-          stream.replayedUpTo = afterSeq;
-          slots.take(viewer.id, stream);
-        }
-      } catch (error) {
-        await stream.return();
-        throw error;
-      }
+        async () => {
+          if (afterSeq !== null && afterSeq > (await store.lastSeq(roomId))) {
+            throw new ChatError('BAD_USER_INPUT', `"${after}" is newer than the newest message of room ${roomId}`);
+          }
+        },
+      );
       return stream;
     },
   };

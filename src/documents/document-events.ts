@@ -86,6 +86,10 @@ class DocumentEventStream extends PresentStream<DocumentEvent> {
     return this.documentId;
   }
 
+  protected async joinPresence(): Promise<void> {
+    await this.shared.presence.join(editorsTopic(this.documentId), this.user, this.connectionId);
+  }
+
   protected async leavePresence(): Promise<void> {
     await this.shared.presence.leave(editorsTopic(this.documentId), this.user, this.connectionId);
   }
@@ -180,20 +184,7 @@ export function createDocumentEventService(options: DocumentEventServiceOptions)
       const user = { id: viewer.id, name: viewer.name };
       const stream = new DocumentEventStream(documentId, user, idPrefix + (++sequence).toString(36), shared, slots, replayPageSize, queue);
       open += 1;
-      if (after !== null) stream.held = [];
-      try {
-        await hubs.attach(documentId, stream);
-        stream.attached = true;
-        await presence.join(editorsTopic(documentId), user, stream.connectionId);
-        stream.markJoined();
-        if (after !== null) {
-          stream.replayedUpTo = after;
-          slots.take(viewer.id, stream);
-        }
-      } catch (error) {
-        await stream.return();
-        throw error;
-      }
+      await stream.open(after, () => slots.take(viewer.id, stream));
       return stream;
     },
   };

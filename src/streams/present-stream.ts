@@ -4,7 +4,7 @@ import type { TopicSink } from './topic-hubs.ts';
 
 /** What every present stream of one service shares: passed by reference, so a stream costs its own fields only. */
 export interface PresenceShared<E> {
-  hubs: { detach(topic: string, sink: TopicSink<E>): void };
+  hubs: { attach(topic: string, sink: TopicSink<E>): Promise<void>; detach(topic: string, sink: TopicSink<E>): void };
   logger: Logger;
   /** Tells the service one of its streams ended (its open count). */
   closed(): void;
@@ -25,8 +25,33 @@ export abstract class PresentStream<E> extends OrderedStream<E> {
 
   protected abstract readonly topic: string;
   protected abstract readonly shared: PresenceShared<E>;
+  /** Records this subscriber present in the store (and announces it when it is the user's first). */
+  protected abstract joinPresence(): Promise<void>;
   /** Ends this subscriber's presence in the store (and announces it when it was the user's last). */
   protected abstract leavePresence(): Promise<void>;
+
+  /**
+   * Opens the stream: attached to its topic's hub, then `beforeJoin` (a check that needs the hub attached), then
+   * joined, and with a cursor (`after`) live from here while `takeSlot` queues the replay for the user's turn.
+   * Whatever fails ends the stream as far as it got (detached, left) and is rethrown.
+   */
+  async open(after: number | null, takeSlot: () => void, beforeJoin?: () => Promise<void>): Promise<void> {
+    if (after !== null) this.held = [];
+    try {
+      await this.shared.hubs.attach(this.topic, this);
+      this.attached = true;
+      await beforeJoin?.();
+      await this.joinPresence();
+      this.markJoined();
+      if (after !== null) {
+        this.replayedUpTo = after;
+        takeSlot();
+      }
+    } catch (error) {
+      await this.return();
+      throw error;
+    }
+  }
 
   /** The store recorded this connection: a stream that ended while the join was on its way leaves at once. */
   markJoined(): void {
