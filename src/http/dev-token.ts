@@ -1,5 +1,6 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { signDevToken } from '../auth/sign-dev-token.ts';
+import { jsonPostRoute, sendJson } from './json-post-route.ts';
 import type { Route } from './routes.ts';
 
 export interface DevTokenRouteOptions {
@@ -14,10 +15,6 @@ export interface DevTokenRouteOptions {
 }
 
 const MAX_BODY_BYTES = 1_024;
-
-const json = (response: ServerResponse, status: number, body: object) => {
-  response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' }).end(JSON.stringify(body));
-};
 
 async function readBody(request: IncomingMessage): Promise<string | null> {
   let size = 0;
@@ -44,31 +41,20 @@ export const userIdFor = (name: string) =>
  * configured. It exists so the demo page at `/` needs no token pasting.
  */
 export function createDevTokenRoute({ secret, issuer, audience, expiresIn = '1h', maxNameLength = 40 }: DevTokenRouteOptions): Route {
-  return (request, response) => {
-    if ((request.url ?? '').split('?')[0] !== '/dev/token') return false;
-    if (request.method !== 'POST') {
-      response.setHeader('allow', 'POST');
-      json(response, 405, { error: 'use POST' });
-      return true;
-    }
-    // Only JSON: a cross-site HTML form cannot send it without a CORS preflight, which this route never grants.
-    if (!(request.headers['content-type'] ?? '').startsWith('application/json')) {
-      json(response, 415, { error: 'content-type must be application/json' });
-      return true;
-    }
+  return jsonPostRoute('/dev/token', (request, response) => {
     readBody(request)
       .then(async (raw) => {
-        if (raw === null) return json(response, 413, { error: 'body too large' });
+        if (raw === null) return sendJson(response, 413, { error: 'body too large' });
         let name: unknown;
         try {
           name = (JSON.parse(raw) as { name?: unknown } | null)?.name;
         } catch {
-          return json(response, 400, { error: 'body must be JSON' });
+          return sendJson(response, 400, { error: 'body must be JSON' });
         }
         const trimmed = typeof name === 'string' ? name.trim() : '';
         const userId = userIdFor(trimmed);
         if (!trimmed || trimmed.length > maxNameLength || !userId) {
-          return json(response, 400, { error: `name must be 1..${maxNameLength} characters with a letter or digit` });
+          return sendJson(response, 400, { error: `name must be 1..${maxNameLength} characters with a letter or digit` });
         }
         const token = await signDevToken(secret, {
           sub: userId,
@@ -77,11 +63,10 @@ export function createDevTokenRoute({ secret, issuer, audience, expiresIn = '1h'
           ...(issuer ? { issuer } : {}),
           ...(audience ? { audience } : {}),
         });
-        json(response, 200, { token, userId });
+        sendJson(response, 200, { token, userId });
       })
       .catch(() => {
-        if (!response.headersSent) json(response, 500, { error: 'could not sign a token' });
+        if (!response.headersSent) sendJson(response, 500, { error: 'could not sign a token' });
       });
-    return true;
-  };
+  });
 }

@@ -1,13 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Route } from '../routes.ts';
+import { sendAsset, type StaticAsset } from '../static-asset.ts';
 
 // Read once at start-up, like the demo page: a missing file fails the boot, not the first visitor. uPlot comes
 // from node_modules (a runtime dependency), so the page draws with no CDN and no build step.
 const asset = (name: string) => readFileSync(new URL(name, import.meta.url));
 const dependency = (specifier: string) => readFileSync(createRequire(import.meta.url).resolve(specifier));
 
-const ASSETS: Record<string, { body: Buffer; type: string }> = {
+const ASSETS: Record<string, StaticAsset> = {
   '/dashboard': { body: asset('./index.html'), type: 'text/html; charset=utf-8' },
   '/dashboard/dashboard.js': { body: asset('./dashboard.js'), type: 'text/javascript; charset=utf-8' },
   '/dashboard/uplot.js': { body: dependency('uplot/dist/uPlot.esm.js'), type: 'text/javascript; charset=utf-8' },
@@ -29,14 +30,7 @@ export function createDashboardRoute(): Route {
     const path = (request.url ?? '/').split('?')[0] ?? '/';
     const found = ASSETS[path === '/dashboard/' ? '/dashboard' : path];
     if (!found) return false;
-    response.writeHead(200, {
-      'content-type': found.type,
-      'content-length': found.body.length,
-      'cache-control': 'no-cache',
-      'content-security-policy': CSP,
-      'x-content-type-options': 'nosniff',
-    });
-    response.end(request.method === 'HEAD' ? undefined : found.body);
+    sendAsset(request, response, found, CSP);
     return true;
   };
 }

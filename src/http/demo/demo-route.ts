@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Route } from '../routes.ts';
+import { sendAsset, type StaticAsset } from '../static-asset.ts';
 import { createBrowserModules } from './browser-modules.ts';
 import { otClientModule, wrapCommonJs } from './editor-modules.ts';
 
@@ -12,7 +13,7 @@ const HTML = 'text/html; charset=utf-8';
 const JS = 'text/javascript; charset=utf-8';
 
 /** Built on the first `createDemoRoute` (only where the demo is served), then shared. */
-function assets(): Record<string, { body: Buffer; type: string }> {
+function assets(): Record<string, StaticAsset> {
   return {
     '/': { body: asset('./index.html'), type: HTML },
     '/demo/chat.js': { body: asset('./chat.js'), type: JS },
@@ -51,14 +52,7 @@ export function createDemoRoute(): Route {
     if (modules(request, response)) return true;
     const found = ASSETS[(request.url ?? '/').split('?')[0] ?? '/'];
     if (!found) return false;
-    response.writeHead(200, {
-      'content-type': found.type,
-      'content-length': found.body.length,
-      'cache-control': 'no-cache',
-      'content-security-policy': CSP,
-      'x-content-type-options': 'nosniff',
-    });
-    response.end(request.method === 'HEAD' ? undefined : found.body);
+    sendAsset(request, response, found, CSP);
     return true;
   };
 }
