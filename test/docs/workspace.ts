@@ -38,25 +38,26 @@ export interface ShellResult {
   stderr: string;
 }
 
-/** Runs `script` with `bash -eo pipefail` in `cwd`; the whole process group is killed after `timeoutMs`. */
-export async function runShell(script: string, cwd: string, timeoutMs: number): Promise<ShellResult> {
-  const child = spawn('bash', ['-eo', 'pipefail', '-c', script], {
-    cwd,
-    env: userEnv(),
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+/** bash in its own process group (so everything it starts can be killed at once), with what it printed so far. */
+function spawnBash(args: string[], cwd: string) {
+  const child = spawn('bash', args, { cwd, env: userEnv(), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   killOnExit(child);
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = once(child, 'exit') as Promise<[number | null]>;
+  const exited = (once(child, 'exit') as Promise<[number | null]>).then(([code]) => code);
+  return { pid: child.pid, exited, exitCode: () => child.exitCode, stdout: () => stdout, stderr: () => stderr };
+}
+
+/** Runs `script` with `bash -eo pipefail` in `cwd`; the whole process group is killed after `timeoutMs`. */
+export async function runShell(script: string, cwd: string, timeoutMs: number): Promise<ShellResult> {
+  const bash = spawnBash(['-eo', 'pipefail', '-c', script], cwd);
   try {
-    const [code] = await within(exited, timeoutMs, `bash in ${cwd}: ${script.split('\n')[0] ?? ''}`);
-    return { code, stdout, stderr };
+    const code = await within(bash.exited, timeoutMs, `bash in ${cwd}: ${script.split('\n')[0] ?? ''}`);
+    return { code, stdout: bash.stdout(), stderr: bash.stderr() };
   } finally {
-    killGroup(child.pid);
+    killGroup(bash.pid);
   }
 }
 
@@ -72,32 +73,26 @@ export interface App {
 
 /** Starts `command` (the README's start line, unchanged) in `workspace/dir` with `args` appended; killed after the test. */
 export function startApp(workspace: string, dir: string, command: string, args: string[]): App {
-  const child = spawn('bash', ['-c', `${command} "$@"`, 'bash', ...args], {
-    cwd: join(workspace, dir),
-    env: userEnv(),
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  killOnExit(child);
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = (once(child, 'exit') as Promise<[number | null]>).then(([code]) => code);
+  const bash = spawnBash(['-c', `${command} "$@"`, 'bash', ...args], join(workspace, dir));
+  const { exited, stdout, stderr } = bash;
   onTestFinished(async () => {
-    killGroup(child.pid);
+    killGroup(bash.pid);
     await within(exited, 5_000, `${command} to exit`).catch(() => undefined);
   });
-  const lines = () => stdout.split('\n').filter((line) => line !== '');
+  const lines = () =>
+    stdout()
+      .split('\n')
+      .filter((line) => line !== '');
   return {
     lines,
-    stderr: () => stderr,
+    stderr,
     exited,
     async waitForLine(pattern, timeoutMs) {
       let found: RegExpExecArray | null = null;
       await waitFor(
         () => {
-          if (child.exitCode !== null) throw new Error(`${command} ${args.join(' ')} exited ${child.exitCode}:\n${stdout}\n${stderr}`);
+          if (bash.exitCode() !== null)
+            throw new Error(`${command} ${args.join(' ')} exited ${bash.exitCode()}:\n${stdout()}\n${stderr()}`);
           found =
             lines()
               .map((line) => pattern.exec(line))
@@ -105,7 +100,7 @@ export function startApp(workspace: string, dir: string, command: string, args: 
           return found !== null;
         },
         timeoutMs,
-        `${command} to print ${pattern} (stdout so far:\n${stdout}\nstderr:\n${stderr})`,
+        `${command} to print ${pattern} (stdout so far:\n${stdout()}\nstderr:\n${stderr()})`,
       );
       return found as unknown as RegExpExecArray;
     },

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -68,6 +68,23 @@ function typeScriptLoaderEvidence(pid: number): string[] {
   return evidence;
 }
 
+/** Collects what `child` prints and waits until it answers /health on `port` (failing with that output if it exits). */
+async function untilHealthy(child: ChildProcess, port: number, label: string, timeoutMs: number) {
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(
+    async () => {
+      if (child.exitCode !== null) throw new Error(`${label} exited:\n${output}`);
+      return answersHealth(url);
+    },
+    timeoutMs,
+    `${label} to answer /health (output so far:\n${output})`,
+  );
+  return { url, output: () => output };
+}
+
 /**
  * `npm start` exactly as the README says, in its own process group (npm -> sh -> node): the group is SIGKILLed by
  * its id after the test. Returns the server's own pid, found among npm's descendants.
@@ -96,23 +113,12 @@ async function npmStart(env: Record<string, string>) {
     process.off('exit', killGroup);
     await within(exited, 5_000, 'npm start to exit').catch(() => undefined);
   });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const url = `http://127.0.0.1:${port}`;
   // Generous: a stale or missing dist/ is rebuilt by npm start's build check first, on a machine shared with other test files.
-  await waitFor(
-    async () => {
-      if (child.exitCode !== null) throw new Error(`npm start exited:\n${output}`);
-      return answersHealth(url);
-    },
-    90_000,
-    `npm start to answer /health (output so far:\n${output})`,
-  );
+  const { url, output } = await untilHealthy(child, port, 'npm start', 90_000);
   // The one Node process under npm's shell (prestart's build has exited by now).
   const server = descendants(group).find((pid) => basename(readlinkSync(`/proc/${pid}/exe`)).startsWith('node'));
-  if (server === undefined) throw new Error(`no node process under npm start:\n${output}`);
-  return { url, graphqlUrl: `${url}/graphql`, npm: child, exited, server, output: () => output };
+  if (server === undefined) throw new Error(`no node process under npm start:\n${output()}`);
+  return { url, graphqlUrl: `${url}/graphql`, npm: child, exited, server, output };
 }
 
 const get = (url: string, accept = '*/*') => fetch(url, { headers: { accept }, signal: AbortSignal.timeout(5_000) });
@@ -189,18 +195,7 @@ describe('npm start (production): compiled JavaScript from dist/, no TypeScript 
         if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
         await within(exited, 5_000, 'node dist/main.js to exit').catch(() => undefined);
       });
-      let output = '';
-      child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-      child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-      const url = `http://127.0.0.1:${port}`;
-      await waitFor(
-        async () => {
-          if (child.exitCode !== null) throw new Error(`node dist/main.js exited:\n${output}`);
-          return answersHealth(url);
-        },
-        30_000,
-        'node dist/main.js to answer /health',
-      );
+      const { url, output } = await untilHealthy(child, port, 'node dist/main.js', 30_000);
       const login = await fetch(`${url}/dev/token`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
@@ -213,7 +208,7 @@ describe('npm start (production): compiled JavaScript from dist/, no TypeScript 
       child.kill(signal);
       expect(await within(exited, 15_000, 'node dist/main.js to exit')).toEqual([0, null]);
       expect((await socket.closed).code).toBe(1001);
-      expect(output).toContain(`"signal":"${signal}","msg":"shutting down"`);
+      expect(output()).toContain(`"signal":"${signal}","msg":"shutting down"`);
       // Nothing is left holding the port: the next start can listen on it.
       const probe = createServer();
       probe.listen(port, '127.0.0.1');
