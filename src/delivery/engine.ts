@@ -1,5 +1,6 @@
 import { createSourceEventStream, type DocumentNode, type ExecutionArgs, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import { isPipeable, type PipeableSource } from '../chat/event-queue.ts';
+import { CompiledExecution, type CompiledExecutionOptions } from './compiled-execution.ts';
 import { FrameBuilder, type FrameBuilderOptions } from './frames.ts';
 import { MappedEvents } from './mapped-events.ts';
 import type { DeliveryPolicy } from './policy.ts';
@@ -22,7 +23,7 @@ export interface DirectDeliveryContext {
   directDelivery?: DirectTarget;
 }
 
-export interface DeliveryEngineOptions extends FrameBuilderOptions {
+export interface DeliveryEngineOptions extends FrameBuilderOptions, CompiledExecutionOptions {
   /** The schema every operation runs against (Yoga's). */
   schema: GraphQLSchema;
   /** Masks a result's errors as every transport masks them. */
@@ -48,7 +49,8 @@ const HANDED_OVER: AsyncIterableIterator<ExecutionResult> = Object.freeze({
 /**
  * Shared delivery, one instance per app (`createDeliveryEngine`), no module state: shape analysis (is a
  * subscription context-free, and what is its key), the registry of live shapes (subscribers with one key share one
- * execution per event), the per-event result memo (in each shape), and frame building (`frames`).
+ * execution per event), the per-event result memo (in each shape), the compiled form of hot documents
+ * (`compiled-execution.ts`), and frame building (`frames`).
  *
  * Everything that makes a subscriber different (the token, private-room access, presence, the `after` replay)
  * happens in the root field's `subscribe`, which still runs once per subscriber. After that a shared result
@@ -64,10 +66,10 @@ export class DeliveryEngine {
   /** Per document and operation name: its shape, or null when it is not shared. */
   readonly #shapes = new WeakMap<DocumentNode, Map<string, OperationShape | null>>();
 
-  constructor({ schema, mask, policy, ...frames }: DeliveryEngineOptions) {
+  constructor({ schema, mask, policy, compileAfter, ...frames }: DeliveryEngineOptions) {
     this.#schema = schema;
     this.policy = policy;
-    this.#registry = new ShapeRegistry(mask);
+    this.#registry = new ShapeRegistry(mask, new CompiledExecution({ compileAfter }));
     this.#perViewer = new Set(policy.perViewerFields);
     this.#rootNames = Object.keys(policy.sharedRoots);
     this.frames = new FrameBuilder(frames);

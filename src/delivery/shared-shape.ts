@@ -1,4 +1,5 @@
-import { execute, type ExecutionArgs, type ExecutionResult } from 'graphql';
+import type { ExecutionResult } from 'graphql';
+import { CompiledExecution, type EventExecutionArgs } from './compiled-execution.ts';
 
 export type MaybePromise<T> = T | Promise<T>;
 
@@ -13,7 +14,7 @@ export type MaskResult = (result: ExecutionResult) => ExecutionResult;
 const NO_CONTEXT: Readonly<Record<string, never>> = Object.freeze({});
 
 /** The subscriber-specific part of an execution: what `own` execution needs when it cannot share (see `resultFor`). */
-export type OwnArgs = Pick<ExecutionArgs, 'schema' | 'document' | 'operationName' | 'variableValues'>;
+export type OwnArgs = EventExecutionArgs;
 
 /**
  * One shape (`shape-analysis.ts`): what every subscriber with its key shares. Executes each event once, masked,
@@ -82,8 +83,8 @@ export class SharedShape {
   }
 
   #execute(args: OwnArgs, event: unknown): MaybePromise<ExecutionResult> {
-    const result = execute({ ...args, contextValue: NO_CONTEXT, rootValue: event });
-    const { mask } = this.registry;
+    const { mask, execution } = this.registry;
+    const result = execution.execute(args, NO_CONTEXT, event);
     return result instanceof Promise ? result.then(mask) : mask(result);
   }
 }
@@ -92,7 +93,10 @@ export class SharedShape {
 export class ShapeRegistry {
   readonly #shapes = new Map<string, SharedShape>();
 
-  constructor(readonly mask: MaskResult) {}
+  constructor(
+    readonly mask: MaskResult,
+    readonly execution: CompiledExecution = new CompiledExecution(),
+  ) {}
 
   /** The shape for `key`, created with `args` if none is live; the caller releases it when it ends. */
   join(key: string, args: OwnArgs): SharedShape {
