@@ -19,6 +19,12 @@ export interface VerifyOptions {
 export interface TokenVerifier {
   /** Accepts `Bearer <jwt>` or a bare JWT. Never throws: every failure is a result. */
   verify(authorization: unknown, options?: VerifyOptions): Promise<VerifyResult>;
+  /**
+   * What `verify` would answer, when it can be told without a signature check: a missing token, or one verified
+   * before and remembered (refused once expired). undefined otherwise. Lets the HTTP context of a client that
+   * sends the same token with every request be built without a promise.
+   */
+  known(authorization: unknown): VerifyResult | undefined;
 }
 
 // Asymmetric keys: only the algorithms that a PEM or JWKS of ours can be (pitfalls §17: an allowlist, never `none`).
@@ -54,16 +60,25 @@ export async function createTokenVerifier(config: AuthConfig, { cacheSize = 10_0
     verified.set(token, viewer);
   };
 
+  const tokenOf = (authorization: string) => authorization.trim().replace(/^Bearer\s+/i, '');
+  const remembered = (token: string): VerifyResult | undefined => {
+    const viewer = verified.get(token);
+    if (!viewer) return undefined;
+    if (viewer.expiresAt > Date.now()) return { ok: true, viewer };
+    verified.delete(token);
+    return { ok: false, reason: 'invalid' };
+  };
+
   return {
+    known(authorization) {
+      if (typeof authorization !== 'string' || !authorization.trim()) return { ok: false, reason: 'missing' };
+      return remembered(tokenOf(authorization));
+    },
     async verify(authorization, { remember: keep = true } = {}) {
       if (typeof authorization !== 'string' || !authorization.trim()) return { ok: false, reason: 'missing' };
-      const token = authorization.trim().replace(/^Bearer\s+/i, '');
-      const known = verified.get(token);
-      if (known) {
-        if (known.expiresAt > Date.now()) return { ok: true, viewer: known };
-        verified.delete(token);
-        return { ok: false, reason: 'invalid' };
-      }
+      const token = tokenOf(authorization);
+      const known = remembered(token);
+      if (known) return known;
       if (!/^[\w-]+\.[\w-]+\.[\w-]*$/.test(token)) return { ok: false, reason: 'malformed' };
       try {
         // jose's overloads differ for keys and key getters; both are valid at runtime.

@@ -9,6 +9,7 @@ import { maskError } from './errors.ts';
 import { useSubscriptionRootDirectivesRule } from './subscription-root-rule.ts';
 import { createGraphQLLimitPlugins, type GraphQLLimitOptions } from './limits.ts';
 import { useRequestBodyLimit } from './body-limit.ts';
+import { useValidationCache } from './validation-cache.ts';
 
 export interface YogaOptions {
   /** The chat schema (`createChatSchema`), built once by the composition root and shared with the delivery engine. */
@@ -92,13 +93,20 @@ export function createYogaServer({
       operationLog(logger),
       ...plugins,
       useRequestBodyLimit(maxRequestBodyBytes),
+      useValidationCache(),
     ],
-    async context(initial): Promise<GraphQLContext> {
+    // Validation results are cached by `useValidationCache`, last among the plugins above, as Yoga's own would be.
+    parserAndValidationCache: { validationCache: false },
+    context(initial): GraphQLContext | Promise<GraphQLContext> {
+      const withViewer = (viewer: Viewer | null): GraphQLContext => ({ ...context, tokens: verifier, viewer });
       // WebSocket operations arrive with the viewer of their connection_init (and their socket's `session`, which
       // Yoga keeps from the initial context); HTTP and SSE carry a header.
-      if (initial.viewer !== undefined) return { ...context, tokens: verifier, viewer: initial.viewer };
-      const result = await verifier.verify(initial.request?.headers.get('authorization') ?? undefined);
-      return { ...context, tokens: verifier, viewer: result.ok ? result.viewer : null };
+      if (initial.viewer !== undefined) return withViewer(initial.viewer);
+      const authorization = initial.request?.headers.get('authorization') ?? undefined;
+      // A token seen before is answered without a promise, which Yoga then does not wait for.
+      const known = verifier.known(authorization);
+      if (known) return withViewer(known.ok ? known.viewer : null);
+      return verifier.verify(authorization).then((result) => withViewer(result.ok ? result.viewer : null));
     },
   });
 }
