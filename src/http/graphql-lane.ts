@@ -53,6 +53,8 @@ export function regularMediaType(accept: string | undefined): RegularMediaType |
   return chosen;
 }
 
+const MAX_REMEMBERED_ACCEPTS = 64;
+
 const PARAM_NAMES = new Set(['query', 'variables', 'operationName', 'extensions']);
 const isPlainObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -199,8 +201,21 @@ export function createGraphQLLane({ yoga, maxBodyBytes, production, onAnswered }
     response.writeHead(processed.status, processed.statusText || undefined, headers).end(text);
   };
 
+  // Clients send one Accept for all their requests: its media type is worked out once (a few distinct values in
+  // practice; any number a hostile client sends costs at most this many entries).
+  const mediaTypes = new Map<string, RegularMediaType | null>();
+  const mediaTypeFor = (accept: string | undefined): RegularMediaType | null => {
+    if (accept === undefined) return regularMediaType(accept);
+    let mediaType = mediaTypes.get(accept);
+    if (mediaType === undefined) {
+      if (mediaTypes.size >= MAX_REMEMBERED_ACCEPTS) mediaTypes.clear();
+      mediaTypes.set(accept, (mediaType = regularMediaType(accept)));
+    }
+    return mediaType;
+  };
+
   return (request, response) => {
-    const mediaType = takes(request, endpoint, maxBodyBytes);
+    const mediaType = takes(request, endpoint, maxBodyBytes, mediaTypeFor);
     if (!mediaType) return toYoga(request, response);
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -215,7 +230,12 @@ export function createGraphQLLane({ yoga, maxBodyBytes, production, onAnswered }
 }
 
 /** From the headers alone: the media type the lane would answer with, or null when the request is Yoga's. */
-function takes(request: IncomingMessage, endpoint: string, maxBodyBytes: number): RegularMediaType | null {
+function takes(
+  request: IncomingMessage,
+  endpoint: string,
+  maxBodyBytes: number,
+  mediaTypeFor: (accept: string | undefined) => RegularMediaType | null,
+): RegularMediaType | null {
   if (request.method !== 'POST' || request.url !== endpoint) return null;
   const { headers } = request;
   // Yoga's JSON parser matches on the first content type of a list; the lane takes the plain spellings only.
@@ -224,5 +244,5 @@ function takes(request: IncomingMessage, endpoint: string, maxBodyBytes: number)
   if (headers['content-encoding'] !== undefined || headers['transfer-encoding'] !== undefined) return null;
   const length = headers['content-length'];
   if (length === undefined || !/^\d+$/.test(length) || Number(length) === 0 || Number(length) > maxBodyBytes) return null;
-  return regularMediaType(headers.accept);
+  return mediaTypeFor(headers.accept);
 }
