@@ -67,7 +67,7 @@ export class CompiledExecution {
 
 /**
  * graphql-js's execution. The arguments are spelled out: `{ ...args, contextValue, rootValue }` (a spread, then
- * properties it did not have) costs V8 ~2 us, a literal of one shape nothing (docs/message-cost.md).
+ * properties it did not have) costs V8 ~2 us, a literal of one shape nothing (pitfalls §32).
  */
 function interpret(args: EventExecutionArgs, contextValue: object, rootValue: unknown): ExecutionResult | Promise<ExecutionResult> {
   const { schema, document, operationName, variableValues } = args;
@@ -89,7 +89,7 @@ function compile({ schema, document, operationName }: EventExecutionArgs): Compi
  * graphql-jit orders a response key by its first occurrence in the document even when `@include`/`@skip` leaves
  * that occurrence out (`a @include(if: false) b a` gives `a, b`, graphql-js `b, a`), and takes an `if:` variable
  * that is null as false where graphql-js answers an error. Documents with either directive stay with graphql-js
- * (still shared); Apollo's and codegen's documents rarely carry them.
+ * (still shared); Apollo's and codegen's documents rarely carry them (pitfalls §31).
  */
 function hasConditionalSelections(document: DocumentNode): boolean {
   let found = false;

@@ -100,7 +100,7 @@ export function createYogaServer({
     parserAndValidationCache: { validationCache: false },
     context(initial): GraphQLContext | Promise<GraphQLContext> {
       // Spelled out: `{ ...context, tokens, viewer }` (a spread, then properties it did not have) costs V8 ~2 us per
-      // operation, a literal of one shape nothing (docs/message-cost.md); the type makes sure every field is here.
+      // operation, a literal of one shape nothing (pitfalls §32); the type makes sure every field is here.
       const withViewer = (viewer: Viewer | null): GraphQLContext => ({ chat, documents, stats, dashboard, tokens: verifier, viewer });
       // WebSocket operations arrive with the viewer of their connection_init (and their socket's `session`, which
       // Yoga keeps from the initial context); HTTP and SSE carry a header.
