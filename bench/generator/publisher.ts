@@ -15,9 +15,18 @@ export interface MutationClient {
 
 const REQUEST_TIMEOUT_MS = 30_000;
 
+/**
+ * Idle pooled connections are closed by the client before the server's keep-alive timeout (Node's default, 5 s)
+ * closes them: Node 20's Agent ignores the server's `Keep-Alive: timeout=5` hint, and a request sent on a connection
+ * the server is closing at that moment fails with "socket hang up" without reaching it (pitfalls §33).
+ */
+const IDLE_CONNECTION_MS = 4_000;
+
 /** GraphQL over HTTP with a keep-alive pool: at most `maxSockets` connections, reused; more requests wait in the agent. */
 export function createGraphqlHttp(url: string, token: string, maxSockets: number): MutationClient {
-  const agent = new Agent({ keepAlive: true, maxSockets });
+  // The agent's `timeout` applies to free sockets (destroyed when it fires); a request's own `timeout` below
+  // replaces it while the request runs.
+  const agent = new Agent({ keepAlive: true, maxSockets, timeout: IDLE_CONNECTION_MS });
   const target = new URL(url);
   return {
     post: (query, variables) =>
