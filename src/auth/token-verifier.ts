@@ -61,7 +61,9 @@ export async function createTokenVerifier(config: AuthConfig, { cacheSize = 10_0
   };
 
   const tokenOf = (authorization: string) => authorization.trim().replace(/^Bearer\s+/i, '');
-  const remembered = (token: string): VerifyResult | undefined => {
+  const known = (authorization: unknown): VerifyResult | undefined => {
+    if (typeof authorization !== 'string' || !authorization.trim()) return { ok: false, reason: 'missing' };
+    const token = tokenOf(authorization);
     const viewer = verified.get(token);
     if (!viewer) return undefined;
     if (viewer.expiresAt > Date.now()) return { ok: true, viewer };
@@ -70,15 +72,12 @@ export async function createTokenVerifier(config: AuthConfig, { cacheSize = 10_0
   };
 
   return {
-    known(authorization) {
-      if (typeof authorization !== 'string' || !authorization.trim()) return { ok: false, reason: 'missing' };
-      return remembered(tokenOf(authorization));
-    },
+    known,
     async verify(authorization, { remember: keep = true } = {}) {
-      if (typeof authorization !== 'string' || !authorization.trim()) return { ok: false, reason: 'missing' };
+      const answer = known(authorization);
+      // `known` answers every authorization that is not a non-empty string.
+      if (answer || typeof authorization !== 'string') return answer ?? { ok: false, reason: 'missing' };
       const token = tokenOf(authorization);
-      const known = remembered(token);
-      if (known) return known;
       if (!/^[\w-]+\.[\w-]+\.[\w-]*$/.test(token)) return { ok: false, reason: 'malformed' };
       try {
         // jose's overloads differ for keys and key getters; both are valid at runtime.
